@@ -1,0 +1,333 @@
+"""The YAML policy schema (SPEC §2, §4, §5, §6, §7): pydantic models, unknown keys rejected.
+
+Defaults come from the ops guide: the P0–P3 table, the three-tier escalation path
+(on-call 15 min → tech lead 30 min → director 1 h) and the 3-day review deadline.
+The README's configuration reference is generated from these models, so every field
+carries a description.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from bot.config.durations import Duration
+
+SEVERITY_KEYS = ("p0", "p1", "p2", "p3")
+_TARGET = re.compile(r"^(?:[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,}|rotation:[A-Za-z0-9_.-]+)$")
+_USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SeverityPolicy(Strict):
+    label: str = Field(description="Short label shown beside the severity, e.g. '紧急 critical'.")
+    meaning: str = Field(default="", description="What this severity means, for the help text.")
+    response: Duration = Field(description="Response target: acknowledge within this long.")
+    escalation: str | None = Field(
+        default=None, description="Name of an entry of `escalation_policies` to use instead of `escalation`."
+    )
+
+
+class SeverityOverride(Strict):
+    label: str | None = Field(default=None, description="Replaces the default label.")
+    meaning: str | None = Field(default=None, description="Replaces the default meaning.")
+    response: Duration | None = Field(default=None, description="Replaces the default response target.")
+    escalation: str | None = Field(default=None, description="Named escalation policy for this severity.")
+
+
+DEFAULT_SEVERITIES: dict[str, SeverityPolicy] = {
+    "p0": SeverityPolicy(label="紧急 critical", meaning="service completely down", response=timedelta(minutes=15)),
+    "p1": SeverityPolicy(label="严重 major", meaning="core function affected", response=timedelta(hours=1)),
+    "p2": SeverityPolicy(label="中等 moderate", meaning="partial malfunction", response=timedelta(hours=4)),
+    "p3": SeverityPolicy(
+        label="轻微 minor", meaning="degraded performance, non-critical", response=timedelta(days=1)
+    ),
+}
+
+
+def _check_targets(targets: list[str]) -> list[str]:
+    for target in targets:
+        if not _TARGET.match(target):
+            raise ValueError(
+                f"invalid target {target!r}: use a Slack user id (U…), a user-group id (S…) or rotation:<name>"
+            )
+    return targets
+
+
+class Tier(Strict):
+    name: str = Field(description="Tier name, e.g. tier1 (一线 on-call engineer).")
+    targets: list[str] = Field(
+        default_factory=list, description="Slack user ids (U…), user-group ids (S…) or rotation:<name>."
+    )
+    timeout: Duration = Field(description="Wait this long after paging this tier before paging the next.")
+
+    _targets = field_validator("targets")(classmethod(lambda cls, v: _check_targets(v)))
+
+    @field_validator("timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() <= 0:
+            raise ValueError("a tier timeout must be longer than 0s")
+        return value
+
+
+class EscalationPolicy(Strict):
+    repeat: int = Field(default=0, ge=0, le=20, description="How many times to loop over the tiers.")
+    tiers: list[Tier] = Field(description="Tiers paged in order while nobody acknowledges.")
+
+    @field_validator("tiers")
+    @classmethod
+    def _some_tiers(cls, tiers: list[Tier]) -> list[Tier]:
+        if not tiers:
+            raise ValueError("an escalation policy needs at least one tier")
+        names = [tier.name for tier in tiers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"tier names must be unique, got {names}")
+        return tiers
+
+
+DEFAULT_ESCALATION = EscalationPolicy(
+    repeat=0,
+    tiers=[
+        Tier(name="tier1", targets=[], timeout=timedelta(minutes=15)),
+        Tier(name="tier2", targets=[], timeout=timedelta(minutes=30)),
+        Tier(name="tier3", targets=[], timeout=timedelta(hours=1)),
+    ],
+)
+
+
+class Rotation(Strict):
+    users: list[str] = Field(description="Slack user ids, in on-call order.")
+    handoff: str = Field(default="mon 10:00", description="Weekday and time of the handoff, e.g. 'mon 10:00'.")
+    timezone: str = Field(default="UTC", description="IANA time zone of the handoff time, e.g. Asia/Shanghai.")
+    every: Duration = Field(default=timedelta(weeks=1), description="Length of one shift: 1d, 1w, …")
+    start: str | None = Field(
+        default=None, description="ISO date of the first handoff (the first user's shift); default 2024-01-01."
+    )
+
+    @field_validator("users")
+    @classmethod
+    def _users(cls, users: list[str]) -> list[str]:
+        if not users:
+            raise ValueError("a rotation needs at least one user")
+        for user in users:
+            if not re.match(r"^[UW][A-Z0-9]{2,}$", user):
+                raise ValueError(f"invalid user id {user!r}: rotations list Slack user ids (U…)")
+        return users
+
+    @field_validator("handoff")
+    @classmethod
+    def _handoff(cls, value: str) -> str:
+        match = re.match(r"^\s*([a-z]{3})?\s*(\d{1,2}):(\d{2})\s*$", value.lower())
+        if not match or (match.group(1) and match.group(1) not in _WEEKDAYS):
+            raise ValueError(f"invalid handoff {value!r}: write a weekday and a time, like 'mon 10:00'")
+        if int(match.group(2)) > 23 or int(match.group(3)) > 59:
+            raise ValueError(f"invalid handoff time {value!r}")
+        return value.lower().strip()
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name like Asia/Shanghai") from exc
+        return value
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError("a shift must last at least 1h")
+        return value
+
+
+class Contact(Strict):
+    """Extra paging channels for one person, beside the Slack DM."""
+
+    sms: str | None = Field(default=None, description="E.164 phone number for SMS pages through AWS SNS.")
+    email: str | None = Field(default=None, description="E-mail address for pages through AWS SES.")
+    webhook: str | None = Field(default=None, description="URL that receives a JSON POST for each page.")
+
+    @field_validator("sms")
+    @classmethod
+    def _sms(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^\+[1-9]\d{6,14}$", value):
+            raise ValueError(f"invalid phone number {value!r}: use E.164, like +8613800000000")
+        return value
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
+            raise ValueError(f"invalid e-mail address {value!r}")
+        return value
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://", value):
+            raise ValueError(f"invalid webhook {value!r}: use an http(s):// URL")
+        return value
+
+
+class PagingConfig(Strict):
+    email_from: str | None = Field(default=None, description="SES sender address for e-mail pages.")
+    aws: str | None = Field(default=None, description="Name of the `targets.aws` entry used for SNS and SES.")
+    webhook_timeout: Duration = Field(default=timedelta(seconds=5), description="Timeout of a webhook page.")
+
+
+class K8sTarget(Strict):
+    kubeconfig: str | None = Field(default=None, description="Path of a kubeconfig; default in-cluster config.")
+    context: str | None = Field(default=None, description="kubeconfig context to use.")
+    namespaces: list[str] = Field(default_factory=lambda: ["default"], description="Namespaces it may read.")
+
+
+class DockerTarget(Strict):
+    url: str = Field(default="unix:///var/run/docker.sock", description="Docker engine URL.")
+
+
+class MySQLTarget(Strict):
+    url: str = Field(description="SQLAlchemy URL, e.g. mysql+pymysql://diag@mysql:3306/ (password via env).")
+    password_env: str | None = Field(default=None, description="Environment variable holding the password.")
+
+
+class RedisTarget(Strict):
+    url: str = Field(description="redis:// URL.")
+    password_env: str | None = Field(default=None, description="Environment variable holding the password.")
+
+
+class AWSTarget(Strict):
+    region: str = Field(description="AWS region, e.g. us-east-1.")
+    profile: str | None = Field(default=None, description="Named profile from the shared credentials file.")
+    endpoint_url: str | None = Field(default=None, description="Override of the AWS endpoint (tests, LocalStack).")
+
+
+class Targets(Strict):
+    k8s: dict[str, K8sTarget] = Field(default_factory=dict, description="Kubernetes clusters by name.")
+    docker: dict[str, DockerTarget] = Field(default_factory=dict, description="Docker engines by name.")
+    mysql: dict[str, MySQLTarget] = Field(default_factory=dict, description="MySQL/MariaDB servers by name.")
+    redis: dict[str, RedisTarget] = Field(default_factory=dict, description="Redis servers by name.")
+    aws: dict[str, AWSTarget] = Field(default_factory=dict, description="AWS accounts/regions by name.")
+
+
+class Service(Strict):
+    """What `/diag triage <service>` checks for one service."""
+
+    k8s: str | None = Field(default=None, description="Name of the `targets.k8s` cluster.")
+    namespace: str | None = Field(default=None, description="Kubernetes namespace.")
+    deployment: str | None = Field(default=None, description="Kubernetes deployment name.")
+    docker: str | None = Field(default=None, description="Name of the `targets.docker` engine.")
+    container: str | None = Field(default=None, description="Docker container name.")
+    health_url: str | None = Field(default=None, description="Health URL, e.g. http://api/health.")
+    database: str | None = Field(default=None, description="Name of the `targets.mysql` server.")
+    cache: str | None = Field(default=None, description="Name of the `targets.redis` server.")
+
+
+class DiagnosticsConfig(Strict):
+    timeout: Duration = Field(default=timedelta(seconds=10), description="Per-call timeout of a check.")
+    triage_timeout: Duration = Field(default=timedelta(seconds=20), description="Total time bound of a triage.")
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs that http/tcp may reach although they are link-local or metadata (refused by default).",
+    )
+
+
+class ScaleBounds(Strict):
+    min: int = Field(default=0, ge=0, description="Fewest replicas `/remediate k8s scale` may set.")
+    max: int = Field(default=20, ge=0, description="Most replicas `/remediate k8s scale` may set.")
+
+
+class RemediationConfig(Strict):
+    confirm_ttl: Duration = Field(default=timedelta(minutes=5), description="How long a confirm button works.")
+    scale: ScaleBounds = Field(default_factory=ScaleBounds, description="Bounds of `k8s scale`.")
+    ebs_max_gib: int = Field(default=16384, ge=1, description="Largest size `aws ebs-grow` may request.")
+
+
+class Roles(Strict):
+    remediators: list[str] = Field(
+        default_factory=list, description="User ids (U…) and user-group ids (S…) who may confirm a remediation."
+    )
+
+    @field_validator("remediators")
+    @classmethod
+    def _ids(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _USER_OR_GROUP.match(value):
+                raise ValueError(f"invalid id {value!r}: use a Slack user id (U…) or user-group id (S…)")
+        return values
+
+
+class PostmortemConfig(Strict):
+    review_within: Duration = Field(default=timedelta(days=3), description="Review deadline after resolve.")
+    remind_every: Duration = Field(default=timedelta(days=1), description="Reminder period once overdue.")
+    on_resolve: bool = Field(default=True, description="Draft the postmortem automatically on resolve.")
+
+
+class Policy(Strict):
+    """The whole policy file. Every key is optional; the defaults are the guide's."""
+
+    severities: dict[Literal["p0", "p1", "p2", "p3"], SeverityOverride] = Field(
+        default_factory=dict, description="Overrides of the P0–P3 table."
+    )
+    escalation: EscalationPolicy = Field(default=DEFAULT_ESCALATION, description="The default escalation policy.")
+    escalation_policies: dict[str, EscalationPolicy] = Field(
+        default_factory=dict, description="Further named policies a severity may choose."
+    )
+    rotations: dict[str, Rotation] = Field(default_factory=dict, description="On-call rotations by name.")
+    contacts: dict[str, Contact] = Field(default_factory=dict, description="Extra paging channels by user id.")
+    paging: PagingConfig = Field(default_factory=PagingConfig, description="SMS / e-mail / webhook paging.")
+    announce_channel: str | None = Field(default=None, description="Channel id where declarations are announced.")
+    language: Literal["en", "zh"] = Field(default="en", description="Language of postmortems: en or zh.")
+    incident_roles: list[str] = Field(
+        default_factory=lambda: ["commander", "comms", "scribe", "ops"],
+        description="Roles `/incident <role> @user` can assign.",
+    )
+    services: dict[str, Service] = Field(default_factory=dict, description="Services for `/diag triage`.")
+    targets: Targets = Field(default_factory=Targets, description="Diagnostics targets by kind and name.")
+    diagnostics: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig, description="Diagnostics limits.")
+    roles: Roles = Field(default_factory=Roles, description="Who may do what.")
+    remediation: RemediationConfig = Field(default_factory=RemediationConfig, description="Remediation limits.")
+    postmortem: PostmortemConfig = Field(default_factory=PostmortemConfig, description="Postmortem and review.")
+
+    @model_validator(mode="after")
+    def _references(self) -> Policy:
+        policies = {"default", *self.escalation_policies}
+        for key, override in self.severities.items():
+            if override.escalation and override.escalation not in policies:
+                raise ValueError(
+                    f"severities.{key}.escalation names {override.escalation!r}, "
+                    f"which is not in escalation_policies ({', '.join(sorted(policies))})"
+                )
+        for policy in [self.escalation, *self.escalation_policies.values()]:
+            for tier in policy.tiers:
+                for target in tier.targets:
+                    name = target.removeprefix("rotation:")
+                    if target.startswith("rotation:") and name not in self.rotations:
+                        raise ValueError(f"tier {tier.name} names rotation {name!r}, which is not in rotations")
+        if "commander" not in self.incident_roles:
+            raise ValueError("incident_roles must include commander")
+        return self
+
+    def severity(self, key: str) -> SeverityPolicy:
+        """The effective severity policy: the guide's default with this file's overrides."""
+        base = DEFAULT_SEVERITIES[key]
+        override = self.severities.get(key)  # type: ignore[call-overload]
+        if override is None:
+            return base
+        return base.model_copy(update=override.model_dump(exclude_none=True))
+
+    def escalation_for(self, severity: str) -> EscalationPolicy:
+        name = self.severity(severity).escalation
+        if name and name != "default":
+            return self.escalation_policies[name]
+        return self.escalation

@@ -1,0 +1,6 @@
+"""Data layer: the declarative base, the engine (pool_pre_ping) and sessions, Alembic migrations."""
+
+from bot.db.base import Base, UTCDateTime, utcnow
+from bot.db.engine import create_db_engine, make_session_factory, migrate, session_scope
+
+__all__ = ["Base", "UTCDateTime", "create_db_engine", "make_session_factory", "migrate", "session_scope", "utcnow"]

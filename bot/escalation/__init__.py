@@ -1,0 +1,1 @@
+"""Escalation: the ladder as rows, the tick that walks it, acks that stop it."""

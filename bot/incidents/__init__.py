@@ -1,0 +1,1 @@
+"""Incidents: models, lifecycle service, timeline, and the declare flow."""

@@ -1,0 +1,93 @@
+"""Incident tables: the incident, its timeline, its roles and its response checklist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from bot.db.base import Base, UTCDateTime, utcnow
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(16), default="declared", index=True)
+    reporter_id: Mapped[str] = mapped_column(String(32))
+    commander_id: Mapped[str | None] = mapped_column(String(32))
+    origin_channel_id: Mapped[str | None] = mapped_column(String(32))
+    channel_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    channel_name: Mapped[str | None] = mapped_column(String(80))
+    summary_ts: Mapped[str | None] = mapped_column(String(32))
+    checklist_ts: Mapped[str | None] = mapped_column(String(32))
+    # The request that declared it (trigger_id, or a hash for the console): a retry finds this row.
+    request_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(32))
+    mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    response_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The policy as it was at declare time (SPEC §4: editing the YAML does not change a running ladder).
+    policy_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    setup_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    events: Mapped[list[TimelineEvent]] = relationship(
+        back_populates="incident", order_by="TimelineEvent.at, TimelineEvent.id", lazy="raise_on_sql"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "dedupe_key"),
+        Index("ix_timeline_incident_at", "incident_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))  # Slack user id, or "warroom" for the bot itself
+    kind: Mapped[str] = mapped_column(String(32))  # see bot.incidents.timeline.EventKind
+    text: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str | None] = mapped_column(String(500))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Slack delivers some things twice (retries, pin + :pushpin:); this key makes the second a no-op.
+    dedupe_key: Mapped[str | None] = mapped_column(String(200))
+
+    incident: Mapped[Incident] = relationship(back_populates="events", lazy="raise_on_sql")
+
+
+class RoleAssignment(Base):
+    __tablename__ = "incident_roles"
+    __table_args__ = (UniqueConstraint("incident_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(32))
+    assigned_by: Mapped[str] = mapped_column(String(32))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ChecklistItem(Base):
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("incident_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(200))
+    done_by: Mapped[str | None] = mapped_column(String(32))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,338 @@
+"""Incident lifecycle rules on the database: declare, ack, mitigate, resolve, reopen, severity, roles.
+
+Pure domain: every function takes a session and a time, changes rows, writes the timeline,
+and raises `IncidentError` with a message for the user when the change is not allowed.
+Callers (flows) commit and then tell the chat platform.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.config.policy import SEVERITY_KEYS, Policy
+from bot.incidents.checklist import RESPONSE_STEPS
+from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
+from bot.incidents.timeline import EventKind, add_event
+from bot.incidents.views import ChecklistView, IncidentView
+
+TITLE_MAX = 150  # a Slack header block holds 150 characters
+OPEN_STATUSES = ("declared", "acknowledged", "mitigated")
+
+
+class IncidentError(Exception):
+    """A change that is not allowed; the message tells the user what to do instead."""
+
+
+@dataclass(frozen=True)
+class Change:
+    incident_id: int
+    event_id: int | None
+    message: str
+
+
+def validate_severity(text: str) -> str:
+    key = text.strip().lower()
+    if key not in SEVERITY_KEYS:
+        raise IncidentError(f"Unknown severity `{text}`. Use one of p0, p1, p2, p3 — e.g. `/incident p1 Checkout down`.")
+    return key
+
+
+def validate_title(title: str) -> str:
+    title = " ".join(title.split())
+    if not title:
+        raise IncidentError("An incident needs a title: `/incident p1 Checkout returns 502`.")
+    if len(title) > TITLE_MAX:
+        raise IncidentError(
+            f"That title is {len(title)} characters; keep it under {TITLE_MAX} (a Slack header's limit). "
+            "Put the details in `/incident note <text>` once the channel is open."
+        )
+    return title
+
+
+def slugify(title: str, limit: int) -> str:
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if not re.search(r"[a-z]", slug):
+        return ""
+    return slug[:limit].rstrip("-")
+
+
+def channel_name(incident_id: int, declared_at: datetime, title: str, suffix: int = 0) -> str:
+    """inc-<yyyymmdd>-<n>-<slug>, lower-case ASCII, at most 80 characters, with -2, -3… on name_taken."""
+    base = f"inc-{declared_at:%Y%m%d}-{incident_id}"
+    tail = f"-{suffix}" if suffix else ""
+    slug = slugify(title, max(0, 80 - len(base) - len(tail) - 1))
+    return f"{base}-{slug}{tail}" if slug else f"{base}{tail}"
+
+
+def declare(
+    session: Session,
+    policy: Policy,
+    *,
+    severity: str,
+    title: str,
+    reporter_id: str,
+    origin_channel_id: str | None,
+    now: datetime,
+    request_key: str | None = None,
+) -> tuple[Incident, bool]:
+    """Create the incident row, its first event and checklist. Returns (incident, created)."""
+    severity = validate_severity(severity)
+    title = validate_title(title)
+    if request_key:
+        existing = session.scalar(select(Incident).where(Incident.request_key == request_key))
+        if existing is not None:
+            return existing, False
+    sev = policy.severity(severity)
+    incident = Incident(
+        title=title,
+        severity=severity,
+        status="declared",
+        reporter_id=reporter_id,
+        origin_channel_id=origin_channel_id,
+        request_key=request_key,
+        declared_at=now,
+        response_due_at=now + sev.response,
+        policy_snapshot=policy.model_dump(mode="json"),
+        setup_errors=[],
+    )
+    session.add(incident)
+    session.flush()
+    add_event(session, incident.id, EventKind.DECLARED, reporter_id, f"Declared {severity.upper()}: {title}", at=now)
+    for position, text in enumerate(RESPONSE_STEPS):
+        session.add(ChecklistItem(incident_id=incident.id, position=position, text=text))
+    session.flush()
+    return incident, True
+
+
+def get(session: Session, incident_id: int) -> Incident | None:
+    return session.get(Incident, incident_id)
+
+
+def by_channel(session: Session, channel_id: str) -> Incident | None:
+    return session.scalar(select(Incident).where(Incident.channel_id == channel_id))
+
+
+def require_in_channel(session: Session, channel_id: str, command: str) -> Incident:
+    incident = by_channel(session, channel_id)
+    if incident is None:
+        raise IncidentError(
+            f"`/incident {command}` works inside an incident channel (inc-…). "
+            "Run it there, or use `/incident list` to find the channel."
+        )
+    return incident
+
+
+def open_incidents(session: Session) -> list[Incident]:
+    query = select(Incident).where(Incident.status.in_(OPEN_STATUSES)).order_by(Incident.severity, Incident.id)
+    return list(session.scalars(query))
+
+
+def _lock(session: Session, incident: Incident) -> Incident:
+    """Re-read the row FOR UPDATE (PostgreSQL) so two replicas cannot both apply one transition."""
+    locked = session.scalar(
+        select(Incident).where(Incident.id == incident.id).with_for_update().execution_options(populate_existing=True)
+    )
+    assert locked is not None
+    return locked
+
+
+def acknowledge(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
+    incident = _lock(session, incident)
+    if incident.status == "resolved":
+        raise IncidentError(f"INC-{incident.id} is resolved. `/incident reopen` first if it is burning again.")
+    if incident.acknowledged_at is not None:
+        raise IncidentError(
+            f"INC-{incident.id} was already acknowledged by <@{incident.acknowledged_by}> "
+            f"at {incident.acknowledged_at:%H:%M} UTC. Nothing changed."
+        )
+    incident.acknowledged_at = now
+    incident.acknowledged_by = actor
+    if incident.status == "declared":
+        incident.status = "acknowledged"
+    if incident.commander_id is None:
+        _assign(session, incident, "commander", actor, actor, now)
+    event = add_event(session, incident.id, EventKind.ACKNOWLEDGED, actor, "Acknowledged; escalation stopped", at=now)
+    return Change(incident.id, event.id if event else None, f"<@{actor}> acknowledged INC-{incident.id}.")
+
+
+def mitigate(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
+    incident = _lock(session, incident)
+    if incident.status == "resolved":
+        raise IncidentError(f"INC-{incident.id} is resolved. `/incident reopen` first.")
+    if incident.status == "mitigated":
+        raise IncidentError(f"INC-{incident.id} is already mitigated (since {incident.mitigated_at:%H:%M} UTC).")
+    if incident.acknowledged_at is None:
+        # Someone mitigating is on it: that is an acknowledgement, and escalation must stop.
+        incident.acknowledged_at = now
+        incident.acknowledged_by = actor
+    incident.status = "mitigated"
+    incident.mitigated_at = now
+    event = add_event(session, incident.id, EventKind.MITIGATED, actor, "Impact mitigated", at=now)
+    return Change(incident.id, event.id if event else None, f"<@{actor}> marked INC-{incident.id} mitigated.")
+
+
+def resolve(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
+    incident = _lock(session, incident)
+    if incident.status == "resolved":
+        raise IncidentError(
+            f"INC-{incident.id} was already resolved at {incident.resolved_at:%Y-%m-%d %H:%M} UTC. "
+            "`/incident reopen` reopens it."
+        )
+    incident.status = "resolved"
+    incident.resolved_at = now
+    event = add_event(session, incident.id, EventKind.RESOLVED, actor, "Resolved", at=now)
+    return Change(incident.id, event.id if event else None, f"<@{actor}> resolved INC-{incident.id}.")
+
+
+def reopen(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
+    incident = _lock(session, incident)
+    if incident.status != "resolved":
+        raise IncidentError(f"INC-{incident.id} is {incident.status}, not resolved; there is nothing to reopen.")
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+        incident.acknowledged_by = actor
+    incident.status = "acknowledged"
+    incident.resolved_at = None
+    event = add_event(session, incident.id, EventKind.REOPENED, actor, "Reopened", at=now)
+    return Change(incident.id, event.id if event else None, f"<@{actor}> reopened INC-{incident.id}.")
+
+
+def set_severity(
+    session: Session, policy: Policy, incident: Incident, severity: str, actor: str, now: datetime
+) -> Change:
+    severity = validate_severity(severity)
+    incident = _lock(session, incident)
+    if incident.status == "resolved":
+        raise IncidentError(f"INC-{incident.id} is resolved; `/incident reopen` before changing its severity.")
+    if incident.severity == severity:
+        raise IncidentError(f"INC-{incident.id} is already {severity.upper()}. Nothing changed.")
+    old = incident.severity
+    incident.severity = severity
+    incident.response_due_at = incident.declared_at + policy.severity(severity).response
+    event = add_event(
+        session,
+        incident.id,
+        EventKind.SEVERITY,
+        actor,
+        f"Severity {old.upper()} → {severity.upper()}",
+        data={"from": old, "to": severity},
+        at=now,
+    )
+    return Change(incident.id, event.id if event else None, f"<@{actor}> changed severity {old.upper()} → {severity.upper()}.")
+
+
+def _assign(session: Session, incident: Incident, role: str, user_id: str, actor: str, now: datetime) -> bool:
+    current = session.scalar(
+        select(RoleAssignment).where(RoleAssignment.incident_id == incident.id, RoleAssignment.role == role)
+    )
+    if current is not None and current.user_id == user_id:
+        return False
+    if current is None:
+        session.add(RoleAssignment(incident_id=incident.id, role=role, user_id=user_id, assigned_by=actor, assigned_at=now))
+    else:
+        current.user_id = user_id
+        current.assigned_by = actor
+        current.assigned_at = now
+    if role == "commander":
+        incident.commander_id = user_id
+    add_event(
+        session, incident.id, EventKind.ROLE, actor, f"{role} → <@{user_id}>", data={"role": role, "user": user_id}, at=now
+    )
+    return True
+
+
+def assign_role(
+    session: Session, policy: Policy, incident: Incident, role: str, user_id: str, actor: str, now: datetime
+) -> Change:
+    role = role.lower()
+    if role not in policy.incident_roles:
+        raise IncidentError(f"Unknown role `{role}`. Roles: {', '.join(policy.incident_roles)}.")
+    incident = _lock(session, incident)
+    if not _assign(session, incident, role, user_id, actor, now):
+        raise IncidentError(f"<@{user_id}> is already {role} of INC-{incident.id}. Nothing changed.")
+    return Change(incident.id, None, f"<@{actor}> made <@{user_id}> {role}.")
+
+
+def add_note(
+    session: Session,
+    incident: Incident,
+    kind: EventKind,
+    text: str,
+    actor: str,
+    now: datetime,
+    *,
+    link: str | None = None,
+    dedupe_key: str | None = None,
+) -> TimelineEvent | None:
+    text = text.strip()
+    if not text:
+        raise IncidentError("Say what to record: `/incident note Rolled back to v1.4.2`.")
+    if len(text) > 3000:
+        raise IncidentError(f"That is {len(text)} characters; keep a timeline entry under 3,000.")
+    return add_event(session, incident.id, kind, actor, text, link=link, dedupe_key=dedupe_key, at=now)
+
+
+def tick_checklist(session: Session, incident: Incident, position: int, actor: str, now: datetime) -> bool:
+    """Toggle a checklist item; returns True when it is now done."""
+    item = session.scalar(
+        select(ChecklistItem).where(ChecklistItem.incident_id == incident.id, ChecklistItem.position == position)
+    )
+    if item is None:
+        raise IncidentError("That checklist item does not exist.")
+    if item.done_at is None:
+        item.done_at, item.done_by = now, actor
+        add_event(session, incident.id, EventKind.CHECKLIST, actor, f"Done: {item.text}", at=now)
+        return True
+    item.done_at, item.done_by = None, None
+    add_event(session, incident.id, EventKind.CHECKLIST, actor, f"Reopened: {item.text}", at=now)
+    return False
+
+
+def next_incident_number(session: Session) -> int:
+    return (session.scalar(select(func.max(Incident.id))) or 0) + 1
+
+
+def view(session: Session, incident: Incident, policy: Policy | None = None) -> IncidentView:
+    roles = {
+        row.role: row.user_id
+        for row in session.scalars(select(RoleAssignment).where(RoleAssignment.incident_id == incident.id))
+    }
+    items = session.scalars(
+        select(ChecklistItem).where(ChecklistItem.incident_id == incident.id).order_by(ChecklistItem.position)
+    )
+    last_status = session.scalar(
+        select(TimelineEvent.text)
+        .where(TimelineEvent.incident_id == incident.id, TimelineEvent.kind == EventKind.STATUS_UPDATE.value)
+        .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
+        .limit(1)
+    )
+    policy = policy or Policy.model_validate(incident.policy_snapshot or {})
+    return IncidentView(
+        id=incident.id,
+        title=incident.title,
+        severity=incident.severity,
+        severity_label=policy.severity(incident.severity).label,
+        status=incident.status,
+        reporter_id=incident.reporter_id,
+        commander_id=incident.commander_id,
+        channel_id=incident.channel_id,
+        channel_name=incident.channel_name,
+        declared_at=incident.declared_at,
+        response_due_at=incident.response_due_at,
+        acknowledged_at=incident.acknowledged_at,
+        acknowledged_by=incident.acknowledged_by,
+        mitigated_at=incident.mitigated_at,
+        resolved_at=incident.resolved_at,
+        summary_ts=incident.summary_ts,
+        checklist_ts=incident.checklist_ts,
+        roles=roles,
+        checklist=tuple(ChecklistView(i.position, i.text, i.done_by, i.done_at) for i in items),
+        last_status_update=last_status,
+    )

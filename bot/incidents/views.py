@@ -1,0 +1,47 @@
+"""IncidentView: an immutable snapshot of an incident handed to ports and renderers (no session needed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    position: int
+    text: str
+    done_by: str | None = None
+    done_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    id: int
+    title: str
+    severity: str
+    severity_label: str
+    status: str
+    reporter_id: str
+    commander_id: str | None
+    channel_id: str | None
+    channel_name: str | None
+    declared_at: datetime
+    response_due_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    mitigated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    summary_ts: str | None = None
+    checklist_ts: str | None = None
+    roles: dict[str, str] = field(default_factory=dict)
+    checklist: tuple[ChecklistView, ...] = ()
+    last_status_update: str | None = None
+
+    @property
+    def severity_tag(self) -> str:
+        return self.severity.upper()
+
+    @property
+    def handle(self) -> str:
+        """How people refer to it: INC-42."""
+        return f"INC-{self.id}"

@@ -1,0 +1,21 @@
+"""Imports every domain's tables so Base.metadata is complete (Alembic and tests use it)."""
+
+from bot.audit.models import AuditEntry
+from bot.escalation.models import EscalationState, PageOutbox
+from bot.idempotency import ProcessedKey
+from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
+from bot.postmortem.models import ActionItem, PostmortemDraft, ReviewReminder
+
+__all__ = [
+    "ActionItem",
+    "AuditEntry",
+    "ChecklistItem",
+    "EscalationState",
+    "Incident",
+    "PageOutbox",
+    "PostmortemDraft",
+    "ProcessedKey",
+    "ReviewReminder",
+    "RoleAssignment",
+    "TimelineEvent",
+]

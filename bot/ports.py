@@ -1,0 +1,79 @@
+"""Ports: what the domain needs from the outside world, as Protocols the Slack layer implements.
+
+The domain (incidents, escalation, postmortem) calls these with domain snapshots
+(`IncidentView`); it never builds Block Kit nor imports Slack. `bot.slack.gateway` is the
+implementation for Slack and for the emulator behind `warroom console`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.incidents.views import IncidentView
+
+
+class ChatError(Exception):
+    """A chat platform call failed after its retries; `code` is the platform's error (e.g. name_taken)."""
+
+    def __init__(self, code: str, message: str | None = None):
+        self.code = code
+        super().__init__(message or code)
+
+
+@dataclass(frozen=True)
+class Posted:
+    channel_id: str
+    ts: str
+
+
+class WarRoomPort(Protocol):
+    """Opening and keeping the war room: channel, summary, checklist, announcement, notices."""
+
+    def create_channel(self, name: str) -> str: ...
+
+    def invite(self, channel_id: str, user_ids: Sequence[str]) -> None: ...
+
+    def post_summary(self, incident: IncidentView) -> Posted: ...
+
+    def update_summary(self, incident: IncidentView) -> None: ...
+
+    def pin(self, channel_id: str, ts: str) -> None: ...
+
+    def post_checklist(self, incident: IncidentView) -> Posted: ...
+
+    def update_checklist(self, incident: IncidentView) -> None: ...
+
+    def announce(self, channel_id: str, incident: IncidentView) -> None: ...
+
+    def notify(self, channel_id: str, text: str) -> Posted: ...
+
+    def message_text(self, channel_id: str, ts: str) -> tuple[str, str | None]:
+        """The text of a message and its permalink (for pins and :pushpin: reactions)."""
+        ...
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    user_id: str
+    incident: IncidentView
+    tier_name: str
+    reason: str  # "escalation" or "manual"
+    requested_by: str | None = None
+
+
+class PagerPort(Protocol):
+    """Reaching a person for a page: a Slack DM with an Acknowledge button."""
+
+    def page(self, request: PageRequest) -> Posted: ...
+
+    def direct_message(self, user_id: str, text: str) -> Posted: ...
+
+    def group_members(self, group_id: str) -> list[str]: ...
+
+
+class FilePort(Protocol):
+    """Uploading a document (the postmortem) to a channel."""
+
+    def upload(self, channel_id: str, filename: str, title: str, content: str, comment: str) -> str: ...

@@ -1,0 +1,1 @@
+"""Postmortem drafts from the timeline, stored with versions; the review reminder."""

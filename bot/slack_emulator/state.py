@@ -1,0 +1,376 @@
+"""Workspace state of the emulator: users, channels, messages, files, views, inspectable from tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+_B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+P, R = ParamSpec("P"), TypeVar("R")
+
+
+def ts_key(ts: str | float | int | None) -> int:
+    """A Slack ts ("1700000000.000100") as integer microseconds, so ordering never depends on floats."""
+    if ts in (None, ""):
+        return 0
+    sec, _, frac = str(ts).partition(".")
+    return int(sec) * 1_000_000 + int((frac + "000000")[:6])
+
+
+def fmt_ts(us: int) -> str:
+    return f"{us // 1_000_000}.{us % 1_000_000:06d}"
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    real_name: str = ""
+    email: str = ""
+    tz: str = "UTC"
+    tz_offset: int = 0
+    is_bot: bool = False
+    is_admin: bool = False
+    deleted: bool = False
+    bot_id: str | None = None
+
+    def to_api(self, team_id: str) -> dict[str, Any]:
+        profile: dict[str, Any] = {
+            "real_name": self.real_name, "display_name": self.name, "real_name_normalized": self.real_name,
+            "display_name_normalized": self.name, "email": self.email, "team": team_id,
+            "image_48": f"https://avatars.example/{self.id}_48.png",
+        }
+        if self.bot_id:
+            profile["bot_id"] = self.bot_id
+        return {
+            "id": self.id, "team_id": team_id, "name": self.name, "deleted": self.deleted, "color": "9f69e7",
+            "real_name": self.real_name, "tz": self.tz, "tz_label": self.tz, "tz_offset": self.tz_offset,
+            "profile": profile, "is_admin": self.is_admin, "is_owner": False, "is_primary_owner": False,
+            "is_restricted": False, "is_ultra_restricted": False, "is_bot": self.is_bot,
+            "is_app_user": False, "updated": 1700000000,
+        }
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    creator: str
+    created: int
+    is_private: bool = False
+    is_im: bool = False
+    is_mpim: bool = False
+    is_general: bool = False
+    is_archived: bool = False
+    user: str | None = None  # the human peer of a bot DM
+    members: list[str] = field(default_factory=list)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    pins: list[dict[str, Any]] = field(default_factory=list)
+    topic: dict[str, Any] = field(default_factory=lambda: {"value": "", "creator": "", "last_set": 0})
+    purpose: dict[str, Any] = field(default_factory=lambda: {"value": "", "creator": "", "last_set": 0})
+
+    def find(self, ts: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages if m["ts"] == ts), None)
+
+    def to_api(self, viewer: str, *, num_members: bool = False) -> dict[str, Any]:
+        if self.is_im:
+            return {"id": self.id, "created": self.created, "is_im": True, "is_org_shared": False,
+                    "user": self.user, "is_user_deleted": False, "priority": 0}
+        out: dict[str, Any] = {
+            "id": self.id, "name": self.name, "is_channel": not (self.is_private or self.is_mpim),
+            "is_group": self.is_private and not self.is_mpim, "is_im": False, "is_mpim": self.is_mpim,
+            "is_private": self.is_private or self.is_mpim, "created": self.created,
+            "is_archived": self.is_archived, "is_general": self.is_general, "unlinked": 0,
+            "name_normalized": self.name, "is_shared": False, "is_org_shared": False,
+            "is_ext_shared": False, "is_pending_ext_shared": False, "creator": self.creator,
+            "is_member": viewer in self.members, "topic": dict(self.topic), "purpose": dict(self.purpose),
+            "previous_names": [],
+        }
+        if num_members:
+            out["num_members"] = len(self.members)
+        return out
+
+
+@dataclass
+class Usergroup:
+    id: str
+    handle: str
+    name: str
+    users: list[str] = field(default_factory=list)
+    description: str = ""
+
+    def to_api(self, team_id: str, *, include_users: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id, "team_id": team_id, "is_usergroup": True, "is_subteam": True, "name": self.name,
+            "description": self.description, "handle": self.handle, "is_external": False,
+            "date_create": 1700000000, "date_update": 1700000000, "date_delete": 0,
+            "user_count": len(self.users),
+        }
+        if include_users:
+            out["users"] = list(self.users)
+        return out
+
+
+@dataclass
+class File:
+    id: str
+    name: str
+    user: str
+    created: int
+    title: str = ""
+    content: bytes = b""
+    uploaded: bool = False
+    channels: list[str] = field(default_factory=list)
+
+    def to_api(self, base_url: str) -> dict[str, Any]:
+        ext = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else "binary"
+        return {
+            "id": self.id, "created": self.created, "timestamp": self.created, "name": self.name,
+            "title": self.title or self.name, "mimetype": "text/plain" if ext in ("txt", "md", "log")
+            else "application/octet-stream", "filetype": ext, "user": self.user, "size": len(self.content),
+            "is_public": bool(self.channels), "channels": list(self.channels),
+            "url_private": f"{base_url}files/{self.id}/{self.name}",
+            "permalink": f"{base_url}files/{self.id}",
+        }
+
+
+@dataclass
+class ResponseUrl:
+    """A response_url the driver handed to the bot, and every payload posted to it."""
+
+    id: str
+    channel: str
+    user: str
+    message_ts: str | None = None
+    payloads: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _locked(fn: Callable[Concatenate[Workspace, P], R]) -> Callable[Concatenate[Workspace, P], R]:
+    """Run a Workspace method under its lock: server threads mutate while tests read."""
+    def wrapper(self: Workspace, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.lock:
+            return fn(self, *args, **kwargs)
+    wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
+    return wrapper
+
+
+class Workspace:
+    """All Slack-side state. Every mutation happens under `lock`; readers get copies of lists."""
+
+    def __init__(self, *, team_id: str = "T0WARROOM", team_name: str = "Warroom Dev",
+                 domain: str = "warroom-dev", bot_name: str = "warroom") -> None:
+        self.lock = threading.RLock()
+        self.team_id, self.team_name, self.domain = team_id, team_name, domain
+        self._seq = 0
+        self._last_us = 0
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, Channel] = {}
+        self.usergroups: dict[str, Usergroup] = {}
+        self.files: dict[str, File] = {}
+        self.ephemeral_messages: list[dict[str, Any]] = []
+        self.views: dict[str, dict[str, Any]] = {}
+        self.view_owner: dict[str, str] = {}
+        self.modal_stacks: dict[str, list[str]] = {}
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.response_urls: dict[str, ResponseUrl] = {}
+        self.triggers: dict[str, tuple[str, float]] = {}
+        self.tokens: dict[str, str] = {}
+        self.app_id = self.new_id("A")
+        self.bot_id = self.new_id("B")
+        bot = self.add_user(bot_name, real_name=bot_name.title(), is_bot=True)
+        bot.bot_id = self.bot_id
+        self.bot_user_id = bot.id
+        self.bot_token = f"xoxb-{team_id}-{bot.id}-emulator"
+        self.tokens[self.bot_token] = bot.id
+
+    # ids and clock ---------------------------------------------------------------------------
+    @_locked
+    def new_id(self, prefix: str) -> str:
+        self._seq += 1
+        n, digits = self._seq, ""
+        while n:
+            n, r = divmod(n, 36)
+            digits = _B36[r] + digits
+        return prefix + "0" + digits.rjust(8, "0")
+
+    @_locked
+    def new_ts(self) -> str:
+        # Wall-clock based (bots compare ts with time.time()), but strictly increasing.
+        self._last_us = max(int(time.time() * 1_000_000), self._last_us + 1)
+        return fmt_ts(self._last_us)
+
+    # seeding -----------------------------------------------------------------------------------
+    @_locked
+    def add_user(self, name: str, *, id: str | None = None, real_name: str | None = None,
+                 email: str | None = None, tz: str = "UTC", tz_offset: int = 0, is_bot: bool = False,
+                 is_admin: bool = False, token: str | None = None) -> User:
+        user = User(id=id or self.new_id("U"), name=name, real_name=real_name or name.title(),
+                    email=email if email is not None else f"{name}@example.com", tz=tz,
+                    tz_offset=tz_offset, is_bot=is_bot, is_admin=is_admin)
+        self.users[user.id] = user
+        if token:
+            self.tokens[token] = user.id
+        for ch in self.channels.values():  # everyone is in #general, as in Slack
+            if ch.is_general and user.id not in ch.members:
+                ch.members.append(user.id)
+        return user
+
+    @_locked
+    def add_channel(self, name: str, *, id: str | None = None, members: list[str] | tuple[str, ...] = (),
+                    is_private: bool = False, bot_member: bool = True, is_general: bool = False,
+                    topic: str = "", purpose: str = "", creator: str | None = None) -> Channel:
+        # Slack gives new private channels C ids too; G is left to group DMs.
+        ch = Channel(id=id or self.new_id("C"), name=name,
+                     creator=creator or self.bot_user_id, created=int(time.time()),
+                     is_private=is_private, is_general=is_general)
+        everyone = list(self.users) if is_general else list(members)
+        if bot_member:
+            everyone.insert(0, self.bot_user_id)
+        elif is_general:
+            everyone.remove(self.bot_user_id)
+        ch.members = list(dict.fromkeys(everyone))
+        ch.topic["value"], ch.purpose["value"] = topic, purpose
+        self.channels[ch.id] = ch
+        return ch
+
+    @_locked
+    def add_usergroup(self, handle: str, users: list[str] | tuple[str, ...] = (), *, id: str | None = None,
+                      name: str | None = None, description: str = "") -> Usergroup:
+        group = Usergroup(id=id or self.new_id("S"), handle=handle, name=name or handle,
+                          users=list(users), description=description)
+        self.usergroups[group.id] = group
+        return group
+
+    def add_message(self, channel: str, user: str, text: str = "", *,
+                    blocks: list[dict[str, Any]] | None = None,
+                    thread_ts: str | None = None) -> dict[str, Any]:
+        """A message a human typed (the emulator does not send the event; the driver does)."""
+        ch = self.get_channel(channel)
+        if ch is None:
+            raise KeyError(f"no channel {channel!r}")
+        return self.post(ch, user, text=text, blocks=blocks, thread_ts=thread_ts)
+
+    # mutation shared by several API methods -------------------------------------------------------
+    @_locked
+    def post(self, ch: Channel, user: str, *, text: str = "", blocks: list[dict[str, Any]] | None = None,
+             thread_ts: str | None = None, extra: dict[str, Any] | None = None,
+             broadcast: bool = False) -> dict[str, Any]:
+        msg: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": self.new_ts(),
+                               "team": self.team_id}
+        if blocks:
+            msg["blocks"] = blocks
+        if user == self.bot_user_id:
+            msg.update(bot_id=self.bot_id, app_id=self.app_id)
+        msg.update(extra or {})
+        parent = ch.find(thread_ts) if thread_ts else None
+        if thread_ts:
+            msg["thread_ts"] = thread_ts  # Slack keeps an unknown thread_ts rather than failing
+        if parent is not None:
+            root = parent.get("thread_ts", parent["ts"])
+            parent = ch.find(root) or parent
+            msg["thread_ts"] = root
+            if broadcast:
+                msg["subtype"] = "thread_broadcast"
+            parent["thread_ts"] = root
+            parent["reply_count"] = parent.get("reply_count", 0) + 1
+            parent["reply_users"] = list(dict.fromkeys([*parent.get("reply_users", []), user]))
+            parent["latest_reply"] = msg["ts"]
+        ch.messages.append(msg)
+        return msg
+
+    @_locked
+    def add_reaction(self, channel: str, ts: str, name: str, user: str) -> bool:
+        """React to a message; False when the user had already reacted with `name`."""
+        ch = self.get_channel(channel)
+        msg = ch.find(ts) if ch else None
+        if msg is None:
+            raise KeyError(f"no message {ts} in {channel!r}")
+        reactions = msg.setdefault("reactions", [])
+        entry = next((r for r in reactions if r["name"] == name), None)
+        if entry is None:
+            entry = {"name": name, "users": [], "count": 0}
+            reactions.append(entry)
+        if user in entry["users"]:
+            return False
+        entry["users"].append(user)
+        entry["count"] = len(entry["users"])
+        return True
+
+    @_locked
+    def issue_trigger(self, user: str) -> str:
+        """A trigger_id as Slack puts in interactive payloads; views.open checks it and its age."""
+        self._seq += 1
+        trigger = f"{int(time.time())}.{self._seq}.{self._seq * 7919:032x}"
+        self.triggers[trigger] = (user, time.monotonic())
+        return trigger
+
+    # queries ---------------------------------------------------------------------------------------
+    @_locked
+    def get_channel(self, ref: str) -> Channel | None:
+        """By id, or by name with or without '#'."""
+        return self.channels.get(ref) or self.find_channel(ref.lstrip("#"))
+
+    @_locked
+    def find_channel(self, name: str) -> Channel | None:
+        return next((c for c in self.channels.values() if c.name == name and not c.is_im), None)
+
+    @_locked
+    def find_channel_prefix(self, prefix: str) -> Channel | None:
+        """The newest channel whose name starts with `prefix` (e.g. "inc-")."""
+        found = [c for c in self.channels.values() if c.name.startswith(prefix) and not c.is_im]
+        return found[-1] if found else None
+
+    @_locked
+    def dm_channel(self, user_id: str) -> Channel | None:
+        return next((c for c in self.channels.values() if c.is_im and c.user == user_id), None)
+
+    @_locked
+    def open_dm(self, user_id: str) -> Channel:
+        ch = self.dm_channel(user_id)
+        if ch is None:
+            ch = Channel(id=self.new_id("D"), name=user_id, creator=self.bot_user_id,
+                         created=int(time.time()), is_im=True, user=user_id,
+                         members=[self.bot_user_id, user_id])
+            self.channels[ch.id] = ch
+        return ch
+
+    @_locked
+    def messages(self, channel: str, thread_ts: str | None = None) -> list[dict[str, Any]]:
+        """All messages of a channel, thread replies included, oldest first (or one thread's)."""
+        ch = self.get_channel(channel)
+        if ch is None:
+            return []
+        if thread_ts:
+            return [m for m in ch.messages if m["ts"] == thread_ts or m.get("thread_ts") == thread_ts]
+        return list(ch.messages)
+
+    @_locked
+    def dms(self, user_id: str) -> list[dict[str, Any]]:
+        ch = self.dm_channel(user_id)
+        return list(ch.messages) if ch else []
+
+    @_locked
+    def ephemerals(self, channel: str | None = None, user: str | None = None) -> list[dict[str, Any]]:
+        cid = None
+        if channel is not None:
+            ch = self.get_channel(channel)
+            cid = ch.id if ch else channel
+        return [e for e in self.ephemeral_messages
+                if (cid is None or e["channel"] == cid) and (user is None or e["user"] == user)]
+
+    @_locked
+    def uploaded_files(self, channel: str) -> list[File]:
+        ch = self.get_channel(channel)
+        return [f for f in self.files.values() if ch and ch.id in f.channels]
+
+    @_locked
+    def user_by_name(self, name: str) -> User | None:
+        return next((u for u in self.users.values() if u.name == name.lstrip("@")), None)
+
+    @_locked
+    def open_modals(self, user: str) -> list[dict[str, Any]]:
+        """The user's modal stack, bottom first."""
+        return [self.views[v] for v in self.modal_stacks.get(user, [])]
