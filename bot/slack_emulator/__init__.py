@@ -1,6 +1,7 @@
 """Local Slack Web API emulator and request driver used by tests and the offline console."""
 
 from bot.slack_emulator.driver import DriverResponse, SlackDriver
+from bot.slack_emulator.model import Channel, File, User, Usergroup
 from bot.slack_emulator.render import (
     ActionRef,
     blocks_to_text,
@@ -9,7 +10,7 @@ from bot.slack_emulator.render import (
     view_to_text,
 )
 from bot.slack_emulator.server import Call, SlackEmulator
-from bot.slack_emulator.state import Channel, File, User, Usergroup, Workspace
+from bot.slack_emulator.state import Workspace
 
 __all__ = [
     "ActionRef",

@@ -18,6 +18,9 @@ from bot.slack_emulator.methods.views import apply_submission_ack
 from bot.slack_emulator.render import collect_actions
 from bot.slack_emulator.server import SlackEmulator
 
+# Slack still sends the deprecated verification token in payloads; apps must not rely on it.
+LEGACY_TOKEN = "emulator-verification-token"  # noqa: S105 - not a secret
+
 
 @dataclass
 class DriverResponse:
@@ -57,8 +60,7 @@ class SlackDriver:
     """
 
     def __init__(self, bot_url: str, signing_secret: str, emulator: SlackEmulator, *, timeout: float = 10.0,
-                 verification_token: str = "emulator-verification-token",  # noqa: S107 - Slack's legacy, unused token
-                 ) -> None:
+                 verification_token: str = LEGACY_TOKEN) -> None:
         self.bot_url, self.signing_secret, self.emu = bot_url, signing_secret, emulator
         self.verification_token = verification_token
         self._http = httpx.Client(timeout=timeout)

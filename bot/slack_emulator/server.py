@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 from bot.slack_emulator import responses
 from bot.slack_emulator.methods import REGISTRY, Ctx, SlackError
-from bot.slack_emulator.state import ResponseUrl, Workspace
+from bot.slack_emulator.model import ResponseUrl
+from bot.slack_emulator.state import Workspace
 from bot.slack_emulator.wire import parse_params, parse_upload
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from bot.slack_emulator.methods.base import (
     method,
     paginate,
 )
-from bot.slack_emulator.state import Channel, ts_key
+from bot.slack_emulator.model import Channel, ts_key
 
 _NAME_OK = re.compile(r"^[a-z0-9_-]+$")
 _MANAGE = ("channels:manage", "groups:write")

@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from bot.slack_emulator.methods.base import Ctx, Params, SlackError, as_list, channel_arg, json_arg, method
-from bot.slack_emulator.state import File
+from bot.slack_emulator.model import File
 
 
 @method("files.getUploadURLExternal", "files:write")

@@ -1,0 +1,36 @@
+"""The Runtime: everything a listener or a periodic job needs, built once per process and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.config.policy import Policy
+from bot.config.settings import Settings
+from bot.db.engine import session_scope
+from bot.ports import FilePort, PagerPort, WarRoomPort
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    engine: Engine
+    sessions: sessionmaker[Session]
+    warroom: WarRoomPort
+    pager: PagerPort
+    files: FilePort
+    clock: Clock = field(default_factory=SystemClock)
+    # Slack calls that do not depend on each other run here, after the ack.
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="warroom"))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.sessions) as session:
+            yield session

@@ -1,0 +1,53 @@
+"""The `/incident` sub-command registry: each handler module registers its verbs here.
+
+A sub-command runs after the ack (the router acks first), so it may use the network freely.
+It answers the user with `ctx.respond` (ephemeral) and raises `IncidentError` for user errors;
+the router turns those into an ephemeral message and changes nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.runtime import Runtime
+
+
+@dataclass
+class CommandContext:
+    runtime: Runtime
+    client: WebClient
+    user_id: str
+    channel_id: str
+    verb: str
+    args: str  # the text after the verb, stripped
+    trigger_id: str | None
+    respond: Callable[..., Any]  # Bolt's respond(): ephemeral by default
+    request_key: str | None = None  # idempotency key of the request (trigger_id)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+SubcommandFunc = Callable[[CommandContext], None]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    func: SubcommandFunc
+    usage: str
+    summary: str
+    in_incident: bool  # only inside an incident channel
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(name: str, usage: str, summary: str, *, in_incident: bool = True) -> Callable[[SubcommandFunc], SubcommandFunc]:
+    def decorate(func: SubcommandFunc) -> SubcommandFunc:
+        SUBCOMMANDS[name] = Subcommand(name, func, usage, summary, in_incident)
+        return func
+
+    return decorate

@@ -1,0 +1,57 @@
+"""Shared fixtures: databases on SQLite and on the machine's PostgreSQL, each test on a fresh database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from bot.db import create_db_engine, migrate
+
+PG_ADMIN_URL = os.environ.get("WARROOM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _fresh_pg_database() -> tuple[str, Engine]:
+    name = f"warroom_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    return name, admin
+
+
+def _drop_pg_database(name: str, admin: Engine) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """URL of a brand-new, migrated PostgreSQL database, dropped after the test."""
+    name, admin = _fresh_pg_database()
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = create_db_engine(url)
+    migrate(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        _drop_pg_database(name, admin)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'warroom.db'}"
+    engine = create_db_engine(url)
+    migrate(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request) -> str:
+    """Runs the test on both backends (SPEC §3)."""
+    return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
