@@ -1,0 +1,1 @@
+"""Test support: real services started for the tests (moto, a Kubernetes API stand-in, Docker)."""
