@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +29,13 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     # Slack calls that do not depend on each other run here, after the ack.
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="warroom"))
+    # Lifecycle hooks, wired by the composition root (bot.app): e.g. "resolved" -> draft the postmortem.
+    # Called after the change has committed, with (runtime, incident_id, actor).
+    hooks: dict[str, list[Callable[[Runtime, int, str], None]]] = field(default_factory=dict)
+
+    def fire(self, name: str, incident_id: int, actor: str) -> None:
+        for hook in self.hooks.get(name, []):
+            hook(self, incident_id, actor)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
