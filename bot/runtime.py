@@ -28,7 +28,9 @@ class Runtime:
     files: FilePort
     clock: Clock = field(default_factory=SystemClock)
     # Slack calls that do not depend on each other run here, after the ack.
-    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="warroom"))
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="warroom")
+    )
     # Lifecycle hooks, wired by the composition root (bot.app): e.g. "resolved" -> draft the postmortem.
     # Called after the change has committed, with (runtime, incident_id, actor).
     hooks: dict[str, list[Callable[[Runtime, int, str], None]]] = field(default_factory=dict)

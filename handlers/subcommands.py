@@ -27,6 +27,7 @@ class CommandContext:
     trigger_id: str | None
     respond: Callable[..., Any]  # Bolt's respond(): ephemeral by default
     request_key: str | None = None  # idempotency key of the request (trigger_id)
+    incident_id: int | None = None  # set by the router for in-incident verbs
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -45,7 +46,9 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def subcommand(name: str, usage: str, summary: str, *, in_incident: bool = True) -> Callable[[SubcommandFunc], SubcommandFunc]:
+def subcommand(
+    name: str, usage: str, summary: str, *, in_incident: bool = True
+) -> Callable[[SubcommandFunc], SubcommandFunc]:
     def decorate(func: SubcommandFunc) -> SubcommandFunc:
         SUBCOMMANDS[name] = Subcommand(name, func, usage, summary, in_incident)
         return func

@@ -43,11 +43,15 @@ def load_policy_text(text: str, source: str = "<policy>") -> Policy:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        raise PolicyError(source, [("(file)", line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+        raise PolicyError(
+            source, [("(file)", line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+        ) from exc
     if data is None:
         return Policy()
     if not isinstance(data, dict):
-        raise PolicyError(source, [("(file)", 1, "the policy file must be a mapping of keys, like 'escalation:'")])
+        raise PolicyError(
+            source, [("(file)", 1, "the policy file must be a mapping of keys, like 'escalation:'")]
+        )
     lines: dict[tuple[Any, ...], int] = {}
     if root is not None:
         _line_index(root, (), lines)

@@ -43,7 +43,9 @@ class SeverityOverride(Strict):
 
 
 DEFAULT_SEVERITIES: dict[str, SeverityPolicy] = {
-    "p0": SeverityPolicy(label="紧急 critical", meaning="service completely down", response=timedelta(minutes=15)),
+    "p0": SeverityPolicy(
+        label="紧急 critical", meaning="service completely down", response=timedelta(minutes=15)
+    ),
     "p1": SeverityPolicy(label="严重 major", meaning="core function affected", response=timedelta(hours=1)),
     "p2": SeverityPolicy(label="中等 moderate", meaning="partial malfunction", response=timedelta(hours=4)),
     "p3": SeverityPolicy(
@@ -105,11 +107,16 @@ DEFAULT_ESCALATION = EscalationPolicy(
 
 class Rotation(Strict):
     users: list[str] = Field(description="Slack user ids, in on-call order.")
-    handoff: str = Field(default="mon 10:00", description="Weekday and time of the handoff, e.g. 'mon 10:00'.")
-    timezone: str = Field(default="UTC", description="IANA time zone of the handoff time, e.g. Asia/Shanghai.")
+    handoff: str = Field(
+        default="mon 10:00", description="Weekday and time of the handoff, e.g. 'mon 10:00'."
+    )
+    timezone: str = Field(
+        default="UTC", description="IANA time zone of the handoff time, e.g. Asia/Shanghai."
+    )
     every: Duration = Field(default=timedelta(weeks=1), description="Length of one shift: 1d, 1w, …")
     start: str | None = Field(
-        default=None, description="ISO date of the first handoff (the first user's shift); default 2024-01-01."
+        default=None,
+        description="ISO date of the first handoff (the first user's shift); default 2024-01-01.",
     )
 
     @field_validator("users")
@@ -187,7 +194,9 @@ class PagingConfig(Strict):
 
 
 class K8sTarget(Strict):
-    kubeconfig: str | None = Field(default=None, description="Path of a kubeconfig; default in-cluster config.")
+    kubeconfig: str | None = Field(
+        default=None, description="Path of a kubeconfig; default in-cluster config."
+    )
     context: str | None = Field(default=None, description="kubeconfig context to use.")
     namespaces: list[str] = Field(default_factory=lambda: ["default"], description="Namespaces it may read.")
 
@@ -209,7 +218,9 @@ class RedisTarget(Strict):
 class AWSTarget(Strict):
     region: str = Field(description="AWS region, e.g. us-east-1.")
     profile: str | None = Field(default=None, description="Named profile from the shared credentials file.")
-    endpoint_url: str | None = Field(default=None, description="Override of the AWS endpoint (tests, LocalStack).")
+    endpoint_url: str | None = Field(
+        default=None, description="Override of the AWS endpoint (tests, LocalStack)."
+    )
 
 
 class Targets(Strict):
@@ -235,7 +246,9 @@ class Service(Strict):
 
 class DiagnosticsConfig(Strict):
     timeout: Duration = Field(default=timedelta(seconds=10), description="Per-call timeout of a check.")
-    triage_timeout: Duration = Field(default=timedelta(seconds=20), description="Total time bound of a triage.")
+    triage_timeout: Duration = Field(
+        default=timedelta(seconds=20), description="Total time bound of a triage."
+    )
     allow_networks: list[str] = Field(
         default_factory=list,
         description="CIDRs that http/tcp may reach although they are link-local or metadata (refused by default).",
@@ -248,14 +261,17 @@ class ScaleBounds(Strict):
 
 
 class RemediationConfig(Strict):
-    confirm_ttl: Duration = Field(default=timedelta(minutes=5), description="How long a confirm button works.")
+    confirm_ttl: Duration = Field(
+        default=timedelta(minutes=5), description="How long a confirm button works."
+    )
     scale: ScaleBounds = Field(default_factory=ScaleBounds, description="Bounds of `k8s scale`.")
     ebs_max_gib: int = Field(default=16384, ge=1, description="Largest size `aws ebs-grow` may request.")
 
 
 class Roles(Strict):
     remediators: list[str] = Field(
-        default_factory=list, description="User ids (U…) and user-group ids (S…) who may confirm a remediation."
+        default_factory=list,
+        description="User ids (U…) and user-group ids (S…) who may confirm a remediation.",
     )
 
     @field_validator("remediators")
@@ -279,14 +295,20 @@ class Policy(Strict):
     severities: dict[Literal["p0", "p1", "p2", "p3"], SeverityOverride] = Field(
         default_factory=dict, description="Overrides of the P0–P3 table."
     )
-    escalation: EscalationPolicy = Field(default=DEFAULT_ESCALATION, description="The default escalation policy.")
+    escalation: EscalationPolicy = Field(
+        default=DEFAULT_ESCALATION, description="The default escalation policy."
+    )
     escalation_policies: dict[str, EscalationPolicy] = Field(
         default_factory=dict, description="Further named policies a severity may choose."
     )
     rotations: dict[str, Rotation] = Field(default_factory=dict, description="On-call rotations by name.")
-    contacts: dict[str, Contact] = Field(default_factory=dict, description="Extra paging channels by user id.")
+    contacts: dict[str, Contact] = Field(
+        default_factory=dict, description="Extra paging channels by user id."
+    )
     paging: PagingConfig = Field(default_factory=PagingConfig, description="SMS / e-mail / webhook paging.")
-    announce_channel: str | None = Field(default=None, description="Channel id where declarations are announced.")
+    announce_channel: str | None = Field(
+        default=None, description="Channel id where declarations are announced."
+    )
     language: Literal["en", "zh"] = Field(default="en", description="Language of postmortems: en or zh.")
     incident_roles: list[str] = Field(
         default_factory=lambda: ["commander", "comms", "scribe", "ops"],
@@ -294,10 +316,16 @@ class Policy(Strict):
     )
     services: dict[str, Service] = Field(default_factory=dict, description="Services for `/diag triage`.")
     targets: Targets = Field(default_factory=Targets, description="Diagnostics targets by kind and name.")
-    diagnostics: DiagnosticsConfig = Field(default_factory=DiagnosticsConfig, description="Diagnostics limits.")
+    diagnostics: DiagnosticsConfig = Field(
+        default_factory=DiagnosticsConfig, description="Diagnostics limits."
+    )
     roles: Roles = Field(default_factory=Roles, description="Who may do what.")
-    remediation: RemediationConfig = Field(default_factory=RemediationConfig, description="Remediation limits.")
-    postmortem: PostmortemConfig = Field(default_factory=PostmortemConfig, description="Postmortem and review.")
+    remediation: RemediationConfig = Field(
+        default_factory=RemediationConfig, description="Remediation limits."
+    )
+    postmortem: PostmortemConfig = Field(
+        default_factory=PostmortemConfig, description="Postmortem and review."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Policy:
@@ -313,7 +341,9 @@ class Policy(Strict):
                 for target in tier.targets:
                     name = target.removeprefix("rotation:")
                     if target.startswith("rotation:") and name not in self.rotations:
-                        raise ValueError(f"tier {tier.name} names rotation {name!r}, which is not in rotations")
+                        raise ValueError(
+                            f"tier {tier.name} names rotation {name!r}, which is not in rotations"
+                        )
         if "commander" not in self.incident_roles:
             raise ValueError("incident_roles must include commander")
         return self

@@ -24,4 +24,6 @@ class Settings(BaseSettings):
 
     @property
     def socket_mode(self) -> bool:
-        return self.slack_app_token is not None and self.slack_app_token.get_secret_value().startswith("xapp-")
+        return self.slack_app_token is not None and self.slack_app_token.get_secret_value().startswith(
+            "xapp-"
+        )

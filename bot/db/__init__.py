@@ -3,4 +3,12 @@
 from bot.db.base import Base, UTCDateTime, utcnow
 from bot.db.engine import create_db_engine, make_session_factory, migrate, session_scope
 
-__all__ = ["Base", "UTCDateTime", "create_db_engine", "make_session_factory", "migrate", "session_scope", "utcnow"]
+__all__ = [
+    "Base",
+    "UTCDateTime",
+    "create_db_engine",
+    "make_session_factory",
+    "migrate",
+    "session_scope",
+    "utcnow",
+]

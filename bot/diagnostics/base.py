@@ -8,10 +8,12 @@ talks to its engine and turns numbers into findings.
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.config.policy import Policy
 
@@ -54,6 +56,53 @@ class Report:
     def crit(self, message: str, fix: str | None = None) -> None:
         self.findings.append(Finding(Level.CRIT, message, fix))
 
+    def add(self, level: Level, message: str, fix: str | None = None) -> None:
+        # An OK finding never carries a fix: there is nothing to do.
+        self.findings.append(Finding(level, message, fix if level is not Level.OK else None))
+
+    @property
+    def level(self) -> Level:
+        return worst(f.level for f in self.findings)
+
+
+def worst(levels: Any) -> Level:
+    """The most severe level of an iterable of levels; OK when empty."""
+    return max(levels, key=lambda level: level.rank, default=Level.OK)
+
+
+def level_for(ratio: float, warn: float = 0.8, crit: float = 0.95) -> Level:
+    """The guide's threshold rule for "x of a limit": ≥ 80 % warns; close to the limit is critical."""
+    if ratio >= crit:
+        return Level.CRIT
+    if ratio >= warn:
+        return Level.WARN
+    return Level.OK
+
+
+class Fix:
+    """The guide's suggested fixes, quoted in its words so on-call engineers recognise them."""
+
+    TOO_MANY_CONNECTIONS = "Raise the connection limit or tune the pool (增加连接数限制或优化连接池)"
+    KILL_STUCK_QUERY = "Kill the stuck query: `KILL <id>` or `/remediate mysql kill <id>` (杀死僵死连接)"
+    SLOW_LOG = "SET GLOBAL slow_query_log = 'ON'; SET GLOBAL long_query_time = 1 (数据库慢查询)"
+    DB_UNREACHABLE = "Check the network and the database service (检查网络连接和数据库服务状态)"
+    DEPENDENCY = "Check the database / Redis connections (检查数据库/Redis连接)"
+    REDIS_CLIENTS = "Kill idle clients (`client kill type normal`) or raise maxclients (清理过期连接)"
+    REDIS_MEMORY = "`config set maxmemory 2gb`; `config set maxmemory-policy allkeys-lru` (配置调优)"
+    REDIS_HIT_RATE = "Review TTLs and what is cached (Redis缓存命中率)"
+    HTTP_500 = "Read the application logs, fix the bug (查看应用日志，修复代码bug)"
+    HTTP_502 = "Check the application service, restart it (检查应用服务状态，重启服务)"
+    HTTP_503 = "Check the load balancer, scale out (检查负载均衡配置，扩容实例)"
+    HTTP_504 = "Speed up the application, adjust timeouts (优化应用性能，调整超时配置)"
+    HTTP_404 = "Check the routes and the resource path (检查路由配置，确认资源路径)"
+    SLOW_RESPONSE = "Profile the app, its slow queries and cache hit rate (性能优化检查清单)"
+    NETWORK = "Check the firewall, routes and the service's port (端口连通性检查, 防火墙规则检查)"
+    DNS = "Check the records and flush DNS caches (`resolvectl flush-caches`) (DNS解析检查)"
+    TLS_EXPIRY = "Renew the certificate before it expires and redeploy it"
+    OOM = "Restart the service, raise its memory limit (重启服务，调整内存限制)"
+    NOT_RUNNING = "Read the logs, fix the config, redeploy (修正配置文件，重新部署)"
+    DISK = "Clean up (`docker system prune`, old logs) or grow the volume (磁盘空间不足)"
+
 
 class Outcome(StrEnum):
     OK = "ok"
@@ -91,6 +140,22 @@ class CheckRefused(Exception):
     """A safety rule refused the request (e.g. a metadata address); the message says why."""
 
 
+class CheckFailed(Exception):
+    """The check could not reach or read its engine; a one-line reason and, when known, the guide's fix.
+
+    Adapters raise it to replace a driver's raw exception text with something an on-call engineer
+    can act on ("Can't connect to MySQL at db:3306: connection refused").
+    """
+
+    def __init__(self, message: str, fix: str | None = None):
+        super().__init__(message)
+        self.fix = fix
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
 @dataclass
 class CheckContext:
     policy: Policy
@@ -99,6 +164,36 @@ class CheckContext:
     args: list[str]
     timeout: float
     options: dict[str, str] = field(default_factory=dict)  # key=value arguments, e.g. tail=100
+
+    def arg(self, index: int, what: str) -> str:
+        """The positional argument at `index`; a UsageError naming `what` when it is missing."""
+        if index >= len(self.args):
+            raise UsageError(f"Missing {what}.")
+        return self.args[index]
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        return self.options.get(name, default)
+
+    def int_option(self, name: str, default: int, *, low: int = 0, high: int = 1_000_000) -> int:
+        raw = self.options.get(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise UsageError(f"`{name}=` takes a whole number from {low} to {high}, not `{raw}`.")
+        return int(raw)
+
+    def seconds_option(self, name: str, default: float) -> float:
+        """A duration option such as `over=300`, `since=10m`, `slow=500ms` (bare numbers are seconds)."""
+        raw = self.options.get(name)
+        return default if raw is None else parse_seconds(name, raw)
+
+
+def parse_seconds(name: str, raw: str) -> float:
+    """`300`, `30s`, `5m`, `1h`, `500ms` → seconds; a UsageError naming the option otherwise."""
+    match = _DURATION.match(raw.strip().lower())
+    if not match:
+        raise UsageError(f"`{name}=` takes a duration like 30s, 5m or 1h, not `{raw}`.")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 CheckFunc = Callable[[CheckContext], Report]
@@ -111,6 +206,12 @@ class Check:
     summary: str  # one line for the help text
     usage: str = ""  # e.g. "<pod|deployment/name> [tail=100] [since=10m] [grep=error]"
     guide: str = ""  # the guide's command this mirrors, e.g. "kubectl get pods"
+    # Checked by the grammar before anything runs; None means "any".
+    min_args: int = 0
+    max_args: int | None = None
+    options: tuple[str, ...] | None = None  # allowed key=value option names
+    # Offline validation of (args, options), run while parsing so bad input is answered in the ack.
+    validate: Callable[[list[str], dict[str, str]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,3 +221,67 @@ class Adapter:
     checks: dict[str, Check]
     default_check: str
     target_kind: str | None = None  # key under policy.targets, or None for adapters that take a host/URL
+
+
+T = TypeVar("T")
+
+
+class ClientCache:
+    """Process-wide cache of engine clients, built on first use so the bot starts without connecting.
+
+    Keyed by whatever identifies the client (adapter, target name, the target's settings), so a
+    policy reload with changed settings builds a new client instead of reusing a stale one.
+    """
+
+    def __init__(self) -> None:
+        self._clients: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, factory: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = factory()
+            return self._clients[key]  # type: ignore[no-any-return]
+
+    def drop(self, key: Any) -> None:
+        with self._lock:
+            self._clients.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._clients.clear()
+
+
+clients = ClientCache()
+
+
+def format_table(headers: list[str], rows: list[list[Any]], *, max_width: int = 60) -> str:
+    """A plain-text table for a code block (what kubectl and mysql print), cells clipped to max_width."""
+
+    def cell(value: Any) -> str:
+        text = "" if value is None else " ".join(str(value).split())
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    grid = [[cell(h) for h in headers], *[[cell(v) for v in row] for row in rows]]
+    widths = [max(len(line[i]) for line in grid) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip() for line in grid
+    )
+
+
+def format_pairs(pairs: list[tuple[str, Any]]) -> str:
+    """`name   value` lines, aligned."""
+    width = max((len(name) for name, _ in pairs), default=0)
+    return "\n".join(f"{name.ljust(width)}  {'' if value is None else value}" for name, value in pairs)
+
+
+def percent(part: float, whole: float) -> float:
+    return 100.0 * part / whole if whole else 0.0
+
+
+def human_bytes(size: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"

@@ -39,7 +39,9 @@ class Change:
 def validate_severity(text: str) -> str:
     key = text.strip().lower()
     if key not in SEVERITY_KEYS:
-        raise IncidentError(f"Unknown severity `{text}`. Use one of p0, p1, p2, p3 — e.g. `/incident p1 Checkout down`.")
+        raise IncidentError(
+            f"Unknown severity `{text}`. Use one of p0, p1, p2, p3 — e.g. `/incident p1 Checkout down`."
+        )
     return key
 
 
@@ -104,7 +106,9 @@ def declare(
     )
     session.add(incident)
     session.flush()
-    add_event(session, incident.id, EventKind.DECLARED, reporter_id, f"Declared {severity.upper()}: {title}", at=now)
+    add_event(
+        session, incident.id, EventKind.DECLARED, reporter_id, f"Declared {severity.upper()}: {title}", at=now
+    )
     for position, text in enumerate(RESPONSE_STEPS):
         session.add(ChecklistItem(incident_id=incident.id, position=position, text=text))
     session.flush()
@@ -130,14 +134,19 @@ def require_in_channel(session: Session, channel_id: str, command: str) -> Incid
 
 
 def open_incidents(session: Session) -> list[Incident]:
-    query = select(Incident).where(Incident.status.in_(OPEN_STATUSES)).order_by(Incident.severity, Incident.id)
+    query = (
+        select(Incident).where(Incident.status.in_(OPEN_STATUSES)).order_by(Incident.severity, Incident.id)
+    )
     return list(session.scalars(query))
 
 
 def _lock(session: Session, incident: Incident) -> Incident:
     """Re-read the row FOR UPDATE (PostgreSQL) so two replicas cannot both apply one transition."""
     locked = session.scalar(
-        select(Incident).where(Incident.id == incident.id).with_for_update().execution_options(populate_existing=True)
+        select(Incident)
+        .where(Incident.id == incident.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     assert locked is not None
     return locked
@@ -146,7 +155,9 @@ def _lock(session: Session, incident: Incident) -> Incident:
 def acknowledge(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
     incident = _lock(session, incident)
     if incident.status == "resolved":
-        raise IncidentError(f"INC-{incident.id} is resolved. `/incident reopen` first if it is burning again.")
+        raise IncidentError(
+            f"INC-{incident.id} is resolved. `/incident reopen` first if it is burning again."
+        )
     if incident.acknowledged_at is not None:
         raise IncidentError(
             f"INC-{incident.id} was already acknowledged by <@{incident.acknowledged_by}> "
@@ -158,7 +169,9 @@ def acknowledge(session: Session, incident: Incident, actor: str, now: datetime)
         incident.status = "acknowledged"
     if incident.commander_id is None:
         _assign(session, incident, "commander", actor, actor, now)
-    event = add_event(session, incident.id, EventKind.ACKNOWLEDGED, actor, "Acknowledged; escalation stopped", at=now)
+    event = add_event(
+        session, incident.id, EventKind.ACKNOWLEDGED, actor, "Acknowledged; escalation stopped", at=now
+    )
     return Change(incident.id, event.id if event else None, f"<@{actor}> acknowledged INC-{incident.id}.")
 
 
@@ -167,7 +180,9 @@ def mitigate(session: Session, incident: Incident, actor: str, now: datetime) ->
     if incident.status == "resolved":
         raise IncidentError(f"INC-{incident.id} is resolved. `/incident reopen` first.")
     if incident.status == "mitigated":
-        raise IncidentError(f"INC-{incident.id} is already mitigated (since {incident.mitigated_at:%H:%M} UTC).")
+        raise IncidentError(
+            f"INC-{incident.id} is already mitigated (since {incident.mitigated_at:%H:%M} UTC)."
+        )
     if incident.acknowledged_at is None:
         # Someone mitigating is on it: that is an acknowledgement, and escalation must stop.
         incident.acknowledged_at = now
@@ -194,7 +209,9 @@ def resolve(session: Session, incident: Incident, actor: str, now: datetime) -> 
 def reopen(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
     incident = _lock(session, incident)
     if incident.status != "resolved":
-        raise IncidentError(f"INC-{incident.id} is {incident.status}, not resolved; there is nothing to reopen.")
+        raise IncidentError(
+            f"INC-{incident.id} is {incident.status}, not resolved; there is nothing to reopen."
+        )
     if incident.acknowledged_at is None:
         incident.acknowledged_at = now
         incident.acknowledged_by = actor
@@ -210,7 +227,9 @@ def set_severity(
     severity = validate_severity(severity)
     incident = _lock(session, incident)
     if incident.status == "resolved":
-        raise IncidentError(f"INC-{incident.id} is resolved; `/incident reopen` before changing its severity.")
+        raise IncidentError(
+            f"INC-{incident.id} is resolved; `/incident reopen` before changing its severity."
+        )
     if incident.severity == severity:
         raise IncidentError(f"INC-{incident.id} is already {severity.upper()}. Nothing changed.")
     old = incident.severity
@@ -225,7 +244,11 @@ def set_severity(
         data={"from": old, "to": severity},
         at=now,
     )
-    return Change(incident.id, event.id if event else None, f"<@{actor}> changed severity {old.upper()} → {severity.upper()}.")
+    return Change(
+        incident.id,
+        event.id if event else None,
+        f"<@{actor}> changed severity {old.upper()} → {severity.upper()}.",
+    )
 
 
 def _assign(session: Session, incident: Incident, role: str, user_id: str, actor: str, now: datetime) -> bool:
@@ -235,7 +258,11 @@ def _assign(session: Session, incident: Incident, role: str, user_id: str, actor
     if current is not None and current.user_id == user_id:
         return False
     if current is None:
-        session.add(RoleAssignment(incident_id=incident.id, role=role, user_id=user_id, assigned_by=actor, assigned_at=now))
+        session.add(
+            RoleAssignment(
+                incident_id=incident.id, role=role, user_id=user_id, assigned_by=actor, assigned_at=now
+            )
+        )
     else:
         current.user_id = user_id
         current.assigned_by = actor
@@ -243,7 +270,13 @@ def _assign(session: Session, incident: Incident, role: str, user_id: str, actor
     if role == "commander":
         incident.commander_id = user_id
     add_event(
-        session, incident.id, EventKind.ROLE, actor, f"{role} → <@{user_id}>", data={"role": role, "user": user_id}, at=now
+        session,
+        incident.id,
+        EventKind.ROLE,
+        actor,
+        f"{role} → <@{user_id}>",
+        data={"role": role, "user": user_id},
+        at=now,
     )
     return True
 
@@ -282,7 +315,9 @@ def add_note(
 def tick_checklist(session: Session, incident: Incident, position: int, actor: str, now: datetime) -> bool:
     """Toggle a checklist item; returns True when it is now done."""
     item = session.scalar(
-        select(ChecklistItem).where(ChecklistItem.incident_id == incident.id, ChecklistItem.position == position)
+        select(ChecklistItem).where(
+            ChecklistItem.incident_id == incident.id, ChecklistItem.position == position
+        )
     )
     if item is None:
         raise IncidentError("That checklist item does not exist.")

@@ -33,18 +33,35 @@ class User:
 
     def to_api(self, team_id: str) -> dict[str, Any]:
         profile: dict[str, Any] = {
-            "real_name": self.real_name, "display_name": self.name, "real_name_normalized": self.real_name,
-            "display_name_normalized": self.name, "email": self.email, "team": team_id,
+            "real_name": self.real_name,
+            "display_name": self.name,
+            "real_name_normalized": self.real_name,
+            "display_name_normalized": self.name,
+            "email": self.email,
+            "team": team_id,
             "image_48": f"https://avatars.example/{self.id}_48.png",
         }
         if self.bot_id:
             profile["bot_id"] = self.bot_id
         return {
-            "id": self.id, "team_id": team_id, "name": self.name, "deleted": self.deleted, "color": "9f69e7",
-            "real_name": self.real_name, "tz": self.tz, "tz_label": self.tz, "tz_offset": self.tz_offset,
-            "profile": profile, "is_admin": self.is_admin, "is_owner": False, "is_primary_owner": False,
-            "is_restricted": False, "is_ultra_restricted": False, "is_bot": self.is_bot,
-            "is_app_user": False, "updated": 1700000000,
+            "id": self.id,
+            "team_id": team_id,
+            "name": self.name,
+            "deleted": self.deleted,
+            "color": "9f69e7",
+            "real_name": self.real_name,
+            "tz": self.tz,
+            "tz_label": self.tz,
+            "tz_offset": self.tz_offset,
+            "profile": profile,
+            "is_admin": self.is_admin,
+            "is_owner": False,
+            "is_primary_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "updated": 1700000000,
         }
 
 
@@ -71,16 +88,36 @@ class Channel:
 
     def to_api(self, viewer: str, *, num_members: bool = False) -> dict[str, Any]:
         if self.is_im:
-            return {"id": self.id, "created": self.created, "is_im": True, "is_org_shared": False,
-                    "user": self.user, "is_user_deleted": False, "priority": 0}
+            return {
+                "id": self.id,
+                "created": self.created,
+                "is_im": True,
+                "is_org_shared": False,
+                "user": self.user,
+                "is_user_deleted": False,
+                "priority": 0,
+            }
         out: dict[str, Any] = {
-            "id": self.id, "name": self.name, "is_channel": not (self.is_private or self.is_mpim),
-            "is_group": self.is_private and not self.is_mpim, "is_im": False, "is_mpim": self.is_mpim,
-            "is_private": self.is_private or self.is_mpim, "created": self.created,
-            "is_archived": self.is_archived, "is_general": self.is_general, "unlinked": 0,
-            "name_normalized": self.name, "is_shared": False, "is_org_shared": False,
-            "is_ext_shared": False, "is_pending_ext_shared": False, "creator": self.creator,
-            "is_member": viewer in self.members, "topic": dict(self.topic), "purpose": dict(self.purpose),
+            "id": self.id,
+            "name": self.name,
+            "is_channel": not (self.is_private or self.is_mpim),
+            "is_group": self.is_private and not self.is_mpim,
+            "is_im": False,
+            "is_mpim": self.is_mpim,
+            "is_private": self.is_private or self.is_mpim,
+            "created": self.created,
+            "is_archived": self.is_archived,
+            "is_general": self.is_general,
+            "unlinked": 0,
+            "name_normalized": self.name,
+            "is_shared": False,
+            "is_org_shared": False,
+            "is_ext_shared": False,
+            "is_pending_ext_shared": False,
+            "creator": self.creator,
+            "is_member": viewer in self.members,
+            "topic": dict(self.topic),
+            "purpose": dict(self.purpose),
             "previous_names": [],
         }
         if num_members:
@@ -98,9 +135,17 @@ class Usergroup:
 
     def to_api(self, team_id: str, *, include_users: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": self.id, "team_id": team_id, "is_usergroup": True, "is_subteam": True, "name": self.name,
-            "description": self.description, "handle": self.handle, "is_external": False,
-            "date_create": 1700000000, "date_update": 1700000000, "date_delete": 0,
+            "id": self.id,
+            "team_id": team_id,
+            "is_usergroup": True,
+            "is_subteam": True,
+            "name": self.name,
+            "description": self.description,
+            "handle": self.handle,
+            "is_external": False,
+            "date_create": 1700000000,
+            "date_update": 1700000000,
+            "date_delete": 0,
             "user_count": len(self.users),
         }
         if include_users:
@@ -122,10 +167,17 @@ class File:
     def to_api(self, base_url: str) -> dict[str, Any]:
         ext = self.name.rsplit(".", 1)[-1].lower() if "." in self.name else "binary"
         return {
-            "id": self.id, "created": self.created, "timestamp": self.created, "name": self.name,
-            "title": self.title or self.name, "mimetype": "text/plain" if ext in ("txt", "md", "log")
-            else "application/octet-stream", "filetype": ext, "user": self.user, "size": len(self.content),
-            "is_public": bool(self.channels), "channels": list(self.channels),
+            "id": self.id,
+            "created": self.created,
+            "timestamp": self.created,
+            "name": self.name,
+            "title": self.title or self.name,
+            "mimetype": "text/plain" if ext in ("txt", "md", "log") else "application/octet-stream",
+            "filetype": ext,
+            "user": self.user,
+            "size": len(self.content),
+            "is_public": bool(self.channels),
+            "channels": list(self.channels),
             "url_private": f"{base_url}files/{self.id}/{self.name}",
             "permalink": f"{base_url}files/{self.id}",
         }

@@ -29,6 +29,7 @@ class ActionRef:
 
 def mrkdwn_to_text(text: str, resolve_user: Resolver | None = None) -> str:
     """`<url|label>` → `label (url)`, `<@U1>` → `@name`, `<!here>` → `@here`; entities decoded."""
+
     def link(m: re.Match[str]) -> str:
         target, _, label = m.group(1).partition("|")
         if target.startswith("@"):
@@ -42,6 +43,7 @@ def mrkdwn_to_text(text: str, resolve_user: Resolver | None = None) -> str:
                 return "@" + special[0]
             return label or ("@" + special[1] if special[0] == "subteam" and len(special) > 1 else special[0])
         return f"{label} ({target})" if label and label != target else target
+
     return html.unescape(_LINK.sub(link, text))
 
 
@@ -61,8 +63,9 @@ class _Renderer:
         kind, action_id = el.get("type", ""), str(el.get("action_id", ""))
         label = _plain(el.get("text") or el.get("placeholder")) or kind.replace("_", " ")
         options = tuple((_plain(o.get("text")), str(o.get("value", ""))) for o in el.get("options", []))
-        ref = ActionRef(self.next_number, action_id, block_id, kind, label, el.get("value"), el.get("url"),
-                        options)
+        ref = ActionRef(
+            self.next_number, action_id, block_id, kind, label, el.get("value"), el.get("url"), options
+        )
         self.actions.append(ref)
         self.next_number += 1
         line = f"[{ref.number}] [{label}]({action_id})"
@@ -89,8 +92,10 @@ class _Renderer:
             return f":{el.get('name', '')}:"
         inner = "".join(self.rich(e) for e in el.get("elements", []))
         if kind == "rich_text_list":
-            bullets = [(f"{i}. " if el.get("style") == "ordered" else "• ") + self.rich(item)
-                       for i, item in enumerate(el.get("elements", []), 1)]
+            bullets = [
+                (f"{i}. " if el.get("style") == "ordered" else "• ") + self.rich(item)
+                for i, item in enumerate(el.get("elements", []), 1)
+            ]
             return "\n".join("  " * int(el.get("indent", 0)) + b for b in bullets) + "\n"
         if kind == "rich_text_preformatted":
             return f"```\n{inner}\n```\n"
@@ -110,12 +115,19 @@ class _Renderer:
             lines += ["  " + _plain(f, self.resolve_user) for f in b.get("fields", [])]
             acc = b.get("accessory")
             if isinstance(acc, dict):
-                lines.append(f"[image: {acc.get('alt_text', '')}]" if acc.get("type") == "image"
-                             else self.element(acc, bid))
+                lines.append(
+                    f"[image: {acc.get('alt_text', '')}]"
+                    if acc.get("type") == "image"
+                    else self.element(acc, bid)
+                )
             return "\n".join(lines)
         if kind == "context":
-            return " · ".join(f"[image: {e.get('alt_text', '')}]" if e.get("type") == "image"
-                              else _plain(e, self.resolve_user) for e in b.get("elements", []))
+            return " · ".join(
+                f"[image: {e.get('alt_text', '')}]"
+                if e.get("type") == "image"
+                else _plain(e, self.resolve_user)
+                for e in b.get("elements", [])
+            )
         if kind == "actions":
             return "\n".join(self.element(e, bid) for e in b.get("elements", []))
         if kind == "image":
@@ -135,8 +147,13 @@ class _Renderer:
         return f"[{kind} block]"
 
 
-def blocks_to_text(blocks: list[dict[str, Any]] | None, text: str | None = None,
-                   resolve_user: Resolver | None = None, *, start: int = 1) -> str:
+def blocks_to_text(
+    blocks: list[dict[str, Any]] | None,
+    text: str | None = None,
+    resolve_user: Resolver | None = None,
+    *,
+    start: int = 1,
+) -> str:
     """Readable text of a message; `text` (the notification fallback) is used only without blocks."""
     if not blocks:
         return mrkdwn_to_text(text or "", resolve_user)
@@ -156,8 +173,11 @@ def message_to_text(message: dict[str, Any], resolve_user: Resolver | None = Non
     """A whole message: blocks (or text), legacy attachments and shared files."""
     parts = [blocks_to_text(message.get("blocks"), message.get("text"), resolve_user)]
     for att in message.get("attachments") or []:
-        body = blocks_to_text(att.get("blocks"), "\n".join(
-            str(att[k]) for k in ("pretext", "title", "text") if att.get(k)), resolve_user)
+        body = blocks_to_text(
+            att.get("blocks"),
+            "\n".join(str(att[k]) for k in ("pretext", "title", "text") if att.get(k)),
+            resolve_user,
+        )
         parts.append("\n".join("| " + line for line in body.splitlines()))
     parts += [f"[file: {f.get('title') or f.get('name')}]" for f in message.get("files") or []]
     return "\n".join(p for p in parts if p)

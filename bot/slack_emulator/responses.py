@@ -29,9 +29,18 @@ def deliver(ws: Workspace, hook: ResponseUrl, payload: dict[str, Any]) -> str | 
         elif ch is not None and payload.get("response_type") == "in_channel":
             ws.post(ch, ws.bot_user_id, text=text, blocks=blocks, thread_ts=payload.get("thread_ts"))
         else:  # ephemeral is the default, and what a replaced ephemeral message becomes
-            ws.ephemeral_messages.append({"channel": hook.channel, "user": hook.user, "text": text,
-                                          "blocks": blocks, "ts": ws.new_ts(), "thread_ts": None,
-                                          "via": "response_url", "response_id": hook.id})
+            ws.ephemeral_messages.append(
+                {
+                    "channel": hook.channel,
+                    "user": hook.user,
+                    "text": text,
+                    "blocks": blocks,
+                    "ts": ws.new_ts(),
+                    "thread_ts": None,
+                    "via": "response_url",
+                    "response_id": hook.id,
+                }
+            )
         return None
 
 

@@ -22,10 +22,31 @@ T = TypeVar("T")
 Reply = tuple[int, bytes, dict[str, str]]  # status, body, headers
 
 DEFAULT_SCOPES: tuple[str, ...] = (
-    "channels:manage", "channels:read", "channels:join", "channels:history", "chat:write", "commands",
-    "groups:write", "groups:read", "groups:history", "im:write", "im:read", "im:history", "mpim:write",
-    "mpim:read", "mpim:history", "pins:read", "pins:write", "reactions:read", "reactions:write",
-    "users:read", "users:read.email", "usergroups:read", "files:read", "files:write", "team:read",
+    "channels:manage",
+    "channels:read",
+    "channels:join",
+    "channels:history",
+    "chat:write",
+    "commands",
+    "groups:write",
+    "groups:read",
+    "groups:history",
+    "im:write",
+    "im:read",
+    "im:history",
+    "mpim:write",
+    "mpim:read",
+    "mpim:history",
+    "pins:read",
+    "pins:write",
+    "reactions:read",
+    "reactions:write",
+    "users:read",
+    "users:read.email",
+    "usergroups:read",
+    "files:read",
+    "files:write",
+    "team:read",
 )
 
 
@@ -57,8 +78,16 @@ class _Fault:
 class SlackEmulator(Workspace):
     """An in-process Slack: `WebClient(token=emu.bot_token, base_url=emu.api_url)` talks to it unmodified."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, scopes: Iterable[str] = DEFAULT_SCOPES,
-                 seed: bool = True, trigger_ttl: float = 3.0, **workspace: Any) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        scopes: Iterable[str] = DEFAULT_SCOPES,
+        seed: bool = True,
+        trigger_ttl: float = 3.0,
+        **workspace: Any,
+    ) -> None:
         super().__init__(**workspace)
         self.scopes, self.trigger_ttl = frozenset(scopes), trigger_ttl
         self._address = (host, port)
@@ -76,8 +105,9 @@ class SlackEmulator(Workspace):
         httpd.emulator = self
         self._httpd = httpd
         # A short poll interval keeps stop() fast; every test can afford a fresh emulator.
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="slack-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="slack-emulator", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -90,8 +120,9 @@ class SlackEmulator(Workspace):
     def __enter__(self) -> SlackEmulator:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     @property
@@ -122,15 +153,23 @@ class SlackEmulator(Workspace):
             self._calls.clear()
 
     # fault injection -------------------------------------------------------------------------------
-    def fail(self, method: str, status: int | None = None, *, error: str | None = None, retry_after: int = 1,
-             times: int | None = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        status: int | None = None,
+        *,
+        error: str | None = None,
+        retry_after: int = 1,
+        times: int | None = 1,
+    ) -> None:
         """Make the next `times` (None: all) calls of `method` ("*": any) fail.
 
         429 (the default) carries Retry-After; 500/503 are server errors; `error` answers ok:false.
         """
         with self.lock:
             self._faults.setdefault(method, []).append(
-                _Fault(status or (200 if error else 429), error, retry_after, times))
+                _Fault(status or (200 if error else 429), error, retry_after, times)
+            )
 
     def latency(self, method: str, seconds: float) -> None:
         with self.lock:
@@ -217,8 +256,12 @@ class SlackEmulator(Workspace):
         if caller is None:
             return {"ok": False, "error": "invalid_auth"}
         if meth.scopes and not self.scopes & set(meth.scopes):
-            return {"ok": False, "error": "missing_scope", "needed": meth.scopes[0],
-                    "provided": ",".join(sorted(self.scopes))}
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": meth.scopes[0],
+                "provided": ",".join(sorted(self.scopes)),
+            }
         ctx = Ctx(self, caller, self.base_url, self.scopes, self.trigger_ttl)
         try:
             with self.lock:  # one request mutates the workspace at a time, as a whole
@@ -248,14 +291,26 @@ class SlackEmulator(Workspace):
         hook = self.response_urls.get(hook_id)
         error = "expired_url" if hook is None else responses.deliver(self, hook, payload)
         status = 404 if error else 200
-        return self._answer("response_url", {"response_id": hook_id, **payload}, status,
-                            {"ok": not error, **({"error": error} if error else {})})
+        return self._answer(
+            "response_url",
+            {"response_id": hook_id, **payload},
+            status,
+            {"ok": not error, **({"error": error} if error else {})},
+        )
 
-    def _answer(self, name: str, params: dict[str, Any], status: int, body: dict[str, Any],
-                extra: dict[str, str] | None = None) -> Reply:
+    def _answer(
+        self,
+        name: str,
+        params: dict[str, Any],
+        status: int,
+        body: dict[str, Any],
+        extra: dict[str, str] | None = None,
+    ) -> Reply:
         self._record(name, params, status, body)
-        headers = {"Content-Type": "application/json; charset=utf-8",
-                   "X-OAuth-Scopes": ",".join(sorted(self.scopes))}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-OAuth-Scopes": ",".join(sorted(self.scopes)),
+        }
         meth = REGISTRY.get(name)
         if meth is not None:
             headers["X-Accepted-OAuth-Scopes"] = ",".join(meth.scopes)

@@ -15,9 +15,11 @@ P, R = ParamSpec("P"), TypeVar("R")
 
 def _locked(fn: Callable[Concatenate[Workspace, P], R]) -> Callable[Concatenate[Workspace, P], R]:
     """Run a Workspace method under its lock: server threads mutate while tests read."""
+
     def wrapper(self: Workspace, *args: P.args, **kwargs: P.kwargs) -> R:
         with self.lock:
             return fn(self, *args, **kwargs)
+
     wrapper.__doc__, wrapper.__name__ = fn.__doc__, fn.__name__
     return wrapper
 
@@ -25,8 +27,14 @@ def _locked(fn: Callable[Concatenate[Workspace, P], R]) -> Callable[Concatenate[
 class Workspace:
     """All Slack-side state. Every mutation happens under `lock`; readers get copies of lists."""
 
-    def __init__(self, *, team_id: str = "T0WARROOM", team_name: str = "Warroom Dev",
-                 domain: str = "warroom-dev", bot_name: str = "warroom") -> None:
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0WARROOM",
+        team_name: str = "Warroom Dev",
+        domain: str = "warroom-dev",
+        bot_name: str = "warroom",
+    ) -> None:
         self.lock = threading.RLock()
         self.team_id, self.team_name, self.domain = team_id, team_name, domain
         self._seq = 0
@@ -69,12 +77,29 @@ class Workspace:
 
     # seeding -----------------------------------------------------------------------------------
     @_locked
-    def add_user(self, name: str, *, id: str | None = None, real_name: str | None = None,
-                 email: str | None = None, tz: str = "UTC", tz_offset: int = 0, is_bot: bool = False,
-                 is_admin: bool = False, token: str | None = None) -> User:
-        user = User(id=id or self.new_id("U"), name=name, real_name=real_name or name.title(),
-                    email=email if email is not None else f"{name}@example.com", tz=tz,
-                    tz_offset=tz_offset, is_bot=is_bot, is_admin=is_admin)
+    def add_user(
+        self,
+        name: str,
+        *,
+        id: str | None = None,
+        real_name: str | None = None,
+        email: str | None = None,
+        tz: str = "UTC",
+        tz_offset: int = 0,
+        is_bot: bool = False,
+        is_admin: bool = False,
+        token: str | None = None,
+    ) -> User:
+        user = User(
+            id=id or self.new_id("U"),
+            name=name,
+            real_name=real_name or name.title(),
+            email=email if email is not None else f"{name}@example.com",
+            tz=tz,
+            tz_offset=tz_offset,
+            is_bot=is_bot,
+            is_admin=is_admin,
+        )
         self.users[user.id] = user
         if token:
             self.tokens[token] = user.id
@@ -84,13 +109,28 @@ class Workspace:
         return user
 
     @_locked
-    def add_channel(self, name: str, *, id: str | None = None, members: list[str] | tuple[str, ...] = (),
-                    is_private: bool = False, bot_member: bool = True, is_general: bool = False,
-                    topic: str = "", purpose: str = "", creator: str | None = None) -> Channel:
+    def add_channel(
+        self,
+        name: str,
+        *,
+        id: str | None = None,
+        members: list[str] | tuple[str, ...] = (),
+        is_private: bool = False,
+        bot_member: bool = True,
+        is_general: bool = False,
+        topic: str = "",
+        purpose: str = "",
+        creator: str | None = None,
+    ) -> Channel:
         # Slack gives new private channels C ids too; G is left to group DMs.
-        ch = Channel(id=id or self.new_id("C"), name=name,
-                     creator=creator or self.bot_user_id, created=int(time.time()),
-                     is_private=is_private, is_general=is_general)
+        ch = Channel(
+            id=id or self.new_id("C"),
+            name=name,
+            creator=creator or self.bot_user_id,
+            created=int(time.time()),
+            is_private=is_private,
+            is_general=is_general,
+        )
         everyone = list(self.users) if is_general else list(members)
         if bot_member:
             everyone.insert(0, self.bot_user_id)
@@ -102,16 +142,34 @@ class Workspace:
         return ch
 
     @_locked
-    def add_usergroup(self, handle: str, users: list[str] | tuple[str, ...] = (), *, id: str | None = None,
-                      name: str | None = None, description: str = "") -> Usergroup:
-        group = Usergroup(id=id or self.new_id("S"), handle=handle, name=name or handle,
-                          users=list(users), description=description)
+    def add_usergroup(
+        self,
+        handle: str,
+        users: list[str] | tuple[str, ...] = (),
+        *,
+        id: str | None = None,
+        name: str | None = None,
+        description: str = "",
+    ) -> Usergroup:
+        group = Usergroup(
+            id=id or self.new_id("S"),
+            handle=handle,
+            name=name or handle,
+            users=list(users),
+            description=description,
+        )
         self.usergroups[group.id] = group
         return group
 
-    def add_message(self, channel: str, user: str, text: str = "", *,
-                    blocks: list[dict[str, Any]] | None = None,
-                    thread_ts: str | None = None) -> dict[str, Any]:
+    def add_message(
+        self,
+        channel: str,
+        user: str,
+        text: str = "",
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+    ) -> dict[str, Any]:
         """A message a human typed (the emulator does not send the event; the driver does)."""
         ch = self.get_channel(channel)
         if ch is None:
@@ -120,11 +178,24 @@ class Workspace:
 
     # mutation shared by several API methods -------------------------------------------------------
     @_locked
-    def post(self, ch: Channel, user: str, *, text: str = "", blocks: list[dict[str, Any]] | None = None,
-             thread_ts: str | None = None, extra: dict[str, Any] | None = None,
-             broadcast: bool = False) -> dict[str, Any]:
-        msg: dict[str, Any] = {"type": "message", "user": user, "text": text, "ts": self.new_ts(),
-                               "team": self.team_id}
+    def post(
+        self,
+        ch: Channel,
+        user: str,
+        *,
+        text: str = "",
+        blocks: list[dict[str, Any]] | None = None,
+        thread_ts: str | None = None,
+        extra: dict[str, Any] | None = None,
+        broadcast: bool = False,
+    ) -> dict[str, Any]:
+        msg: dict[str, Any] = {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "ts": self.new_ts(),
+            "team": self.team_id,
+        }
         if blocks:
             msg["blocks"] = blocks
         if user == self.bot_user_id:
@@ -196,9 +267,15 @@ class Workspace:
     def open_dm(self, user_id: str) -> Channel:
         ch = self.dm_channel(user_id)
         if ch is None:
-            ch = Channel(id=self.new_id("D"), name=user_id, creator=self.bot_user_id,
-                         created=int(time.time()), is_im=True, user=user_id,
-                         members=[self.bot_user_id, user_id])
+            ch = Channel(
+                id=self.new_id("D"),
+                name=user_id,
+                creator=self.bot_user_id,
+                created=int(time.time()),
+                is_im=True,
+                user=user_id,
+                members=[self.bot_user_id, user_id],
+            )
             self.channels[ch.id] = ch
         return ch
 
@@ -223,8 +300,11 @@ class Workspace:
         if channel is not None:
             ch = self.get_channel(channel)
             cid = ch.id if ch else channel
-        return [e for e in self.ephemeral_messages
-                if (cid is None or e["channel"] == cid) and (user is None or e["user"] == user)]
+        return [
+            e
+            for e in self.ephemeral_messages
+            if (cid is None or e["channel"] == cid) and (user is None or e["user"] == user)
+        ]
 
     @_locked
     def uploaded_files(self, channel: str) -> list[File]:

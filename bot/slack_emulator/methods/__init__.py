@@ -3,5 +3,15 @@
 from bot.slack_emulator.methods import chat, conversations, directory, files, items, views
 from bot.slack_emulator.methods.base import REGISTRY, Ctx, Method, SlackError
 
-__all__ = ["REGISTRY", "Ctx", "Method", "SlackError", "chat", "conversations", "directory", "files", "items",
-           "views"]
+__all__ = [
+    "REGISTRY",
+    "Ctx",
+    "Method",
+    "SlackError",
+    "chat",
+    "conversations",
+    "directory",
+    "files",
+    "items",
+    "views",
+]

@@ -45,6 +45,7 @@ def method(name: str, *scopes: str) -> Callable[[Handler], Handler]:
     def register(fn: Handler) -> Handler:
         REGISTRY[name] = Method(fn, scopes)
         return fn
+
     return register
 
 
@@ -74,8 +75,9 @@ def json_arg(p: Params, key: str) -> Any:
     return value
 
 
-def channel_arg(ctx: Ctx, p: Params, key: str = "channel", *, member: bool = False,
-                writable: bool = False) -> Channel:
+def channel_arg(
+    ctx: Ctx, p: Params, key: str = "channel", *, member: bool = False, writable: bool = False
+) -> Channel:
     """Look a channel up the way Slack does: a private channel the caller is not in does not exist."""
     ref = str(p.get(key) or "")
     ch = ctx.ws.get_channel(ref) if ref else None
@@ -104,7 +106,7 @@ def paginate(items: Sequence[Any], p: Params, default_limit: int = 100) -> tuple
     except (ValueError, IndexError) as exc:
         raise SlackError("invalid_cursor") from exc
     limit = max(1, min(limit, 1000))
-    page = list(items[start:start + limit])
+    page = list(items[start : start + limit])
     nxt = start + limit
     next_cursor = base64.b64encode(f"next:{nxt}".encode()).decode() if nxt < len(items) else ""
     return page, {"next_cursor": next_cursor}

@@ -29,16 +29,22 @@ def validate_blocks(blocks: Any) -> None:
     if not isinstance(blocks, list) or not all(isinstance(b, dict) and b.get("type") for b in blocks):
         raise SlackError("invalid_blocks", errors=["must be a list of objects with a type"])
     if len(blocks) > MAX_BLOCKS:
-        raise SlackError("invalid_blocks",
-                         errors=[f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]"])
+        raise SlackError(
+            "invalid_blocks", errors=[f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]"]
+        )
     for i, block in enumerate(blocks):
         text = _text_of(block.get("text"))
         fields = block.get("fields") or []
         if block["type"] == "header" and len(text) > HEADER_MAX:
-            raise SlackError("invalid_blocks", errors=[f"must be less than {HEADER_MAX + 1} characters "
-                                                       f"[json-pointer:/blocks/{i}/text/text]"])
-        if block["type"] == "section" and (len(text) > SECTION_MAX or len(fields) > 10
-                                           or any(len(_text_of(f)) > FIELD_MAX for f in fields)):
+            raise SlackError(
+                "invalid_blocks",
+                errors=[
+                    f"must be less than {HEADER_MAX + 1} characters [json-pointer:/blocks/{i}/text/text]"
+                ],
+            )
+        if block["type"] == "section" and (
+            len(text) > SECTION_MAX or len(fields) > 10 or any(len(_text_of(f)) > FIELD_MAX for f in fields)
+        ):
             raise SlackError("invalid_blocks", errors=[f"section too long [json-pointer:/blocks/{i}]"])
     # Slack's real limit is on the serialized message; ~12k characters is where it starts refusing.
     if len(json.dumps(blocks, ensure_ascii=False)) > MESSAGE_BLOCKS_MAX:
@@ -77,8 +83,15 @@ def target(ctx: Ctx, p: Params) -> Channel:
 def post_message(ctx: Ctx, p: Params) -> dict[str, Any]:
     ch, body = target(ctx, p), content(p)
     extra = {k: v for k, v in body.items() if k not in ("text", "blocks")}
-    msg = ctx.ws.post(ch, ctx.caller, text=body["text"], blocks=body["blocks"], extra=extra,
-                      thread_ts=p.get("thread_ts") or None, broadcast=flag(p, "reply_broadcast"))
+    msg = ctx.ws.post(
+        ch,
+        ctx.caller,
+        text=body["text"],
+        blocks=body["blocks"],
+        extra=extra,
+        thread_ts=p.get("thread_ts") or None,
+        broadcast=flag(p, "reply_broadcast"),
+    )
     return {"channel": ch.id, "ts": msg["ts"], "message": dict(msg)}
 
 
@@ -123,8 +136,16 @@ def post_ephemeral(ctx: Ctx, p: Params) -> dict[str, Any]:
     if user not in ch.members:
         raise SlackError("user_not_in_channel")
     ts = ctx.ws.new_ts()
-    ctx.ws.ephemeral_messages.append({**body, "channel": ch.id, "user": user, "ts": ts,
-                                      "thread_ts": p.get("thread_ts") or None, "via": "chat.postEphemeral"})
+    ctx.ws.ephemeral_messages.append(
+        {
+            **body,
+            "channel": ch.id,
+            "user": user,
+            "ts": ts,
+            "thread_ts": p.get("thread_ts") or None,
+            "via": "chat.postEphemeral",
+        }
+    )
     return {"message_ts": ts}
 
 

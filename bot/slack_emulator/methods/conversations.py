@@ -45,8 +45,9 @@ def _channel(ctx: Ctx, ch: Channel, p: Params | None = None) -> dict[str, Any]:
 def create(ctx: Ctx, p: Params) -> dict[str, Any]:
     name = str(p.get("name") or "")
     validate_name(ctx, name)
-    ch = ctx.ws.add_channel(name, is_private=flag(p, "is_private"), creator=ctx.caller, bot_member=False,
-                            members=[ctx.caller])
+    ch = ctx.ws.add_channel(
+        name, is_private=flag(p, "is_private"), creator=ctx.caller, bot_member=False, members=[ctx.caller]
+    )
     return _channel(ctx, ch)
 
 
@@ -58,14 +59,19 @@ def invite(ctx: Ctx, p: Params) -> dict[str, Any]:
     users = as_list(p.get("users"))
     if not users:
         raise SlackError("no_user")
-    errors = [{"user": u, "ok": False, "error": "cant_invite_self" if u == ctx.caller else "user_not_found"}
-              for u in users if u == ctx.caller or u not in ctx.ws.users]
+    errors = [
+        {"user": u, "ok": False, "error": "cant_invite_self" if u == ctx.caller else "user_not_found"}
+        for u in users
+        if u == ctx.caller or u not in ctx.ws.users
+    ]
     if errors:
         raise SlackError(errors[0]["error"], errors=errors)
     new = [u for u in dict.fromkeys(users) if u not in ch.members]
     if not new:  # only when every one of them is already in
-        raise SlackError("already_in_channel", errors=[{"user": u, "ok": False,
-                                                       "error": "already_in_channel"} for u in users])
+        raise SlackError(
+            "already_in_channel",
+            errors=[{"user": u, "ok": False, "error": "already_in_channel"} for u in users],
+        )
     ch.members.extend(new)
     return _channel(ctx, ch)
 
@@ -76,8 +82,11 @@ def join(ctx: Ctx, p: Params) -> dict[str, Any]:
     if ch.is_private or ch.is_im or ch.is_mpim:
         raise SlackError("method_not_supported_for_channel_type")
     if ctx.caller in ch.members:
-        return {**_channel(ctx, ch), "warning": "already_in_channel",
-                "response_metadata": {"warnings": ["already_in_channel"]}}
+        return {
+            **_channel(ctx, ch),
+            "warning": "already_in_channel",
+            "response_metadata": {"warnings": ["already_in_channel"]},
+        }
     ch.members.append(ctx.caller)
     return _channel(ctx, ch)
 
@@ -105,12 +114,21 @@ def _in_range(ts: str, p: Params) -> bool:
 @method("conversations.history", *_HISTORY)
 def history(ctx: Ctx, p: Params) -> dict[str, Any]:
     ch = channel_arg(ctx, p, member=True)
-    top = [m for m in reversed(ch.messages)
-           if (m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast")
-           and _in_range(m["ts"], p)]
+    top = [
+        m
+        for m in reversed(ch.messages)
+        if (m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast")
+        and _in_range(m["ts"], p)
+    ]
     page, meta = paginate(top, p)
-    return {"messages": page, "has_more": bool(meta["next_cursor"]), "pin_count": len(ch.pins),
-            "channel_actions_ts": None, "channel_actions_count": 0, "response_metadata": meta}
+    return {
+        "messages": page,
+        "has_more": bool(meta["next_cursor"]),
+        "pin_count": len(ch.pins),
+        "channel_actions_ts": None,
+        "channel_actions_count": 0,
+        "response_metadata": meta,
+    }
 
 
 @method("conversations.replies", *_HISTORY)
@@ -120,8 +138,11 @@ def replies(ctx: Ctx, p: Params) -> dict[str, Any]:
     if msg is None:
         raise SlackError("thread_not_found")
     root = msg.get("thread_ts") or msg["ts"]
-    thread = [m for m in ch.messages if (m["ts"] == root or m.get("thread_ts") == root)
-              and (m["ts"] == root or _in_range(m["ts"], p))]
+    thread = [
+        m
+        for m in ch.messages
+        if (m["ts"] == root or m.get("thread_ts") == root) and (m["ts"] == root or _in_range(m["ts"], p))
+    ]
     page, meta = paginate(thread, p, default_limit=1000)
     return {"messages": page, "has_more": bool(meta["next_cursor"]), "response_metadata": meta}
 
@@ -148,9 +169,15 @@ def open_(ctx: Ctx, p: Params) -> dict[str, Any]:
         if found:
             ch = found[0]
         else:
-            ch = Channel(id=ctx.ws.new_id("G"), name="mpdm-" + "--".join(
-                ctx.ws.users[u].name for u in sorted(want)) + "-1", creator=ctx.caller,
-                created=int(time.time()), is_mpim=True, is_private=True, members=sorted(want))
+            ch = Channel(
+                id=ctx.ws.new_id("G"),
+                name="mpdm-" + "--".join(ctx.ws.users[u].name for u in sorted(want)) + "-1",
+                creator=ctx.caller,
+                created=int(time.time()),
+                is_mpim=True,
+                is_private=True,
+                members=sorted(want),
+            )
             ctx.ws.channels[ch.id] = ch
     out: dict[str, Any] = {"channel": ch.to_api(ctx.caller) if flag(p, "return_im") else {"id": ch.id}}
     if existed:
@@ -167,9 +194,13 @@ def list_(ctx: Ctx, p: Params) -> dict[str, Any]:
             return "im" if c.is_im else "mpim"
         return "private_channel" if c.is_private else "public_channel"
 
-    found = [c.to_api(ctx.caller) for c in ctx.ws.channels.values()
-             if kind(c) in types and not (flag(p, "exclude_archived") and c.is_archived)
-             and (kind(c) == "public_channel" or ctx.caller in c.members)]
+    found = [
+        c.to_api(ctx.caller)
+        for c in ctx.ws.channels.values()
+        if kind(c) in types
+        and not (flag(p, "exclude_archived") and c.is_archived)
+        and (kind(c) == "public_channel" or ctx.caller in c.members)
+    ]
     page, meta = paginate(found, p)
     return {"channels": page, "response_metadata": meta}
 
@@ -205,4 +236,3 @@ def archive(ctx: Ctx, p: Params) -> dict[str, Any]:
         raise SlackError("method_not_supported_for_channel_type")
     ch.is_archived = True
     return {}
-

@@ -11,9 +11,14 @@ from bot.slack_emulator.methods.base import Ctx, Params, SlackError, flag, metho
 @method("auth.test")
 def auth_test(ctx: Ctx, p: Params) -> dict[str, Any]:
     user = ctx.ws.users[ctx.caller]
-    out: dict[str, Any] = {"url": f"https://{ctx.ws.domain}.slack.com/", "team": ctx.ws.team_name,
-                           "user": user.name, "team_id": ctx.ws.team_id, "user_id": user.id,
-                           "is_enterprise_install": False}
+    out: dict[str, Any] = {
+        "url": f"https://{ctx.ws.domain}.slack.com/",
+        "team": ctx.ws.team_name,
+        "user": user.name,
+        "team_id": ctx.ws.team_id,
+        "user_id": user.id,
+        "is_enterprise_install": False,
+    }
     if user.bot_id:
         out["bot_id"] = user.bot_id
     return out
@@ -22,10 +27,17 @@ def auth_test(ctx: Ctx, p: Params) -> dict[str, Any]:
 @method("team.info", "team:read")
 def team_info(ctx: Ctx, p: Params) -> dict[str, Any]:
     ws = ctx.ws
-    return {"team": {"id": ws.team_id, "name": ws.team_name, "domain": ws.domain,
-                     "email_domain": "example.com",
-                     "url": f"https://{ws.domain}.slack.com/", "is_verified": False,
-                     "icon": {"image_default": True, "image_68": "https://avatars.example/team_68.png"}}}
+    return {
+        "team": {
+            "id": ws.team_id,
+            "name": ws.team_name,
+            "domain": ws.domain,
+            "email_domain": "example.com",
+            "url": f"https://{ws.domain}.slack.com/",
+            "is_verified": False,
+            "icon": {"image_default": True, "image_68": "https://avatars.example/team_68.png"},
+        }
+    }
 
 
 @method("users.info", "users:read")
@@ -54,8 +66,9 @@ def lookup_by_email(ctx: Ctx, p: Params) -> dict[str, Any]:
 
 @method("usergroups.list", "usergroups:read")
 def usergroups_list(ctx: Ctx, p: Params) -> dict[str, Any]:
-    groups = [g.to_api(ctx.ws.team_id, include_users=flag(p, "include_users"))
-              for g in ctx.ws.usergroups.values()]
+    groups = [
+        g.to_api(ctx.ws.team_id, include_users=flag(p, "include_users")) for g in ctx.ws.usergroups.values()
+    ]
     return {"usergroups": groups}
 
 

@@ -36,8 +36,13 @@ def complete_upload(ctx: Ctx, p: Params) -> dict[str, Any]:
     for ch in channels:
         for f in files:
             f.channels.append(ch.id)
-        ctx.ws.post(ch, ctx.caller, text=str(p.get("initial_comment") or ""), thread_ts=p.get("thread_ts"),
-                    extra={"files": [f.to_api(ctx.base_url) for f in files], "upload": True})
+        ctx.ws.post(
+            ch,
+            ctx.caller,
+            text=str(p.get("initial_comment") or ""),
+            thread_ts=p.get("thread_ts"),
+            extra={"files": [f.to_api(ctx.base_url) for f in files], "upload": True},
+        )
     return {"files": [f.to_api(ctx.base_url) for f in files]}
 
 

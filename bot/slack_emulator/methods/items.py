@@ -34,9 +34,16 @@ def pins_remove(ctx: Ctx, p: Params) -> dict[str, Any]:
 @method("pins.list", "pins:read")
 def pins_list(ctx: Ctx, p: Params) -> dict[str, Any]:
     ch = channel_arg(ctx, p)
-    items = [{"type": "message", "created": pin["created"], "created_by": pin["created_by"],
-              "channel": ch.id, "message": dict(ch.find(pin["ts"]) or {"ts": pin["ts"]})}
-             for pin in ch.pins]
+    items = [
+        {
+            "type": "message",
+            "created": pin["created"],
+            "created_by": pin["created_by"],
+            "channel": ch.id,
+            "message": dict(ch.find(pin["ts"]) or {"ts": pin["ts"]}),
+        }
+        for pin in ch.pins
+    ]
     return {"items": items}
 
 

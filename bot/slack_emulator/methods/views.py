@@ -29,15 +29,33 @@ def _trigger_user(ctx: Ctx, p: Params) -> str:
     return issued[0]
 
 
-def build_view(ws: Workspace, view: dict[str, Any], *, view_id: str | None = None,
-               root: str | None = None, previous: str | None = None) -> dict[str, Any]:
+def build_view(
+    ws: Workspace,
+    view: dict[str, Any],
+    *,
+    view_id: str | None = None,
+    root: str | None = None,
+    previous: str | None = None,
+) -> dict[str, Any]:
     vid = view_id or ws.new_id("V")
-    return {**view, "id": vid, "team_id": ws.team_id, "blocks": view.get("blocks", []),
-            "private_metadata": view.get("private_metadata", ""), "callback_id": view.get("callback_id", ""),
-            "external_id": view.get("external_id", ""), "state": {"values": {}},
-            "hash": f"{int(time.time())}.{ws.new_id('h')[2:]}", "clear_on_close": False,
-            "notify_on_close": False, "root_view_id": root or vid, "previous_view_id": previous,
-            "app_id": ws.app_id, "app_installed_team_id": ws.team_id, "bot_id": ws.bot_id}
+    return {
+        **view,
+        "id": vid,
+        "team_id": ws.team_id,
+        "blocks": view.get("blocks", []),
+        "private_metadata": view.get("private_metadata", ""),
+        "callback_id": view.get("callback_id", ""),
+        "external_id": view.get("external_id", ""),
+        "state": {"values": {}},
+        "hash": f"{int(time.time())}.{ws.new_id('h')[2:]}",
+        "clear_on_close": False,
+        "notify_on_close": False,
+        "root_view_id": root or vid,
+        "previous_view_id": previous,
+        "app_id": ws.app_id,
+        "app_installed_team_id": ws.team_id,
+        "bot_id": ws.bot_id,
+    }
 
 
 def apply_submission_ack(ws: Workspace, user: str, view_id: str, ack: dict[str, Any] | None) -> None:
@@ -51,8 +69,9 @@ def apply_submission_ack(ws: Workspace, user: str, view_id: str, ack: dict[str, 
             stack.clear()
         elif action == "update" and isinstance(ack, dict):
             old = ws.views[view_id]
-            ws.views[view_id] = build_view(ws, ack["view"], view_id=view_id, root=old["root_view_id"],
-                                           previous=old["previous_view_id"])
+            ws.views[view_id] = build_view(
+                ws, ack["view"], view_id=view_id, root=old["root_view_id"], previous=old["previous_view_id"]
+            )
         elif action == "push" and isinstance(ack, dict) and len(stack) < MAX_STACK:
             rec = build_view(ws, ack["view"], root=stack[0], previous=stack[-1])
             ws.views[rec["id"]], ws.view_owner[rec["id"]] = rec, user

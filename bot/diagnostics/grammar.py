@@ -1,0 +1,220 @@
+"""Parsing `/diag` text into a command, offline, so every mistake is answered in the ack.
+
+Form: `/diag <adapter> [target] <check> [args] [key=value…]`, plus `/diag triage <service>` and
+`/diag help [adapter]`. The target may be left out when the policy names exactly one target of
+that kind; the check may be left out for the adapter's default (`/diag mysql orders`).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bot.config.policy import Policy
+from bot.diagnostics import registry
+from bot.diagnostics.base import Adapter, Check, UsageError
+
+# key=value options: the key is a plain word, so a URL with a query string stays one positional arg.
+_OPTION = re.compile(r"^([a-z][a-z0-9_-]{0,31})=(.*)$", re.DOTALL)
+# Slack may send links and mentions in its own markup: <http://x|label>, <http://x>.
+_SLACK_LINK = re.compile(r"<((?:https?|tcp|redis|mysql)[^|>\s]*)(?:\|[^>]*)?>")
+_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
+HELP_WORDS = ("help", "-h", "--help", "?")
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: Literal["help", "check", "triage"]
+    adapter: str | None = None
+    target: str | None = None
+    check: str | None = None
+    args: list[str] = field(default_factory=list)
+    options: dict[str, str] = field(default_factory=dict)
+    help: str = ""  # the text to show, for kind == "help"
+    service: str | None = None  # for kind == "triage"
+
+    @property
+    def text(self) -> str:
+        """The command as it will be audited and shown, normalised (target and check filled in)."""
+        if self.kind == "triage":
+            return f"triage {self.service}"
+        if self.kind == "help":
+            return "help" + (f" {self.adapter}" if self.adapter else "")
+        opts = [f"{k}={v}" for k, v in self.options.items()]
+        parts = [
+            self.adapter or "",
+            *([self.target] if self.target else []),
+            self.check or "",
+            *self.args,
+            *opts,
+        ]
+        return " ".join(parts)
+
+
+def tokenize(text: str) -> list[str]:
+    text = _SLACK_LINK.sub(r"\1", text.translate(_SMART_QUOTES))
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    try:
+        return shlex.split(text)
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(f"Could not read that command ({exc}). Close your quotes and try again.") from exc
+
+
+def _known(names: list[str]) -> str:
+    return ", ".join(f"`{n}`" for n in names) if names else "none"
+
+
+def _match(name: str, candidates: list[str]) -> str | None:
+    if name in candidates:
+        return name
+    folded = [c for c in candidates if c.lower() == name.lower()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def parse(policy: Policy, text: str) -> Command:
+    tokens = tokenize(text)
+    if not tokens or tokens[0].lower() in HELP_WORDS:
+        return _help(policy, tokens[1] if len(tokens) > 1 else None)
+    head, rest = tokens[0].lower(), tokens[1:]
+    if head == "triage":
+        return _triage(policy, rest)
+    adapter = registry.get(head)
+    if adapter is None:
+        names = ["triage", *registry.adapters()]
+        raise UsageError(f"Unknown diagnostic `{tokens[0]}`. Try one of: {_known(names)} — or `/diag help`.")
+    if rest and rest[0].lower() in HELP_WORDS:
+        return _help(policy, adapter.name)
+    target, rest = _target(policy, adapter, rest)
+    check, rest = _check(adapter, target, rest)
+    args, options = _split_options(rest)
+    _validate(adapter, target, check, args, options)
+    return Command("check", adapter.name, target, check.name, args, options)
+
+
+def targets_of(policy: Policy, kind: str | None) -> list[str]:
+    if kind is None:
+        return []
+    return list(getattr(policy.targets, kind, {}) or {})
+
+
+def _help(policy: Policy, name: str | None) -> Command:
+    if name is None:
+        return Command("help", help=registry.overview_help())
+    if name.lower() == "triage":
+        services = list(policy.services)
+        return Command(
+            "help",
+            adapter="triage",
+            help="*/diag triage <service>* — pods, events, recent error lines, health URL, database and "
+            f"cache of a service from `services:` in the YAML, in parallel. Services: {_known(services)}",
+        )
+    adapter = registry.get(name.lower())
+    if adapter is None:
+        raise UsageError(f"No help for `{name}`. Adapters: {_known(list(registry.adapters()))}.")
+    return Command(
+        "help",
+        adapter=adapter.name,
+        help=registry.adapter_help(adapter, targets_of(policy, adapter.target_kind)),
+    )
+
+
+def _triage(policy: Policy, rest: list[str]) -> Command:
+    services = list(policy.services)
+    if not services:
+        raise UsageError("No services to triage yet: describe them under `services:` in the YAML policy.")
+    if not rest:
+        if len(services) == 1:
+            return Command("triage", service=services[0])
+        raise UsageError(f"Which service? Type `/diag triage <service>`. Known: {_known(services)}.")
+    if len(rest) > 1:
+        raise UsageError("`/diag triage` takes one service name, e.g. `/diag triage " + services[0] + "`.")
+    name = _match(rest[0], services)
+    if name is None:
+        raise UsageError(f"Unknown service `{rest[0]}`. Known: {_known(services)}.")
+    return Command("triage", service=name)
+
+
+def _target(policy: Policy, adapter: Adapter, rest: list[str]) -> tuple[str | None, list[str]]:
+    if adapter.target_kind is None:
+        return None, rest
+    kind = adapter.target_kind
+    names = targets_of(policy, kind)
+    if not names:
+        raise UsageError(
+            f"No {adapter.name} targets configured. Name one under `targets.{kind}` in the YAML policy, "
+            f"e.g. `targets: {{{kind}: {{main: …}}}}`."
+        )
+    if rest:
+        found = _match(rest[0], names)
+        if found is not None:
+            return found, rest[1:]
+        # `/diag mysql connections` with a single target: the first word is the check, not a target.
+        is_check = rest[0].lower() in adapter.checks
+        if len(names) == 1 and is_check:
+            return names[0], rest
+        if is_check:
+            raise UsageError(
+                f"Which {adapter.name} target? Type `/diag {adapter.name} <target> {rest[0].lower()}`. "
+                f"Known: {_known(names)}."
+            )
+        raise UsageError(f"Unknown {adapter.name} target `{rest[0]}`. Known: {_known(names)}.")
+    if len(names) == 1:
+        return names[0], rest
+    raise UsageError(
+        f"Which {adapter.name} target? Type `/diag {adapter.name} <target>`. Known: {_known(names)}."
+    )
+
+
+def _check(adapter: Adapter, target: str | None, rest: list[str]) -> tuple[Check, list[str]]:
+    if rest and rest[0].lower() in adapter.checks:
+        return adapter.checks[rest[0].lower()], rest[1:]
+    default = adapter.checks[adapter.default_check]
+    if not rest or default.usage:
+        return default, rest  # `/diag http <url>` = the default check with its argument
+    where = f"{adapter.name} {target}" if target else adapter.name
+    raise UsageError(
+        f"Unknown {adapter.name} check `{rest[0]}`. Type `/diag {where} <check>` with one of: "
+        f"{_known(list(adapter.checks))}."
+    )
+
+
+def _split_options(rest: list[str]) -> tuple[list[str], dict[str, str]]:
+    args: list[str] = []
+    options: dict[str, str] = {}
+    for token in rest:
+        match = _OPTION.match(token)
+        if match:
+            options[match.group(1)] = match.group(2)
+        else:
+            args.append(token)
+    return args, options
+
+
+def usage_of(adapter: Adapter, target: str | None, check: Check) -> str:
+    where = f"{adapter.name} {target}" if target else adapter.name
+    return f"`/diag {where} {check.name}{' ' + check.usage if check.usage else ''}`"
+
+
+def _validate(
+    adapter: Adapter, target: str | None, check: Check, args: list[str], options: dict[str, str]
+) -> None:
+    usage = usage_of(adapter, target, check)
+    if len(args) < check.min_args:
+        raise UsageError(f"Missing arguments. Type {usage}.")
+    if check.max_args is not None and len(args) > check.max_args:
+        extra = " ".join(args[check.max_args :])
+        raise UsageError(f"Too many arguments (`{extra}`). Type {usage}.")
+    if check.options is not None:
+        unknown = sorted(set(options) - set(check.options))
+        if unknown:
+            allowed = ", ".join(f"`{o}=`" for o in check.options) or "no options"
+            raise UsageError(
+                f"`{adapter.name} {check.name}` does not take `{unknown[0]}=`; it takes {allowed}."
+            )
+    if check.validate is not None:
+        try:
+            check.validate(args, options)
+        except UsageError as exc:
+            raise UsageError(f"{exc} Type {usage}.") from exc

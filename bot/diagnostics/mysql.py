@@ -1,0 +1,276 @@
+"""MySQL / MariaDB: connections vs max_connections, long-running queries, slow-query-log state.
+
+Mirrors the guide's `SHOW STATUS LIKE 'Threads_connected'`, `SHOW VARIABLES LIKE 'max_connections'`,
+the information_schema.PROCESSLIST query for non-Sleep queries over 300 s, and `slow_query%`.
+Read-only: every statement is a SHOW or a SELECT. One short-lived connection per check, because a
+pooled one would itself count against the connections being diagnosed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from bot.diagnostics.base import (
+    Adapter,
+    Check,
+    CheckContext,
+    CheckFailed,
+    Fix,
+    Level,
+    Report,
+    format_pairs,
+    format_table,
+    level_for,
+    parse_seconds,
+    percent,
+)
+from bot.diagnostics.registry import register
+
+LONG_QUERY_SECONDS = 300  # the guide's "Command != 'Sleep' AND Time > 300"
+# Connections that are busy by design, not stuck.
+IDLE_COMMANDS = {
+    "Sleep",
+    "Daemon",
+    "Binlog Dump",
+    "Binlog Dump GTID",
+    "Slave_IO",
+    "Slave_SQL",
+    "Slave_worker",
+}
+
+
+@contextmanager
+def connect(ctx: CheckContext) -> Iterator[Any]:
+    import pymysql  # imported here so the bot starts without the driver loaded
+    from sqlalchemy.engine import make_url
+
+    url = make_url(ctx.target.url)
+    password = os.environ.get(ctx.target.password_env, "") if ctx.target.password_env else url.password
+    host, port = url.host or "127.0.0.1", url.port or 3306
+    try:
+        conn = pymysql.connect(
+            host=host,
+            port=port,
+            user=url.username or "",
+            password=str(password or ""),
+            database=url.database or None,
+            connect_timeout=max(1, int(ctx.timeout)),
+            read_timeout=max(1, int(ctx.timeout)),
+            write_timeout=max(1, int(ctx.timeout)),
+            charset="utf8mb4",
+            autocommit=True,
+        )
+    except pymysql.err.MySQLError as exc:
+        raise _failure(exc, host, port) from exc
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _failure(exc: Exception, host: str, port: int) -> CheckFailed:
+    code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
+    message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
+    if code == 1040:
+        return CheckFailed(
+            f"{host}:{port} refuses new connections: Too many connections (1040)", Fix.TOO_MANY_CONNECTIONS
+        )
+    if code == 1045:
+        return CheckFailed(f"Access denied at {host}:{port}: check the target's user and password_env")
+    # PyMySQL wraps the socket error: "Can't connect to MySQL server on 'h' ([Errno 111] Connection refused)".
+    inner = re.search(r"\((?:\[Errno -?\d+\] )?([^()]+)\)\s*$", message)
+    reason = inner.group(1) if inner and code == 2003 else message
+    return CheckFailed(f"Can't connect to MySQL at {host}:{port}: {reason}", Fix.DB_UNREACHABLE)
+
+
+def _validate_over(args: list[str], options: dict[str, str]) -> None:
+    if "over" in options:
+        parse_seconds("over", options["over"])
+
+
+def _query(conn: Any, sql: str) -> list[tuple[Any, ...]]:
+    with conn.cursor() as cursor:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+
+
+def _variables(conn: Any, sql: str) -> dict[str, str]:
+    return {str(name).lower(): str(value) for name, value in _query(conn, sql)}
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.isdigit() else 0
+
+
+def evaluate_connections(connected: int, maximum: int, max_used: int, refused: int) -> Report:
+    """The guide's thresholds: ≥ 80 % of max_connections warns, ≥ 95 % is critical."""
+    report = Report()
+    share = percent(connected, maximum)
+    report.add(
+        level_for(connected / maximum if maximum else 0.0),
+        f"Connections {connected} of max_connections {maximum} ({share:.0f} %)",
+        Fix.TOO_MANY_CONNECTIONS,
+    )
+    if maximum and max_used >= maximum:
+        report.warn(
+            f"Peak since start {max_used} ≥ max_connections {maximum}: the limit was reached",
+            Fix.TOO_MANY_CONNECTIONS,
+        )
+    if refused:
+        report.warn(
+            f"{refused} connections refused with “Too many connections” (1040) since start",
+            Fix.TOO_MANY_CONNECTIONS,
+        )
+    return report
+
+
+def connections(ctx: CheckContext) -> Report:
+    with connect(ctx) as conn:
+        status = _variables(
+            conn,
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Threads_running', "
+            "'Max_used_connections', 'Aborted_connects', 'Connection_errors_max_connections')",
+        )
+        variables = _variables(
+            conn,
+            "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('max_connections', 'max_user_connections', 'wait_timeout')",
+        )
+        holders = _query(
+            conn,
+            "SELECT USER, SUBSTRING_INDEX(HOST, ':', 1), COUNT(*), SUM(COMMAND = 'Sleep') "
+            "FROM information_schema.PROCESSLIST GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 10",
+        )
+    connected, maximum = _int(status.get("threads_connected")), _int(variables.get("max_connections"))
+    max_used, refused = (
+        _int(status.get("max_used_connections")),
+        _int(status.get("connection_errors_max_connections")),
+    )
+    report = evaluate_connections(connected, maximum, max_used, refused)
+    report.detail = (
+        format_pairs(
+            [
+                ("Threads_connected", connected),
+                ("max_connections", maximum),
+                ("usage", f"{percent(connected, maximum):.1f} %"),
+                ("Threads_running", status.get("threads_running")),
+                ("Max_used_connections", max_used),
+                ("Connection_errors_max_connections", refused),
+                ("Aborted_connects", status.get("aborted_connects")),
+                ("max_user_connections", variables.get("max_user_connections")),
+                ("wait_timeout", variables.get("wait_timeout")),
+            ]
+        )
+        + "\n\nWho holds them:\n"
+        + format_table(["user", "host", "connections", "sleeping"], [list(row) for row in holders])
+    )
+    report.data = {
+        "threads_connected": connected,
+        "max_connections": maximum,
+        "percent": round(percent(connected, maximum), 1),
+        "max_used_connections": max_used,
+    }
+    return report
+
+
+def processlist(ctx: CheckContext) -> Report:
+    over = ctx.seconds_option("over", LONG_QUERY_SECONDS)
+    with connect(ctx) as conn:
+        rows = _query(
+            conn,
+            "SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, LEFT(INFO, 300) FROM information_schema.PROCESSLIST "
+            "WHERE ID <> CONNECTION_ID() ORDER BY TIME DESC",
+        )
+    active = [row for row in rows if row[4] not in IDLE_COMMANDS]
+    stuck = [row for row in active if (row[5] or 0) > over]
+    report = Report()
+    if not stuck:
+        report.ok(f"No query running over {over:g} s ({len(active)} active, {len(rows) - len(active)} idle)")
+    for row in stuck[:10]:
+        query = " ".join(str(row[7] or row[6] or row[4]).split())
+        query = query if len(query) <= 120 else query[:119] + "…"
+        report.warn(f"Query {row[0]} by {row[1]}@{row[2]} running {row[5]} s: {query}", Fix.KILL_STUCK_QUERY)
+    if len(stuck) > 10:
+        report.warn(f"…and {len(stuck) - 10} more queries over {over:g} s", Fix.KILL_STUCK_QUERY)
+    table = format_table(
+        ["id", "user", "host", "db", "command", "time", "state", "info"],
+        [list(row) for row in active[:50]],
+        max_width=80,
+    )
+    report.detail = (
+        f"Active connections (non-Sleep), longest first; {len(rows) - len(active)} idle not shown:\n{table}"
+    )
+    report.data = {
+        "active": len(active),
+        "idle": len(rows) - len(active),
+        "over": over,
+        "long_queries": [row[0] for row in stuck],
+    }
+    return report
+
+
+def slowlog(ctx: CheckContext) -> Report:
+    with connect(ctx) as conn:
+        variables = _variables(
+            conn,
+            "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('slow_query_log', 'long_query_time', "
+            "'slow_query_log_file', 'log_output', 'log_queries_not_using_indexes')",
+        )
+        status = _variables(conn, "SHOW GLOBAL STATUS LIKE 'Slow_queries'")
+    enabled = variables.get("slow_query_log", "").upper() in ("ON", "1")
+    long_time = float(variables.get("long_query_time") or 0)
+    slow = _int(status.get("slow_queries"))
+    report = Report()
+    if enabled:
+        report.ok(
+            f"Slow query log is ON (long_query_time {long_time:g} s, output {variables.get('log_output', '?')})"
+        )
+    else:
+        report.warn("Slow query log is OFF: slow queries are not being recorded", Fix.SLOW_LOG)
+    report.add(Level.OK, f"{slow} queries slower than long_query_time since the server started")
+    report.detail = format_pairs(
+        [(name, value) for name, value in sorted(variables.items())] + [("Slow_queries", slow)]
+    )
+    report.data = {"slow_query_log": enabled, "long_query_time": long_time, "slow_queries": slow}
+    return report
+
+
+ADAPTER = register(
+    Adapter(
+        name="mysql",
+        summary="MySQL/MariaDB connections, long queries, slow-query log",
+        target_kind="mysql",
+        default_check="connections",
+        checks={
+            "connections": Check(
+                "connections",
+                connections,
+                "Threads_connected vs max_connections (≥ 80 % warns)",
+                guide="SHOW STATUS LIKE 'Threads_connected'; SHOW VARIABLES LIKE 'max_connections'",
+                max_args=0,
+                options=(),
+            ),
+            "processlist": Check(
+                "processlist",
+                processlist,
+                "active queries, flagging non-Sleep ones over 300 s",
+                usage="[over=300s]",
+                guide="SELECT … FROM information_schema.PROCESSLIST WHERE Command != 'Sleep' AND Time > 300",
+                max_args=0,
+                options=("over",),
+                validate=_validate_over,
+            ),
+            "slowlog": Check(
+                "slowlog",
+                slowlog,
+                "slow-query-log state and count",
+                guide="SHOW VARIABLES LIKE 'slow_query%'",
+                max_args=0,
+                options=(),
+            ),
+        },
+    )
+)

@@ -1,0 +1,132 @@
+"""Running one check: resolve its target, bound it in time, catch its failures, mask its output, time it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config.policy import Policy
+from bot.diagnostics import registry
+from bot.diagnostics.base import (
+    CheckContext,
+    CheckFailed,
+    CheckRefused,
+    CheckResult,
+    Finding,
+    Level,
+    Outcome,
+    Report,
+    UsageError,
+)
+from bot.security.redact import mask, mask_data, strip_ansi
+
+REASON_LIMIT = 300
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds:g} s" if seconds < 10 else f"{seconds:.0f} s"
+
+
+def one_line(exc: BaseException) -> str:
+    """A driver's exception as one readable line: its message, not its repr or traceback."""
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror
+    line = " ".join(text.split())
+    return mask(line if len(line) <= REASON_LIMIT else line[: REASON_LIMIT - 1] + "…")
+
+
+@dataclass
+class _Box:
+    """Where the worker thread leaves its result; the caller stops waiting at the deadline."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    report: Report | None = None
+    error: BaseException | None = None
+
+
+def _work(box: _Box, func: Any, ctx: CheckContext) -> None:
+    try:
+        box.report = func(ctx)
+    except BaseException as exc:  # handed to the caller, which decides what it means
+        box.error = exc
+    finally:
+        box.done.set()
+
+
+def resolve_target(policy: Policy, kind: str | None, name: str | None) -> Any:
+    if kind is None or name is None:
+        return None
+    targets = getattr(policy.targets, kind, {}) or {}
+    if name not in targets:
+        raise UsageError(f"Unknown {kind} target `{name}`. Known: {', '.join(targets) or 'none'}.")
+    return targets[name]
+
+
+def run_check(
+    policy: Policy,
+    adapter_name: str,
+    check_name: str,
+    target_name: str | None = None,
+    args: list[str] | None = None,
+    options: dict[str, str] | None = None,
+    *,
+    timeout: float | None = None,
+) -> CheckResult:
+    """Run one check to completion or to its timeout. Never raises, except UsageError for bad input."""
+    adapter = registry.get(adapter_name)
+    if adapter is None or check_name not in adapter.checks:
+        raise UsageError(f"Unknown diagnostic `{adapter_name} {check_name}`. Type `/diag help`.")
+    check = adapter.checks[check_name]
+    args, options = list(args or []), dict(options or {})
+    limit = timeout if timeout is not None else policy.diagnostics.timeout.total_seconds()
+    ctx = CheckContext(
+        policy=policy,
+        target_name=target_name,
+        target=resolve_target(policy, adapter.target_kind, target_name),
+        args=args,
+        timeout=limit,
+        options=options,
+    )
+    started = time.monotonic()
+    box = _Box()
+    # A daemon thread, not a pool: a check stuck in a driver must not hold up the next one or exit.
+    worker = threading.Thread(
+        target=_work, args=(box, check.func, ctx), daemon=True, name=f"diag-{adapter_name}"
+    )
+    worker.start()
+    finished = box.done.wait(limit)
+    elapsed_ms = round((time.monotonic() - started) * 1000, 1)
+
+    def result(outcome: Outcome, report: Report, error: str | None = None) -> CheckResult:
+        return CheckResult(
+            adapter=adapter_name,
+            target=target_name,
+            check=check_name,
+            args=[mask(a) for a in args] + [mask(f"{k}={v}") for k, v in options.items()],
+            outcome=outcome,
+            findings=[Finding(f.level, mask(strip_ansi(f.message)), f.fix) for f in report.findings],
+            detail=mask(strip_ansi(report.detail)),
+            elapsed_ms=elapsed_ms,
+            error=error,
+            data=mask_data(report.data),
+        )
+
+    if not finished:
+        reason = f"timed out after {format_seconds(limit)}"
+        return result(Outcome.TIMEOUT, Report([Finding(Level.CRIT, f"No answer: {reason}")]), reason)
+    if isinstance(box.error, UsageError):
+        raise box.error
+    if isinstance(box.error, CheckRefused):
+        reason = one_line(box.error)
+        return result(Outcome.REFUSED, Report([Finding(Level.CRIT, f"Refused: {reason}")]), reason)
+    if isinstance(box.error, CheckFailed):
+        reason = one_line(box.error)
+        return result(Outcome.ERROR, Report([Finding(Level.CRIT, reason, box.error.fix)]), reason)
+    if box.error is not None:
+        reason = one_line(box.error)
+        return result(Outcome.ERROR, Report([Finding(Level.CRIT, f"Check failed: {reason}")]), reason)
+    report = box.report or Report()
+    return result(Outcome(report.level.value), report)

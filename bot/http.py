@@ -1,0 +1,93 @@
+"""The HTTP front: POST /slack/events (Bolt), GET /healthz, /readyz, /metrics; served by waitress."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+
+from bot.runtime import Runtime
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def database_ok(runtime: Runtime) -> bool:
+    try:
+        with runtime.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def _metrics_body() -> tuple[bytes, str]:
+    try:
+        from bot.metrics import render_metrics
+    except ImportError:
+        return b"", "text/plain; version=0.0.4"
+    return render_metrics()
+
+
+def make_wsgi_app(
+    app: App, runtime: Runtime, readiness: Callable[[], dict[str, bool]] | None = None
+) -> WSGIApp:
+    slack = SlackRequestHandler(app, path="/slack/events")
+
+    def respond(
+        start_response: Callable[..., Any], status: str, body: bytes, content_type: str
+    ) -> list[bytes]:
+        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+        return [body]
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/slack/events":
+            return slack(environ, start_response)
+        if method == "GET" and path in ("/healthz", "/readyz"):
+            checks = {"database": database_ok(runtime)}
+            if path == "/readyz" and readiness is not None:
+                checks.update(readiness())
+            ok = all(checks.values())
+            body = json.dumps({"ok": ok, "checks": checks}).encode()
+            return respond(
+                start_response, "200 OK" if ok else "503 Service Unavailable", body, "application/json"
+            )
+        if method == "GET" and path == "/metrics":
+            body, content_type = _metrics_body()
+            return respond(start_response, "200 OK", body, content_type)
+        return respond(start_response, "404 Not Found", b"Not Found", "text/plain")
+
+    return wsgi
+
+
+class HttpServer:
+    """waitress on a thread pool; `port=0` picks a free port (tests, the console)."""
+
+    def __init__(self, wsgi: WSGIApp, host: str = "0.0.0.0", port: int = 3000, threads: int = 16):  # noqa: S104
+        from waitress.server import create_server
+
+        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="warroom")
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)  # type: ignore[union-attr]
+
+    def serve_forever(self) -> None:
+        self._server.run()
+
+    def start(self) -> HttpServer:
+        self._thread = threading.Thread(target=self._server.run, name="warroom-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

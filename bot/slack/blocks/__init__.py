@@ -1,0 +1,1 @@
+"""Block Kit rendering: pure functions from domain snapshots to (fallback text, blocks)."""

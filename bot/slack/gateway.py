@@ -1,0 +1,188 @@
+"""The ports of bot.ports implemented on the Slack Web API (and so on the emulator behind the console)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.incidents.views import IncidentView
+from bot.ports import ChatError, PageRequest, Posted
+from bot.slack.blocks import incident as incident_blocks
+
+
+def _call(method: str, func, **kwargs):  # type: ignore[no-untyped-def]
+    """Run one Web API call; a Slack error becomes a ChatError carrying Slack's error code."""
+    try:
+        return func(**kwargs)
+    except SlackApiError as exc:
+        code = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+        raise ChatError(code, f"{method}: {code}") from exc
+    except OSError as exc:  # connection refused / reset after the retry handlers gave up
+        raise ChatError("connection_error", f"{method}: {exc}") from exc
+
+
+class SlackGateway:
+    """WarRoomPort + PagerPort + FilePort on one WebClient."""
+
+    def __init__(self, client: WebClient):
+        self.client = client
+
+    # WarRoomPort -------------------------------------------------------------------------
+    def create_channel(self, name: str) -> str:
+        response = _call(
+            "conversations.create", self.client.conversations_create, name=name, is_private=False
+        )
+        return response["channel"]["id"]
+
+    def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
+        users = sorted({u for u in user_ids if u})
+        if not users:
+            return
+        try:
+            _call(
+                "conversations.invite",
+                self.client.conversations_invite,
+                channel=channel_id,
+                users=",".join(users),
+            )
+        except ChatError as exc:
+            if exc.code not in ("already_in_channel", "cant_invite_self"):
+                raise
+
+    def post_summary(self, incident: IncidentView) -> Posted:
+        text, blocks = incident_blocks.summary_message(incident)
+        response = _call(
+            "chat.postMessage",
+            self.client.chat_postMessage,
+            channel=incident.channel_id,
+            text=text,
+            blocks=blocks,
+        )
+        return Posted(response["channel"], response["ts"])
+
+    def update_summary(self, incident: IncidentView) -> None:
+        if not (incident.channel_id and incident.summary_ts):
+            return
+        text, blocks = incident_blocks.summary_message(incident)
+        _call(
+            "chat.update",
+            self.client.chat_update,
+            channel=incident.channel_id,
+            ts=incident.summary_ts,
+            text=text,
+            blocks=blocks,
+        )
+
+    def pin(self, channel_id: str, ts: str) -> None:
+        try:
+            _call("pins.add", self.client.pins_add, channel=channel_id, timestamp=ts)
+        except ChatError as exc:
+            if exc.code != "already_pinned":
+                raise
+
+    def post_checklist(self, incident: IncidentView) -> Posted:
+        text, blocks = incident_blocks.checklist_message(incident)
+        response = _call(
+            "chat.postMessage",
+            self.client.chat_postMessage,
+            channel=incident.channel_id,
+            text=text,
+            blocks=blocks,
+        )
+        return Posted(response["channel"], response["ts"])
+
+    def update_checklist(self, incident: IncidentView) -> None:
+        if not (incident.channel_id and incident.checklist_ts):
+            return
+        text, blocks = incident_blocks.checklist_message(incident)
+        _call(
+            "chat.update",
+            self.client.chat_update,
+            channel=incident.channel_id,
+            ts=incident.checklist_ts,
+            text=text,
+            blocks=blocks,
+        )
+
+    def announce(self, channel_id: str, incident: IncidentView) -> None:
+        text, blocks = incident_blocks.announcement(incident)
+        try:
+            _call(
+                "chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks
+            )
+        except ChatError as exc:
+            if exc.code != "not_in_channel":
+                raise
+            # Public announcement channels can be joined by the bot itself; then try once more.
+            _call("conversations.join", self.client.conversations_join, channel=channel_id)
+            _call(
+                "chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks
+            )
+
+    def notify(self, channel_id: str, text: str) -> Posted:
+        response = _call("chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=text)
+        return Posted(response["channel"], response["ts"])
+
+    def message_text(self, channel_id: str, ts: str) -> tuple[str, str | None]:
+        response = _call(
+            "conversations.history",
+            self.client.conversations_history,
+            channel=channel_id,
+            latest=ts,
+            oldest=ts,
+            inclusive=True,
+            limit=1,
+        )
+        messages = response.get("messages") or []
+        if not messages:
+            # A reply in a thread is not in history; conversations.replies finds it.
+            response = _call(
+                "conversations.replies", self.client.conversations_replies, channel=channel_id, ts=ts, limit=1
+            )
+            messages = [m for m in response.get("messages") or [] if m.get("ts") == ts]
+        text = messages[0].get("text", "") if messages else ""
+        try:
+            link = _call(
+                "chat.getPermalink", self.client.chat_getPermalink, channel=channel_id, message_ts=ts
+            )["permalink"]
+        except ChatError:
+            link = None
+        return text, link
+
+    # PagerPort ---------------------------------------------------------------------------
+    def page(self, request: PageRequest) -> Posted:
+        from bot.slack.blocks.page import page_message
+
+        text, blocks = page_message(request)
+        response = _call(
+            "chat.postMessage",
+            self.client.chat_postMessage,
+            channel=request.user_id,
+            text=text,
+            blocks=blocks,
+        )
+        return Posted(response["channel"], response["ts"])
+
+    def direct_message(self, user_id: str, text: str) -> Posted:
+        response = _call("chat.postMessage", self.client.chat_postMessage, channel=user_id, text=text)
+        return Posted(response["channel"], response["ts"])
+
+    def group_members(self, group_id: str) -> list[str]:
+        response = _call("usergroups.users.list", self.client.usergroups_users_list, usergroup=group_id)
+        return list(response.get("users") or [])
+
+    # FilePort ----------------------------------------------------------------------------
+    def upload(self, channel_id: str, filename: str, title: str, content: str, comment: str) -> str:
+        response = _call(
+            "files.upload_v2",
+            self.client.files_upload_v2,
+            channel=channel_id,
+            filename=filename,
+            title=title,
+            content=content,
+            initial_comment=comment,
+        )
+        file = response.get("file") or (response.get("files") or [{}])[0]
+        return str(file.get("id", ""))

@@ -1,0 +1,66 @@
+"""Buttons: Acknowledge (summary and page DM), Status update, Resolve, checklist ticks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot.incidents import flows
+from bot.incidents.service import IncidentError
+from bot.runtime import Runtime
+from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTION, STATUS_ACTION
+from handlers.modals import status_view
+
+log = logging.getLogger(__name__)
+
+
+def _ephemeral(client: WebClient, body: dict[str, Any], text: str) -> None:
+    """Tell only the person who clicked; in a DM a plain message is the only way."""
+    user = body["user"]["id"]
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    try:
+        if channel and not channel.startswith("D"):
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+        else:
+            client.chat_postMessage(channel=user, text=text)
+    except Exception:
+        log.warning("could not answer a button press", exc_info=True)
+
+
+def _value(body: dict[str, Any]) -> str:
+    return body["actions"][0].get("value") or ""
+
+
+def register(app: App, runtime: Runtime) -> None:
+    def status_button(change: str):  # type: ignore[no-untyped-def]
+        def handle(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+            ack()
+            try:
+                view = flows.change_status(runtime, int(_value(body)), body["user"]["id"], change)
+                if (body.get("channel") or {}).get("id", "").startswith("D"):
+                    _ephemeral(client, body, f"Thanks — {view.handle} is {view.status}. <#{view.channel_id}>")
+            except IncidentError as exc:
+                # A second click lands here ("already acknowledged"): nothing changes, the clicker is told.
+                _ephemeral(client, body, str(exc))
+
+        return handle
+
+    app.action(ACK_ACTION)(status_button("acknowledged"))
+    app.action(RESOLVE_ACTION)(status_button("resolved"))
+
+    @app.action(STATUS_ACTION)
+    def status_update(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=status_view(int(_value(body))))
+
+    @app.action(CHECKLIST_ACTION)
+    def checklist(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        incident_id, _, position = _value(body).partition(":")
+        try:
+            flows.tick_checklist(runtime, int(incident_id), int(position), body["user"]["id"])
+        except IncidentError as exc:
+            _ephemeral(client, body, str(exc))

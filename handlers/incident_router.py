@@ -1,0 +1,105 @@
+"""The `/incident` command: ack at once, then declare or dispatch to a registered sub-command."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.config.policy import SEVERITY_KEYS
+from bot.incidents import flows, service
+from bot.incidents.service import IncidentError
+from bot.runtime import Runtime
+from handlers.subcommands import SUBCOMMANDS, CommandContext
+
+log = logging.getLogger(__name__)
+
+
+def _declare(runtime: Runtime, body: dict[str, Any], severity: str, title: str, respond: Respond) -> None:
+    result = flows.declare(
+        runtime,
+        severity=severity,
+        title=title,
+        reporter_id=body["user_id"],
+        origin_channel_id=body.get("channel_id"),
+        request_key=body.get("trigger_id"),
+    )
+    incident = result.incident
+    where = f"<#{incident.channel_id}>" if incident.channel_id else "(no channel)"
+    if not result.created:
+        respond(
+            text=f"You declared this a moment ago: *{incident.handle}* {where}. No second incident was opened."
+        )
+        return
+    lines = [f"Opened *{incident.handle}* {incident.severity_tag} — {incident.title}: {where}"]
+    lines += [f"⚠️ {problem}" for problem in result.problems]
+    respond(text="\n".join(lines))
+
+
+def _early_error(text: str) -> str | None:
+    """Errors found without the network or the database go straight into the ack."""
+    verb, _, rest = text.partition(" ")
+    verb = verb.lower()
+    if re.fullmatch(r"p\d+|sev\d+", verb) and verb not in SEVERITY_KEYS:
+        return f"Unknown severity `{verb}`. Use p0, p1, p2 or p3: `/incident p1 Checkout returns 502`."
+    if verb in SEVERITY_KEYS:
+        try:
+            service.validate_title(rest)
+        except IncidentError as exc:
+            return str(exc)
+        return None
+    if verb not in SUBCOMMANDS:
+        return f"Unknown command `{verb}`. Declare with `/incident p1 <title>`, or see `/incident help`."
+    return None
+
+
+def register(app: App, runtime: Runtime) -> None:
+    @app.command("/incident")
+    def incident_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        text = " ".join((body.get("text") or "").split())
+        if not text:
+            ack()
+            from handlers.modals import open_declare_modal
+
+            open_declare_modal(runtime, client, body["trigger_id"], body.get("channel_id"))
+            return
+        error = _early_error(text)
+        if error:
+            ack(text=error)
+            return
+        verb, _, args = text.partition(" ")
+        verb = verb.lower()
+        if verb in SEVERITY_KEYS:
+            ack(text=f"⏳ Declaring {verb.upper()}: {args}")
+        else:
+            ack()
+        try:
+            if verb in SEVERITY_KEYS:
+                _declare(runtime, body, verb, args, respond)
+                return
+            command = SUBCOMMANDS[verb]
+            ctx = CommandContext(
+                runtime=runtime,
+                client=client,
+                user_id=body["user_id"],
+                channel_id=body.get("channel_id", ""),
+                verb=verb,
+                args=args.strip(),
+                trigger_id=body.get("trigger_id"),
+                respond=respond,
+                request_key=body.get("trigger_id"),
+            )
+            if command.in_incident:
+                with runtime.session() as session:
+                    ctx.incident_id = service.require_in_channel(session, ctx.channel_id, verb).id
+            command.func(ctx)
+        except IncidentError as exc:
+            respond(text=str(exc))
+        except Exception:
+            log.exception("/incident %s failed", verb)
+            respond(
+                text=f"Something went wrong running `/incident {verb}`; it is logged. Nothing was lost: try again."
+            )

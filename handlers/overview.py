@@ -1,0 +1,26 @@
+"""/incident list | help — usable from any channel."""
+
+from __future__ import annotations
+
+from bot.incidents import service
+from bot.slack.blocks.incident import help_message, incident_list
+from handlers.subcommands import SUBCOMMANDS, CommandContext, subcommand
+
+
+@subcommand("list", "list", "Open incidents, most severe first.", in_incident=False)
+def list_open(ctx: CommandContext) -> None:
+    with ctx.runtime.session() as session:
+        views = [service.view(session, incident) for incident in service.open_incidents(session)]
+    text, blocks = incident_list(views)
+    ctx.respond(text=text, blocks=blocks)
+
+
+@subcommand("help", "help", "This list.", in_incident=False)
+def help_(ctx: CommandContext) -> None:
+    usages = [
+        ("p0|p1|p2|p3 <title>", "Declare an incident and open its war room."),
+        ("", "Open the declare form."),
+    ]
+    usages += [(cmd.usage, cmd.summary) for cmd in SUBCOMMANDS.values()]
+    text, blocks = help_message(usages)
+    ctx.respond(text=text, blocks=blocks)
