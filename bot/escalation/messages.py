@@ -18,7 +18,9 @@ def mentions(users: list[str]) -> str:
     return ", ".join(f"<@{u}>" for u in users) if users else "nobody"
 
 
-def escalation_text(policy: EscalationPolicy, tier: int, loop: int, users: list[str], empty_reason: str) -> str:
+def escalation_text(
+    policy: EscalationPolicy, tier: int, loop: int, users: list[str], empty_reason: str
+) -> str:
     """Timeline text for one rung of the ladder."""
     name = policy.tiers[tier].name
     who = mentions(users) if users else f"nobody ({empty_reason})"
@@ -58,7 +60,9 @@ def _paged_as(tier_name: str, reason: str, requested_by: str | None) -> str:
     return f"You are paged as {tier_name}"
 
 
-def sms_text(incident: IncidentView, tier_name: str, reason: str, requested_by: str | None, now: datetime) -> str:
+def sms_text(
+    incident: IncidentView, tier_name: str, reason: str, requested_by: str | None, now: datetime
+) -> str:
     return (
         f"[Warroom] {incident.severity_tag} {incident.handle}: {incident.title} — declared "
         f"{age_text(incident.declared_at, now)}, unacknowledged. {_paged_as(tier_name, reason, requested_by)}. "
@@ -70,7 +74,9 @@ def email_subject(incident: IncidentView, tier_name: str) -> str:
     return f"[{incident.severity_tag}] {incident.handle} {incident.title} — you are paged ({tier_name})"
 
 
-def email_body(incident: IncidentView, tier_name: str, reason: str, requested_by: str | None, now: datetime) -> str:
+def email_body(
+    incident: IncidentView, tier_name: str, reason: str, requested_by: str | None, now: datetime
+) -> str:
     return "\n".join(
         [
             f"{incident.handle} {incident.severity_tag} {incident.severity_label}: {incident.title}",
@@ -85,7 +91,12 @@ def email_body(incident: IncidentView, tier_name: str, reason: str, requested_by
 
 
 def webhook_payload(
-    incident: IncidentView, user_id: str, tier_name: str, reason: str, requested_by: str | None, key: str,
+    incident: IncidentView,
+    user_id: str,
+    tier_name: str,
+    reason: str,
+    requested_by: str | None,
+    key: str,
     now: datetime,
 ) -> dict[str, Any]:
     return {

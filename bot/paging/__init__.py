@@ -53,8 +53,12 @@ def aws_client(service: str, target: AWSTarget | None) -> Any:
     import boto3
     from botocore.config import Config
 
-    key = (service, target.region if target else None, target.profile if target else None,
-           target.endpoint_url if target else None)
+    key = (
+        service,
+        target.region if target else None,
+        target.profile if target else None,
+        target.endpoint_url if target else None,
+    )
     with _clients_lock:
         client = _clients.get(key)
         if client is None:

@@ -50,8 +50,10 @@ def publish(runtime: Runtime, incident_id: int, actor: str, *, language: str | N
         if incident is None:
             raise IncidentError(f"There is no incident INC-{incident_id}.")
         policy = policy_of(incident, runtime.policy)
-        draft = service.create_draft(session, incident, actor, now, language=language, policy=policy)
         content: DraftContent = collect(session, incident, now, policy)
+        draft = service.create_draft(
+            session, incident, actor, now, language=language, policy=policy, content=content
+        )
         channel_id = incident.channel_id
         version, lang, body = draft.version, draft.language, draft.body
         draft_id = draft.id

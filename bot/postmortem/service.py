@@ -13,7 +13,7 @@ from bot.config.policy import Policy
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
 from bot.incidents.timeline import EventKind, add_event
-from bot.postmortem.content import collect, policy_of
+from bot.postmortem.content import DraftContent, collect, policy_of
 from bot.postmortem.models import ActionItem, PostmortemDraft
 from bot.postmortem.render import LANGUAGES, render
 
@@ -43,13 +43,14 @@ def create_draft(
     *,
     language: str | None = None,
     policy: Policy | None = None,
+    content: DraftContent | None = None,
 ) -> PostmortemDraft:
     """Render the draft from the timeline as it is now and store it as the next version."""
     policy = policy or policy_of(incident)
     language = language or policy.language
     if language not in LANGUAGES:
         raise IncidentError(f"Unknown language `{language}`: use en or zh.")
-    content = collect(session, incident, now, policy)
+    content = content or collect(session, incident, now, policy)
     for _attempt in range(5):
         version = next_version(session, incident.id)
         draft = PostmortemDraft(

@@ -340,12 +340,13 @@ def _deployments(now: datetime) -> list[dict]:
 
 
 def _replica_set(
-    now: datetime, deployment: str, template_hash: str, revision: int, image: str, ready: int, age: float
+    now: datetime, deployment: str, template_hash: str, revision: int, image: str, ready: int, age: float,
+    replicas: int = 1,
 ) -> dict:
     name = f"{deployment}-{template_hash}"
     annotations = {
         "deployment.kubernetes.io/revision": str(revision),
-        "deployment.kubernetes.io/desired-replicas": "1",
+        "deployment.kubernetes.io/desired-replicas": str(replicas),
         "deployment.kubernetes.io/max-replicas": "2",
     }
     if revision > 1:
@@ -372,11 +373,13 @@ def _replica_set(
             ],
         ),
         "spec": {
-            "replicas": 1,
+            "replicas": replicas,
             "selector": {"matchLabels": labels},
             "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": image}]}},
         },
-        "status": {"replicas": 1, "fullyLabeledReplicas": 1, "readyReplicas": ready, "availableReplicas": ready},
+        "status": {
+            "replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": ready, "availableReplicas": ready
+        },
     }
 
 
@@ -387,7 +390,7 @@ def _replica_sets(now: datetime) -> list[dict]:
     old_app["status"] = {"replicas": 0, "observedGeneration": 3}
     return [
         old_app,
-        _replica_set(now, "ecommerce-app", "7d4b9c8f6d", 3, f"{reg}/ecommerce-app:2.3.1", 2, 86400 * 3),
+        _replica_set(now, "ecommerce-app", "7d4b9c8f6d", 3, f"{reg}/ecommerce-app:2.3.1", 2, 86400 * 3, replicas=2),
         _replica_set(now, "payments", "6f7a8b9c0d", 1, f"{reg}/payments:1.4.2", 1, 86400 * 10),
         _replica_set(now, "payments", "5c6d7e8f9b", 2, f"{reg}/payments:1.5.0", 0, 1800),
         _replica_set(now, "ecommerce-worker", "5f6a7b8c9d", 1, f"{reg}/worker:2.3.1", 0, 600),
@@ -769,6 +772,9 @@ class FakeKubeAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY each reply waits ~40 ms on
+            # the client's delayed ACK, which would make the adapter look slow in the timings.
+            disable_nagle_algorithm = True
 
             def _answer(self) -> None:
                 reply = api.handle(self.command, self.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -12,9 +13,13 @@ MAX_BLOCKS = 50
 Block = dict[str, Any]
 
 
+_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
+
+
 def escape(text: str) -> str:
-    """Slack's three control characters; user text must never become a mention or a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Slack's control characters, so text cannot become a link or a broadcast; user mentions stay."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MENTION.sub(r"<@\1>", escaped)
 
 
 def clip(text: str, limit: int) -> str:

@@ -28,7 +28,11 @@ def age_text(declared_at: datetime, now: datetime) -> str:
 def _why(request: PageRequest) -> str:
     if request.reason == "manual":
         by = f" by <@{request.requested_by}>" if request.requested_by else ""
-        return f"Paged by hand{by} ({request.tier_name})." if request.tier_name != "manual" else f"Paged by hand{by}."
+        return (
+            f"Paged by hand{by} ({request.tier_name})."
+            if request.tier_name != "manual"
+            else f"Paged by hand{by}."
+        )
     return f"You are paged as *{request.tier_name}*: nobody has acknowledged yet."
 
 
@@ -50,8 +54,11 @@ def page_message(request: PageRequest, now: datetime | None = None) -> tuple[str
             "type": "section",
             "fields": [
                 {"type": "mrkdwn", "text": f"*Severity*\n{emoji} {sev}"},
-                {"type": "mrkdwn", "text": f"*Declared*\n{age} (<!date^{int(incident.declared_at.timestamp())}"
-                 f"^{{date_short_pretty}} {{time}}|{incident.declared_at:%Y-%m-%d %H:%M} UTC>)"},
+                {
+                    "type": "mrkdwn",
+                    "text": f"*Declared*\n{age} (<!date^{int(incident.declared_at.timestamp())}"
+                    f"^{{date_short_pretty}} {{time}}|{incident.declared_at:%Y-%m-%d %H:%M} UTC>)",
+                },
                 {"type": "mrkdwn", "text": f"*Status*\n{incident.status}"},
                 {"type": "mrkdwn", "text": f"*War room*\n{room}"},
             ],

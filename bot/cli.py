@@ -1,0 +1,148 @@
+"""The `warroom` command: run, console, migrate, postmortem, doctor, manifest."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import signal
+import sys
+import threading
+
+from bot.config import PolicyError, Settings, load_policy
+
+
+def _policy_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
+    try:
+        return load_policy(settings.warroom_config)
+    except PolicyError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from exc
+
+
+def _setup_logging(settings: Settings) -> None:
+    try:
+        from bot.logs import configure_logging
+    except ImportError:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        return
+    configure_logging(settings)
+
+
+def _start_scheduler(runtime):  # type: ignore[no-untyped-def]
+    try:
+        from bot.scheduler import start_scheduler
+    except ImportError:
+        return None
+    return start_scheduler(runtime)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings()
+    _setup_logging(settings)
+    policy = _policy_or_exit(settings)
+    if settings.slack_bot_token is None:
+        print(
+            "SLACK_BOT_TOKEN is not set: create the app from manifest.yml and export its xoxb- token.",
+            file=sys.stderr,
+        )
+        return 2
+    if not settings.socket_mode and settings.slack_signing_secret is None:
+        print("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it.", file=sys.stderr)
+        return 2
+    from bot.app import build_bolt_app, build_runtime
+    from bot.http import HttpServer, make_wsgi_app
+
+    runtime = build_runtime(settings, policy)
+    app = build_bolt_app(runtime)
+    scheduler = _start_scheduler(runtime)
+    readiness = None
+    if scheduler is not None:
+        try:
+            from bot.scheduler import readiness_checks
+
+            readiness = lambda: readiness_checks(runtime, scheduler)  # noqa: E731
+        except ImportError:
+            readiness = None
+    server = HttpServer(make_wsgi_app(app, runtime, readiness), host=args.host, port=settings.port)
+    stop = threading.Event()
+
+    def shutdown(*_: object) -> None:
+        stop.set()
+        server.stop()
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        assert settings.slack_app_token is not None
+        handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        handler.connect()
+        logging.getLogger("warroom").info("socket mode connected; health on port %s", server.port)
+    else:
+        logging.getLogger("warroom").info("listening on %s:%s", args.host, server.port)
+    server.serve_forever()
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot.db import create_db_engine, migrate
+
+    settings = Settings()
+    engine = create_db_engine(settings.database_url)
+    migrate(engine)
+    print(f"migrated {engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console(database_url=args.database_url, config=args.config)
+
+
+# Verbs provided by other parts: module with add_parser(subparsers) and run(args) -> int.
+PLUGGED_VERBS = ("bot.postmortem.cli", "bot.doctor", "bot.manifest")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="warroom", description="Slack chat-ops bot for incident response.")
+    sub = parser.add_subparsers(dest="verb", required=True)
+    run = sub.add_parser("run", help="Run the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set).")
+    run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server listens on all interfaces in a container
+    run.set_defaults(func=cmd_run)
+    console = sub.add_parser(
+        "console", help="The whole bot offline: a REPL on a local Slack emulator and SQLite."
+    )
+    console.add_argument("--database-url", default=None, help="default: DATABASE_URL or sqlite:///warroom.db")
+    console.add_argument(
+        "--config", default=None, help="policy YAML; default: WARROOM_CONFIG or a demo policy"
+    )
+    console.set_defaults(func=cmd_console)
+    migrate = sub.add_parser("migrate", help="Apply database migrations to DATABASE_URL.")
+    migrate.set_defaults(func=cmd_migrate)
+    for module_name in PLUGGED_VERBS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        before = set(sub.choices)
+        module.add_parser(sub)
+        for name in set(sub.choices) - before:
+            if sub.choices[name].get_default("func") is None:
+                sub.choices[name].set_defaults(func=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,287 @@
+"""`warroom console`: the whole bot offline — a REPL on the local Slack emulator and SQLite.
+
+Every line you type goes to the real HTTP endpoint as a signed Slack request; what the bot
+posts (channels, DMs, ephemeral answers) is read back from the emulator and printed as text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.config import PolicyError, Settings, load_policy
+from bot.slack_emulator import SlackDriver, SlackEmulator, blocks_to_text, collect_actions
+
+_CHANNEL_REF = re.compile(r"#?<?#(C[A-Z0-9_]+)(?:\|[^>]*)?>?")
+DEMO_POLICY = Path(__file__).with_name("console_demo.yml")
+SECRET = "console-signing-secret"  # noqa: S105 - only signs requests to this process's own loopback server
+PEOPLE = (("you", "U0YOU"), ("oncall", "U0ONCALL"), ("lead", "U0LEAD"), ("director", "U0DIRECTOR"))
+
+HELP = """Type Slack slash commands as you would in Slack:
+  /incident p1 Checkout returns 502     declare (then you are moved into the new channel)
+  /incident ack | note … | status … | sev p0 | commander @U0LEAD | resolve | timeline | help
+  /diag help                            diagnostics
+Console commands:
+  :as <user>      act as another person (you, oncall, lead, director, or a U… id)
+  :in <#channel>  move to a channel (name or id); :channels lists them
+  :say <text>     post a message here;  :pin <n> / :react <n> pin or :pushpin: message n
+  :press <n>      press button [n] of the messages shown last
+  :dms [user]     show the DMs the bot sent to a person (pages, reminders)
+  :wait <sec>     let time pass and show what happened;  :help;  :quit"""
+
+
+@dataclass
+class Screen:
+    """What has been shown, so only new activity is printed and buttons can be pressed by number."""
+
+    seen: set[tuple[str, str]] = field(default_factory=set)
+    seen_ephemeral: int = 0
+    buttons: dict[int, tuple[str, str, int]] = field(default_factory=dict)  # n -> (channel, ts, n in message)
+    numbered: dict[int, tuple[str, str]] = field(default_factory=dict)  # message n -> (channel, ts)
+
+
+class Console:
+    def __init__(self, database_url: str, policy_path: str | None):
+        from bot.app import build_bolt_app, build_runtime
+        from bot.http import HttpServer, make_wsgi_app
+
+        self.emu = SlackEmulator().start()
+        for name, uid in PEOPLE:
+            self.emu.add_user(name, id=uid)
+        self.emu.add_channel("incidents", id="C0INCIDENTS", members=[uid for _, uid in PEOPLE])
+        self.user = "U0YOU"
+        self.channel = "C_GENERAL"
+        policy = load_policy(policy_path)
+        settings = Settings(
+            slack_bot_token=self.emu.bot_token,
+            slack_signing_secret=SECRET,
+            slack_api_url=self.emu.api_url,
+            database_url=database_url,
+        )
+        self.runtime = build_runtime(settings, policy)
+        app = build_bolt_app(self.runtime)
+        self.server = HttpServer(make_wsgi_app(app, self.runtime), host="127.0.0.1", port=0).start()
+        self.driver = SlackDriver(f"http://127.0.0.1:{self.server.port}/slack/events", SECRET, self.emu)
+        self.scheduler = None
+        try:
+            from bot.scheduler import start_scheduler
+
+            self.scheduler = start_scheduler(self.runtime)
+        except ImportError:
+            pass
+        self.screen = Screen()
+        # History from earlier console sessions lives in SQLite, not in the emulator: start clean on screen.
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.server.stop()
+        self.emu.stop()
+        self.runtime.engine.dispose()
+
+    # output --------------------------------------------------------------------------------
+    def _name(self, user_id: str) -> str:
+        user = self.emu.users.get(user_id)
+        return f"@{user.name}" if user else user_id
+
+    def _channel_label(self, channel_id: str) -> str:
+        channel = self.emu.get_channel(channel_id)
+        if channel is None:
+            return channel_id
+        if channel.is_im:
+            other = next((m for m in channel.members if m != self.emu.bot_user_id), "?")
+            return f"DM → {self._name(other)}"
+        return f"#{channel.name}"
+
+    def settle(self, timeout: float = 4.0) -> None:
+        deadline = time.monotonic() + timeout
+        last, quiet_since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            count = len(self.emu.calls)
+            if count != last:
+                last, quiet_since = count, time.monotonic()
+            elif time.monotonic() - quiet_since > 0.4:
+                return
+            time.sleep(0.05)
+
+    def show_new(self) -> None:
+        lines: list[str] = []
+        for channel in list(self.emu.channels.values()):
+            for message in self.emu.messages(channel.id):
+                key = (channel.id, message["ts"])
+                edited = message.get("edited", {}).get("ts")
+                if edited:
+                    key = (channel.id, f"{message['ts']}@{edited}")
+                if key in self.screen.seen:
+                    continue
+                self.screen.seen.add(key)
+                lines.append(self._render(channel.id, message, updated=bool(edited)))
+        ephemerals = self.emu.ephemerals()
+        for message in ephemerals[self.screen.seen_ephemeral :]:
+            if message.get("user") in (self.user, None):
+                lines.append(self._render(message.get("channel", ""), message, ephemeral=True))
+        self.screen.seen_ephemeral = len(ephemerals)
+        if lines:
+            print("\n".join(lines))
+
+    def _render(
+        self, channel_id: str, message: dict[str, Any], *, updated: bool = False, ephemeral: bool = False
+    ) -> str:
+        number = len(self.screen.numbered) + 1
+        self.screen.numbered[number] = (channel_id, message.get("ts", ""))
+        start = len(self.screen.buttons) + 1
+        blocks = message.get("blocks")
+        body = blocks_to_text(blocks, message.get("text"), resolve_user=self._name, start=start)
+        for ref in collect_actions(blocks or [], start=start) if blocks else []:
+            self.screen.buttons[ref.number] = (channel_id, message.get("ts", ""), ref.number - start + 1)
+        who = (
+            "only you"
+            if ephemeral
+            else self._name(message.get("user", ""))
+            if message.get("user")
+            else "warroom"
+        )
+        tag = " (updated)" if updated else ""
+        header = f"── {number}. {self._channel_label(channel_id)} · {who}{tag}"
+        body = _CHANNEL_REF.sub(lambda m: self._channel_label(m.group(1)), body)
+        return header + "\n" + "\n".join("   " + line for line in body.splitlines())
+
+    # input ---------------------------------------------------------------------------------
+    def handle(self, line: str) -> bool:
+        line = line.strip()
+        if not line:
+            self.show_new()
+            return True
+        if line.startswith("/"):
+            name, _, text = line.partition(" ")
+            before = {c.id for c in self.emu.channels.values()}
+            response = self.driver.command(name, text, user_id=self.user, channel_id=self.channel)
+            if response.status != 200:
+                print(f"HTTP {response.status}: {response.body}")
+            elif response.body:
+                body = response.json() if response.body.startswith("{") else {"text": response.body}
+                if body.get("text"):
+                    print(f"── only you\n   {body['text']}")
+            self.settle()
+            new = [c for c in self.emu.channels.values() if c.id not in before and c.name.startswith("inc-")]
+            if new:
+                self.channel = new[-1].id
+                print(f"(you are now in #{new[-1].name})")
+            self.show_new()
+            return True
+        verb, _, rest = line.partition(" ")
+        return self._console_verb(verb, rest.strip())
+
+    def _console_verb(self, verb: str, rest: str) -> bool:
+        if verb in (":quit", ":q", ":exit"):
+            return False
+        if verb == ":help":
+            print(HELP)
+        elif verb == ":as":
+            target = next((uid for name, uid in PEOPLE if name == rest.lstrip("@")), rest)
+            if target not in self.emu.users:
+                print(f"Unknown person {rest!r}. People: {', '.join(n for n, _ in PEOPLE)}")
+            else:
+                self.user = target
+                print(f"(you are now {self._name(target)})")
+        elif verb == ":in":
+            channel = self.emu.get_channel(rest.lstrip("#"))
+            if channel is None:
+                print(f"No channel {rest!r}. :channels lists them.")
+            else:
+                self.channel = channel.id
+                print(f"(you are now in #{channel.name})")
+        elif verb == ":channels":
+            for channel in self.emu.channels.values():
+                if not channel.is_im:
+                    print(
+                        f"  #{channel.name} ({channel.id}){'  ← here' if channel.id == self.channel else ''}"
+                    )
+        elif verb == ":say":
+            self.driver.message(self.user, self.channel, rest)
+            self.settle()
+            self.show_new()
+        elif verb in (":pin", ":react"):
+            self._pin_or_react(verb, rest)
+        elif verb == ":press":
+            self._press(rest)
+        elif verb == ":dms":
+            target = next((uid for name, uid in PEOPLE if name == rest.lstrip("@")), rest or self.user)
+            for message in self.emu.dms(target):
+                print(self._render(self.emu.dm_channel(target).id, message))
+        elif verb == ":wait":
+            time.sleep(min(float(rest or 1), 120))
+            self.show_new()
+        else:
+            print(f"Unknown console command {verb}. :help lists them.")
+        return True
+
+    def _press(self, rest: str) -> None:
+        if not rest.isdigit() or int(rest) not in self.screen.buttons:
+            print("Which button? `:press <n>` with a number shown as [n].")
+            return
+        channel, ts, local = self.screen.buttons[int(rest)]
+        self.driver.press(self.user, channel, ts, local)
+        self.settle()
+        self.show_new()
+
+    def _pin_or_react(self, verb: str, rest: str) -> None:
+        if not rest.isdigit() or int(rest) not in self.screen.numbered:
+            print(f"Which message? `{verb} <n>` with the number shown as `── n.`")
+            return
+        channel, ts = self.screen.numbered[int(rest)]
+        if verb == ":pin":
+            self.driver.event(
+                {
+                    "type": "pin_added",
+                    "user": self.user,
+                    "channel_id": channel,
+                    "item": {"type": "message", "channel": channel, "message": {"ts": ts}},
+                }
+            )
+        else:
+            self.driver.event(
+                {
+                    "type": "reaction_added",
+                    "user": self.user,
+                    "reaction": "pushpin",
+                    "item": {"type": "message", "channel": channel, "ts": ts},
+                }
+            )
+        self.settle()
+        print("(recorded on the timeline if this is an incident channel: /incident timeline shows it)")
+
+
+def run_console(database_url: str | None = None, config: str | None = None) -> int:
+    env = Settings()
+    database_url = database_url or os.environ.get("DATABASE_URL") or "sqlite:///warroom.db"
+    policy_path = config or env.warroom_config or str(DEMO_POLICY)
+    try:
+        console = Console(database_url, policy_path)
+    except PolicyError as exc:
+        print(exc)
+        return 2
+    print(f"Warroom console — database {database_url}, policy {policy_path}. Slack is emulated locally.")
+    print(HELP)
+    try:
+        while True:
+            try:
+                prompt = f"{console._name(console.user)} in {console._channel_label(console.channel)}> "
+                line = input(prompt)
+            except EOFError:
+                break
+            try:
+                if not console.handle(line):
+                    break
+            except (ValueError, shlex.Error) as exc:
+                print(f"error: {exc}")
+    except KeyboardInterrupt:
+        print()
+    finally:
+        console.close()
+    return 0

@@ -1,0 +1,185 @@
+"""TLS: certificate expiry and trust for host:port (default 443).
+
+The handshake verifies like a browser would. When verification fails (self-signed, expired,
+wrong name) the reason is a finding, and a second, unverified handshake still reads the
+certificate so the expiry date is reported anyway. The certificate's dates and names are read
+from its DER bytes here, so the bot needs no X.509 library.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.diagnostics import netguard
+from bot.diagnostics.base import (
+    Adapter,
+    Check,
+    CheckContext,
+    CheckFailed,
+    Fix,
+    Report,
+    UsageError,
+    format_pairs,
+)
+from bot.diagnostics.registry import register
+
+WARN_DAYS = 30
+CRIT_DAYS = 7
+NOT_TRUSTED_FIX = "Serve the full chain from a trusted CA, issued for this host name"
+_OIDS = {bytes.fromhex("550403"): "CN", bytes.fromhex("55040a"): "O"}
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    subject: str
+    issuer: str
+    not_before: datetime
+    not_after: datetime
+
+
+def _tlv(data: bytes, pos: int) -> tuple[int, bytes, int]:
+    tag, length = data[pos], data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    return tag, data[pos : pos + length], pos + length
+
+
+def _children(data: bytes) -> Iterator[tuple[int, bytes]]:
+    pos = 0
+    while pos < len(data):
+        tag, value, pos = _tlv(data, pos)
+        yield tag, value
+
+
+def _name(data: bytes) -> str:
+    parts = []
+    for _set_tag, rdn in _children(data):
+        for _seq_tag, pair in _children(rdn):
+            (_, oid), (_, value) = list(_children(pair))[:2]
+            if oid in _OIDS:
+                parts.append(f"{_OIDS[oid]}={value.decode('utf-8', 'replace')}")
+    return ", ".join(parts) or "(no CN)"
+
+
+def _time(tag: int, value: bytes) -> datetime:
+    text = value.decode("ascii")
+    fmt = "%y%m%d%H%M%SZ" if tag == 0x17 else "%Y%m%d%H%M%SZ"  # UTCTime or GeneralizedTime
+    return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+
+
+def parse_certificate(der: bytes) -> CertInfo:
+    """Subject, issuer and validity of a DER X.509 certificate (RFC 5280 §4.1)."""
+    _, certificate, _ = _tlv(der, 0)
+    _, tbs = next(_children(certificate))
+    fields = list(_children(tbs))
+    if fields[0][0] == 0xA0:  # explicit version tag; v1 certificates omit it
+        fields = fields[1:]
+    issuer, validity, subject = fields[2][1], fields[3][1], fields[4][1]
+    (tag_from, not_before), (tag_to, not_after) = list(_children(validity))
+    return CertInfo(_name(subject), _name(issuer), _time(tag_from, not_before), _time(tag_to, not_after))
+
+
+def _handshake(
+    address: netguard.IPAddress, host: str, port: int, context: ssl.SSLContext, timeout: float
+) -> tuple[bytes, str, str]:
+    sock = netguard.connect(address, port, timeout)
+    try:
+        # The name, not the address: SNI and the name check need it (an IP literal is checked as an IP).
+        with context.wrap_socket(sock, server_hostname=host) as tls:
+            der = tls.getpeercert(binary_form=True) or b""
+            cipher = tls.cipher()
+            return der, tls.version() or "?", cipher[0] if cipher else "?"
+    finally:
+        sock.close()
+
+
+def _validate(args: list[str], options: dict[str, str]) -> None:
+    netguard.parse_host_port(args[0], default_port=443)
+    if "days" in options and not options["days"].isdigit():
+        raise UsageError("`days=` is a whole number of days, e.g. days=30.")
+
+
+def check(ctx: CheckContext) -> Report:
+    target = netguard.parse_host_port(ctx.arg(0, "host"), default_port=443)
+    warn_days = ctx.int_option("days", WARN_DAYS, low=1, high=3650)
+    address = netguard.vetted_addresses(target.host, target.port, ctx.policy.diagnostics.allow_networks)[0]
+    timeout = ctx.timeout * 0.45  # two handshakes may be needed; both fit inside the runner's deadline
+    report = Report()
+    verify_error: str | None = None
+    try:
+        der, version, cipher = _handshake(
+            address, target.host, target.port, ssl.create_default_context(), timeout
+        )
+    except ssl.SSLCertVerificationError as exc:
+        verify_error = exc.verify_message or str(exc)
+        insecure = ssl.create_default_context()
+        insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
+        der, version, cipher = _handshake(address, target.host, target.port, insecure, timeout)
+    except ConnectionRefusedError as exc:
+        raise CheckFailed(f"{target.display}: connection refused", Fix.NETWORK) from exc
+    except (ssl.SSLError, OSError) as exc:
+        raise CheckFailed(
+            f"{target.display}: TLS handshake failed: {exc.strerror or exc}", Fix.NETWORK
+        ) from exc
+    cert = parse_certificate(der)
+    now = datetime.now(UTC)
+    days = (cert.not_after - now).total_seconds() / 86400
+    until = f"{cert.not_after:%Y-%m-%d %H:%M} UTC"
+    if days < 0:
+        report.crit(f"Certificate expired {-days:.0f} days ago ({until})", Fix.TLS_EXPIRY)
+    elif days <= CRIT_DAYS:
+        report.crit(f"Certificate expires in {days:.1f} days ({until})", Fix.TLS_EXPIRY)
+    elif days <= warn_days:
+        report.warn(f"Certificate expires in {days:.0f} days ({until})", Fix.TLS_EXPIRY)
+    else:
+        report.ok(f"Certificate valid for {days:.0f} more days (until {until})")
+    if verify_error:
+        report.crit(f"Not trusted: {verify_error}", NOT_TRUSTED_FIX)
+    else:
+        report.ok(f"Trusted chain for {target.host} ({version})")
+    report.detail = format_pairs(
+        [
+            ("host", f"{target.display} ({address})"),
+            ("subject", cert.subject),
+            ("issuer", cert.issuer),
+            ("not before", f"{cert.not_before:%Y-%m-%d %H:%M} UTC"),
+            ("not after", until),
+            ("days left", f"{days:.1f}"),
+            ("verification", verify_error or "ok"),
+            ("protocol", f"{version} {cipher}"),
+        ]
+    )
+    report.data = {
+        "days_left": round(days, 2),
+        "not_after": cert.not_after.isoformat(),
+        "trusted": verify_error is None,
+    }
+    return report
+
+
+ADAPTER = register(
+    Adapter(
+        name="tls",
+        summary="TLS certificate expiry and trust",
+        default_check="cert",
+        checks={
+            "cert": Check(
+                "cert",
+                check,
+                f"certificate expiry (≤ {WARN_DAYS} days warns, ≤ {CRIT_DAYS} critical) and trust",
+                usage="<host[:port]> [days=30]",
+                guide="openssl s_client -connect <host>:443 | openssl x509 -noout -enddate",
+                min_args=1,
+                max_args=1,
+                options=("days",),
+                validate=_validate,
+            )
+        },
+    )
+)
