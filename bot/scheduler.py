@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,11 +65,27 @@ def _optional_jobs() -> list[PeriodicJob]:
     return jobs
 
 
+# job id -> time.monotonic() of its last completed run (for /readyz).
+LAST_RUN: dict[str, float] = {}
+
+
 def _run(job: PeriodicJob, runtime: Runtime) -> None:
     try:
         job.func(runtime)
     except Exception:  # the next run tries again; the scheduler must keep going
         log.exception("periodic job %s failed", job.id)
+    finally:
+        LAST_RUN[job.id] = time.monotonic()
+
+
+def readiness_checks(runtime: Runtime, scheduler: BackgroundScheduler) -> dict[str, bool]:
+    """/readyz: the scheduler runs and the escalation tick completed recently."""
+    last = LAST_RUN.get("escalation")
+    stale_after = max(10.0, 10 * runtime.settings.warroom_tick_seconds)
+    return {
+        "scheduler": bool(scheduler.running),
+        "escalation_tick": last is not None and time.monotonic() - last < stale_after,
+    }
 
 
 def start_scheduler(runtime: Runtime) -> BackgroundScheduler:

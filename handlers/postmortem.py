@@ -92,7 +92,9 @@ def action(ctx: CommandContext) -> None:
     done = _DONE.match(ctx.args)
     if done:
         with ctx.runtime.session() as session:
-            item = postmortem.complete_action(session, _incident(session, ctx), int(done.group(1)), ctx.user_id, now)
+            item = postmortem.complete_action(
+                session, _incident(session, ctx), int(done.group(1)), ctx.user_id, now
+            )
             text = item.text
         ctx.respond(text=f"✅ Action item {done.group(1)} is done: {text}")
         return

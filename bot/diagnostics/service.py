@@ -32,7 +32,9 @@ def run(policy: Policy, command: Command) -> Result:
         return triage.run(policy, command.service)
     if command.kind != "check" or command.adapter is None or command.check is None:
         raise ValueError(f"not a runnable command: {command.kind}")
-    return runner.run_check(policy, command.adapter, command.check, command.target, command.args, command.options)
+    return runner.run_check(
+        policy, command.adapter, command.check, command.target, command.args, command.options
+    )
 
 
 def key_findings(findings: list[Finding]) -> list[Finding]:
@@ -65,7 +67,9 @@ def save(runtime: Runtime, result: Result, *, actor: str, channel_id: str | None
         "outcome": str(result.outcome),
         "findings": [_finding_data(f) for f in result.findings],
     }
-    detail = "\n".join(f"{f.level.icon} {f.message}" + (f" — {f.fix}" if f.fix else "") for f in result.findings)
+    detail = "\n".join(
+        f"{f.level.icon} {f.message}" + (f" — {f.fix}" if f.fix else "") for f in result.findings
+    )
     with runtime.session() as session:
         incident = by_channel(session, channel_id) if channel_id else None
         incident_id = incident.id if incident is not None else None

@@ -49,7 +49,9 @@ class TriageResult:
     def __post_init__(self) -> None:
         if not self.findings:
             self.findings = [
-                Finding(f.level, f"{s.step.label}: {f.message}", f.fix) for s in self.steps for f in s.result.findings
+                Finding(f.level, f"{s.step.label}: {f.message}", f.fix)
+                for s in self.steps
+                for f in s.result.findings
             ]
 
     @property
@@ -80,12 +82,26 @@ def plan(policy: Policy, name: str) -> tuple[list[Step], list[str]]:
         steps += [
             Step("Pods", "k8s", "pods", service.k8s, (), ns),
             Step("Events", "k8s", "events", service.k8s, (), ns),
-            Step("Error lines", "k8s", "logs", service.k8s, (f"deployment/{service.deployment}",), (("tail", "100"), ("grep", "error"), *ns)),
+            Step(
+                "Error lines",
+                "k8s",
+                "logs",
+                service.k8s,
+                (f"deployment/{service.deployment}",),
+                (("tail", "100"), ("grep", "error"), *ns),
+            ),
         ]
     if service.docker and service.container:
         steps += [
             Step("Container", "docker", "ps", service.docker, (), (("name", service.container),)),
-            Step("Container errors", "docker", "logs", service.docker, (service.container,), (("tail", "100"), ("grep", "error"))),
+            Step(
+                "Container errors",
+                "docker",
+                "logs",
+                service.docker,
+                (service.container,),
+                (("tail", "100"), ("grep", "error")),
+            ),
         ]
     if not steps:
         skipped.append("pods, events and logs (set `k8s` + `deployment` or `docker` + `container`)")
@@ -117,7 +133,14 @@ def _runnable(steps: list[Step], skipped: list[str]) -> tuple[list[Step], list[s
             skipped.append(f"{step.label.lower()} (`{step.adapter} {step.check}` is not available)")
             continue
         if check.options is not None:
-            step = Step(step.label, step.adapter, step.check, step.target, step.args, tuple((k, v) for k, v in step.options if k in check.options))
+            step = Step(
+                step.label,
+                step.adapter,
+                step.check,
+                step.target,
+                step.args,
+                tuple((k, v) for k, v in step.options if k in check.options),
+            )
         kept.append(step)
     return kept, skipped
 
@@ -146,19 +169,32 @@ def run(policy: Policy, name: str) -> TriageResult:
     def work(index: int, step: Step) -> None:
         try:
             results[index] = runner.run_check(
-                policy, step.adapter, step.check, step.target, list(step.args), dict(step.options), timeout=per_check
+                policy,
+                step.adapter,
+                step.check,
+                step.target,
+                list(step.args),
+                dict(step.options),
+                timeout=per_check,
             )
         except UsageError as exc:  # a YAML value the check rejects, e.g. an invalid deployment name
             results[index] = _failed(step, Outcome.ERROR, f"Misconfigured: {exc}", 0.0)
 
-    threads = [threading.Thread(target=work, args=(i, s), daemon=True, name=f"triage-{i}") for i, s in enumerate(steps)]
+    threads = [
+        threading.Thread(target=work, args=(i, s), daemon=True, name=f"triage-{i}")
+        for i, s in enumerate(steps)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(max(0.0, started + total - time.monotonic()))
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)
     done = [
-        TriageStep(step, results.get(i) or _failed(step, Outcome.TIMEOUT, f"No answer within the triage's {total:g} s", elapsed_ms))
+        TriageStep(
+            step,
+            results.get(i)
+            or _failed(step, Outcome.TIMEOUT, f"No answer within the triage's {total:g} s", elapsed_ms),
+        )
         for i, step in enumerate(steps)
     ]
     return TriageResult(service=name, steps=done, skipped=skipped, elapsed_ms=elapsed_ms)

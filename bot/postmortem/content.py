@@ -109,7 +109,9 @@ def _findings(data: dict[str, Any]) -> tuple[FindingRow, ...]:
     rows = []
     for item in data.get("findings") or ():
         if isinstance(item, dict) and item.get("message"):
-            rows.append(FindingRow(str(item.get("level") or "ok"), str(item["message"]), item.get("fix") or None))
+            rows.append(
+                FindingRow(str(item.get("level") or "ok"), str(item["message"]), item.get("fix") or None)
+            )
     return tuple(rows)
 
 
@@ -171,7 +173,9 @@ def participants(
     return tuple(Participant(user, tuple(roles[user]), entries.get(user, 0)) for user in order)
 
 
-def collect(session: Session, incident: Incident, now: datetime, policy: Policy | None = None) -> DraftContent:
+def collect(
+    session: Session, incident: Incident, now: datetime, policy: Policy | None = None
+) -> DraftContent:
     policy = policy or policy_of(incident)
     view = incidents.view(session, incident, policy)
     events = list(

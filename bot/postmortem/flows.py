@@ -65,7 +65,9 @@ def publish(runtime: Runtime, incident_id: int, actor: str, *, language: str | N
         error = "no_channel"
     else:
         try:
-            file_id = runtime.files.upload(channel_id, filename(incident_id, version), title, body, comment) or None
+            file_id = (
+                runtime.files.upload(channel_id, filename(incident_id, version), title, body, comment) or None
+            )
         except ChatError as exc:
             log.warning("postmortem upload failed: %s", exc.code, extra={"incident_id": incident_id})
             error = exc.code

@@ -194,7 +194,11 @@ def compute(
             "mitigate", ttm, target, judge(ttm, target, waited=waited, is_open=is_open), mit_note
         ),
         time_to_resolve=Metric(
-            "resolve", ttr, target, judge(ttr, target, waited=waited, is_open=is_open), "open" if is_open else None
+            "resolve",
+            ttr,
+            target,
+            judge(ttr, target, waited=waited, is_open=is_open),
+            "open" if is_open else None,
         ),
         duration=waited,
         open_time=open_time(declared_at, moments, end),

@@ -110,7 +110,11 @@ def reminder_text(incident: Incident, row: ReviewReminder, now: datetime) -> str
 def _claim(session: Session, now: datetime) -> ReviewReminder | None:
     query = (
         select(ReviewReminder)
-        .where(ReviewReminder.done_at.is_(None), ReviewReminder.next_at.is_not(None), ReviewReminder.next_at <= now)
+        .where(
+            ReviewReminder.done_at.is_(None),
+            ReviewReminder.next_at.is_not(None),
+            ReviewReminder.next_at <= now,
+        )
         .order_by(ReviewReminder.next_at)
         .limit(1)
         .with_for_update(skip_locked=True)

@@ -131,7 +131,9 @@ def actions(session: Session, incident_id: int) -> list[ActionItem]:
     return list(session.scalars(query))
 
 
-def complete_action(session: Session, incident: Incident, number: int, actor: str, now: datetime) -> ActionItem:
+def complete_action(
+    session: Session, incident: Incident, number: int, actor: str, now: datetime
+) -> ActionItem:
     items = actions(session, incident.id)
     if not 1 <= number <= len(items):
         listing = f"1–{len(items)}" if items else "none yet"

@@ -26,11 +26,23 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def declare(session: Session, policy: Policy, *, severity: str = "p1", title: str = "Checkout returns 502",
-            now: datetime = T0, channel: str = "C0INC0001") -> Incident:
+def declare(
+    session: Session,
+    policy: Policy,
+    *,
+    severity: str = "p1",
+    title: str = "Checkout returns 502",
+    now: datetime = T0,
+    channel: str = "C0INC0001",
+) -> Incident:
     incident, _ = incidents.declare(
-        session, policy, severity=severity, title=title, reporter_id=REPORTER,
-        origin_channel_id="C_GENERAL", now=now,
+        session,
+        policy,
+        severity=severity,
+        title=title,
+        reporter_id=REPORTER,
+        origin_channel_id="C_GENERAL",
+        now=now,
     )
     incident.channel_id = channel
     incident.channel_name = incidents.channel_name(incident.id, now, title)
@@ -43,43 +55,92 @@ def realistic(session: Session, policy: Policy | None = None, *, resolve: bool =
     → mitigated → status → action item → resolve: what a P1 at a web shop looks like."""
     policy = policy or Policy()
     inc = declare(session, policy)
-    add_event(session, inc.id, EventKind.PAGE, BOT_ACTOR, f"Paged <@{ONCALL}> (tier1)",
-              data={"user": ONCALL, "tier": "tier1"}, at=at(0.1))
+    add_event(
+        session,
+        inc.id,
+        EventKind.PAGE,
+        BOT_ACTOR,
+        f"Paged <@{ONCALL}> (tier1)",
+        data={"user": ONCALL, "tier": "tier1"},
+        at=at(0.1),
+    )
     incidents.acknowledge(session, inc, ONCALL, at(4))
     incidents.assign_role(session, policy, inc, "scribe", SCRIBE, ONCALL, at(5))
-    incidents.add_note(session, inc, EventKind.STATUS_UPDATE,
-                       "Checkout fails for ~30% of users with 502; payments unaffected", SCRIBE, at(8))
+    incidents.add_note(
+        session,
+        inc,
+        EventKind.STATUS_UPDATE,
+        "Checkout fails for ~30% of users with 502; payments unaffected",
+        SCRIBE,
+        at(8),
+    )
     add_event(
-        session, inc.id, EventKind.DIAGNOSTIC, ONCALL, "/diag mysql orders: 1 critical, 1 ok",
+        session,
+        inc.id,
+        EventKind.DIAGNOSTIC,
+        ONCALL,
+        "/diag mysql orders: 1 critical, 1 ok",
         data={
             "command": "/diag mysql orders",
             "outcome": "crit",
             "findings": [
-                {"level": "crit", "message": "Connections 485/500 (97% of max_connections)",
-                 "fix": "Raise max_connections or fix the connection pool; find the leaking client"},
+                {
+                    "level": "crit",
+                    "message": "Connections 485/500 (97% of max_connections)",
+                    "fix": "Raise max_connections or fix the connection pool; find the leaking client",
+                },
                 {"level": "ok", "message": "No query running longer than 300 s", "fix": None},
             ],
         },
         at=at(10),
     )
-    incidents.add_note(session, inc, EventKind.NOTE,
-                       "Pool exhausted since deploy v2.3.1 | suspect max_pool_size=500", ONCALL, at(15))
     incidents.add_note(
-        session, inc, EventKind.PIN,
+        session,
+        inc,
+        EventKind.NOTE,
+        "Pool exhausted since deploy v2.3.1 | suspect max_pool_size=500",
+        ONCALL,
+        at(15),
+    )
+    incidents.add_note(
+        session,
+        inc,
+        EventKind.PIN,
         "Deploy v2.3.1 raised the pool size: <https://github.com/shop/api/pull/812|PR #812> by <@U05DEV>",
-        LEAD, at(18), link="https://warroom-dev.slack.com/archives/C0INC0001/p1767603480000100",
+        LEAD,
+        at(18),
+        link="https://warroom-dev.slack.com/archives/C0INC0001/p1767603480000100",
     )
     add_event(
-        session, inc.id, EventKind.REMEDIATION, ONCALL, "Rollout restart of deployment/checkout-api confirmed",
+        session,
+        inc.id,
+        EventKind.REMEDIATION,
+        ONCALL,
+        "Rollout restart of deployment/checkout-api confirmed",
         data={"command": "/remediate k8s restart checkout-api", "outcome": "done", "findings": []},
         at=at(25),
     )
-    incidents.add_note(session, inc, EventKind.REACTION, "Rolled back to v2.3.0; error rate falling",
-                       ONCALL, at(30), link="https://warroom-dev.slack.com/archives/C0INC0001/p1767605400000200")
+    incidents.add_note(
+        session,
+        inc,
+        EventKind.REACTION,
+        "Rolled back to v2.3.0; error rate falling",
+        ONCALL,
+        at(30),
+        link="https://warroom-dev.slack.com/archives/C0INC0001/p1767605400000200",
+    )
     incidents.mitigate(session, inc, ONCALL, at(80))
-    incidents.add_note(session, inc, EventKind.STATUS_UPDATE,
-                       "Error rate back to 0.1%; checkout healthy, watching for 1 h", SCRIBE, at(82))
-    pm.add_action(session, inc, "Alert when DB connections reach 80% of max_connections", SCRIBE, ONCALL, at(90))
+    incidents.add_note(
+        session,
+        inc,
+        EventKind.STATUS_UPDATE,
+        "Error rate back to 0.1%; checkout healthy, watching for 1 h",
+        SCRIBE,
+        at(82),
+    )
+    pm.add_action(
+        session, inc, "Alert when DB connections reach 80% of max_connections", SCRIBE, ONCALL, at(90)
+    )
     pm.add_action(session, inc, "Load-test pool settings in staging before release", None, LEAD, at(95))
     if resolve:
         incidents.resolve(session, inc, ONCALL, at(150))
@@ -101,7 +162,13 @@ class FakePorts:
         if self.fail_upload:
             raise ChatError(self.fail_upload)
         self.uploads.append(
-            {"channel": channel_id, "filename": filename, "title": title, "content": content, "comment": comment}
+            {
+                "channel": channel_id,
+                "filename": filename,
+                "title": title,
+                "content": content,
+                "comment": comment,
+            }
         )
         return f"F{len(self.uploads):08d}"
 
@@ -116,8 +183,13 @@ class FakePorts:
         return Posted(channel_id, str(len(self.notices)))
 
 
-def make_runtime(db_url: str, *, policy: Policy | None = None, clock: ManualClock | None = None,
-                 ports: object | None = None) -> Runtime:
+def make_runtime(
+    db_url: str,
+    *,
+    policy: Policy | None = None,
+    clock: ManualClock | None = None,
+    ports: object | None = None,
+) -> Runtime:
     engine = create_db_engine(db_url)
     fake = ports or FakePorts()
     return Runtime(

@@ -25,8 +25,12 @@ _TEXT = {
         "fill": "Fill in the root cause (5 whys), improvements and prevention",
         "due": "; review due {due}, then `/incident review done`.",
         "nodue": "; then `/incident review done` once reviewed.",
-        "status": {"declared": "Declared", "acknowledged": "Acknowledged", "mitigated": "Mitigated",
-                   "resolved": "Resolved"},
+        "status": {
+            "declared": "Declared",
+            "acknowledged": "Acknowledged",
+            "mitigated": "Mitigated",
+            "resolved": "Resolved",
+        },
     },
     "zh": {
         "head": ":memo: *{handle} 故障复盘草稿 v{version}* — {title}",
@@ -42,7 +46,12 @@ _TEXT = {
         "fill": "请补充根因分析（5个为什么）、改进措施和预防方案",
         "due": "；复盘截止 {due}，完成后输入 `/incident review done`。",
         "nodue": "；复盘完成后输入 `/incident review done`。",
-        "status": {"declared": "已宣布", "acknowledged": "已确认", "mitigated": "已止损", "resolved": "已解决"},
+        "status": {
+            "declared": "已宣布",
+            "acknowledged": "已确认",
+            "mitigated": "已止损",
+            "resolved": "已解决",
+        },
     },
 }
 

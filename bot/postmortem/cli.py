@@ -1,0 +1,104 @@
+"""`warroom postmortem <incident> [--out FILE] [--language en|zh] [--fresh] [--draft N]`.
+
+Prints the latest stored draft (what was uploaded to Slack), or renders one from the timeline
+when none is stored or `--fresh` / another `--language` is asked for. Read-only: a fresh render
+is not stored, so the CLI never changes what the channel saw. The document goes to stdout (or
+FILE); notes about which draft it is go to stderr, so `> file.md` captures only the document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.clock import SystemClock
+from bot.config.settings import Settings
+from bot.db.engine import create_db_engine, make_session_factory
+from bot.incidents.models import Incident
+from bot.postmortem import service
+from bot.postmortem.content import collect, policy_of
+from bot.postmortem.models import PostmortemDraft
+from bot.postmortem.render import LANGUAGES, render
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "postmortem",
+        help="print or export an incident's postmortem draft",
+        description="Print the latest stored postmortem draft of an incident, or render one from its timeline.",
+    )
+    parser.add_argument("incident", help="the incident: 42 or INC-42")
+    parser.add_argument("-o", "--out", type=Path, help="write the Markdown to FILE instead of stdout")
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="language of the draft (default: the stored draft's, or the policy's)",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="render from the timeline now, ignoring stored drafts"
+    )
+    parser.add_argument("--draft", type=int, metavar="N", help="print stored draft version N")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _stored(session: Any, incident_id: int, args: argparse.Namespace) -> PostmortemDraft | None:
+    if args.draft is not None:
+        return session.scalar(
+            select(PostmortemDraft).where(
+                PostmortemDraft.incident_id == incident_id, PostmortemDraft.version == args.draft
+            )
+        )
+    if args.fresh:
+        return None
+    return service.latest_draft(session, incident_id, args.language)
+
+
+def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    incident_id = service.parse_incident_ref(args.incident)
+    if incident_id is None:
+        print(f"`{args.incident}` is not an incident: give its number, like 42 or INC-42.", file=sys.stderr)
+        return 2
+    settings = settings or Settings()
+    engine = create_db_engine(settings.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                where = make_url(settings.database_url).render_as_string(hide_password=True)
+                print(f"There is no incident INC-{incident_id} in {where}.", file=sys.stderr)
+                return 1
+            draft = _stored(session, incident_id, args)
+            if args.draft is not None and draft is None:
+                print(f"INC-{incident_id} has no stored draft v{args.draft}.", file=sys.stderr)
+                return 1
+            if draft is not None:
+                body = draft.body
+                note = f"INC-{incident_id} draft v{draft.version} ({draft.language}), stored {draft.created_at:%Y-%m-%d %H:%M} UTC"
+            else:
+                policy = policy_of(incident)
+                language = args.language or policy.language
+                now = SystemClock().now()
+                version = service.next_version(session, incident_id)
+                body = render(collect(session, incident, now, policy), language=language, version=version)
+                note = f"INC-{incident_id} rendered from the timeline now ({language}); not stored"
+    except SQLAlchemyError as exc:
+        print(
+            f"Cannot read the database: {exc.__class__.__name__}. Has `warroom migrate` run?", file=sys.stderr
+        )
+        return 1
+    finally:
+        engine.dispose()
+    if args.out:
+        args.out.write_text(body, encoding="utf-8")
+        print(f"{note}: written to {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(body)
+        print(note, file=sys.stderr)
+    return 0

@@ -1,0 +1,186 @@
+"""Block Kit for `/diag`: a check's result, a triage card, the "running…" placeholder.
+
+Findings first (what is wrong and the guide's fix), then the detail in code blocks. Everything
+stays inside Slack's limits — 3,000 characters a section, 50 blocks, about 12,000 characters a
+message — and output that does not fit is cut to a preview with the full text returned as a
+file to upload. Text arrives masked and ANSI-free from the runner; here it is only escaped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.diagnostics.base import CheckResult, Finding, Level, Outcome
+from bot.diagnostics.triage import TriageResult
+from bot.slack.blocks.common import (
+    MAX_BLOCKS,
+    SECTION_LIMIT,
+    Block,
+    clip,
+    context,
+    escape,
+    header,
+    section,
+)
+
+MESSAGE_LIMIT = 11_000  # Slack's practical limit is ~12k; leave room for the JSON around the text
+CODE_CHUNK = SECTION_LIMIT - 20  # room for the ``` fences
+PREVIEW_CHARS = 2_500
+OUTCOME_ICONS = {
+    Outcome.OK: "✅",
+    Outcome.WARN: "⚠️",
+    Outcome.CRIT: "❌",
+    Outcome.ERROR: "❌",
+    Outcome.TIMEOUT: "⏱️",
+    Outcome.REFUSED: "⛔",
+}
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    filename: str
+    title: str
+    content: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str  # notification and fallback text
+    blocks: list[Block]
+    file: FileUpload | None = None  # the full output, when the message only holds a preview
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        # `text, blocks = render_result(...)` reads naturally at call sites that ignore the file.
+        return iter((self.text, self.blocks))
+
+
+def _code(text: str) -> str:
+    # A ``` inside the output would close the block early; a zero-width joiner keeps it visible.
+    return escape(text.replace("```", "`\u200d``"))
+
+
+def finding_lines(findings: list[Finding]) -> list[str]:
+    lines = []
+    for finding in findings:
+        line = f"{finding.level.icon} {escape(finding.message)}"
+        if finding.fix and finding.level is not Level.OK:
+            line += f"\n        ↳ _{escape(finding.fix)}_"
+        lines.append(line)
+    return lines
+
+
+def pack(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
+    """Lines joined into texts of at most `limit` characters, splitting only between lines."""
+    chunks: list[str] = []
+    current = ""
+    for line in lines:
+        line = clip(line, limit)
+        if current and len(current) + 1 + len(line) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _size(blocks: list[Block]) -> int:
+    total = 0
+    for block in blocks:
+        text = block.get("text") or {}
+        total += len(text.get("text", ""))
+        total += sum(len(e.get("text", "")) for e in block.get("elements", []))
+    return total
+
+
+def _detail_blocks(detail: str, room_chars: int, room_blocks: int) -> tuple[list[Block], bool]:
+    """Code-block sections for the detail; True when it had to be cut (the caller attaches a file)."""
+    chunks = pack(_code(detail).splitlines() or [""], CODE_CHUNK)
+    blocks: list[Block] = []
+    used = 0
+    for chunk in chunks:
+        if len(blocks) + 1 > room_blocks or used + len(chunk) > room_chars:
+            break
+        blocks.append(section(f"```{chunk}```"))
+        used += len(chunk)
+    if len(blocks) == len(chunks):
+        return blocks, False
+    preview = pack(_code(detail).splitlines(), PREVIEW_CHARS)[0]
+    return [section(f"```{preview}```")], True
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text).strip("-")[:60] or "diag"
+
+
+def render_result(result: CheckResult, actor: str | None = None) -> Rendered:
+    icon = OUTCOME_ICONS[result.outcome]
+    title = f"{icon} /diag {result.command}"
+    blocks: list[Block] = [header(title)]
+    blocks += [section(chunk) for chunk in pack(finding_lines(result.findings))][: MAX_BLOCKS - 6]
+    meta = f"{result.outcome} · {result.elapsed_ms:.0f} ms" + (f" · run by <@{actor}>" if actor else "")
+    file = None
+    if result.detail.strip():
+        room_chars = MESSAGE_LIMIT - _size(blocks) - 400
+        detail, cut = _detail_blocks(result.detail, room_chars, MAX_BLOCKS - len(blocks) - 2)
+        blocks += detail
+        if cut:
+            lines = result.detail.count("\n") + 1
+            meta += f" · detail cut to a preview; the full {lines} lines are attached"
+            file = FileUpload(
+                filename=f"diag-{_slug(result.command)}.txt",
+                title=f"/diag {result.command}",
+                content=result.detail,
+                comment=f"Full output of `/diag {result.command}`",
+            )
+    blocks.append(context(escape(meta)))
+    return Rendered(_fallback(title, result.findings), blocks, file)
+
+
+def render_triage(result: TriageResult, actor: str | None = None) -> Rendered:
+    icon = OUTCOME_ICONS[result.outcome]
+    title = f"{icon} Triage {result.service}: {result.outcome}"
+    blocks: list[Block] = [header(f"🩺 {title}")]
+    for item in result.steps[: MAX_BLOCKS - 4]:
+        step_icon = OUTCOME_ICONS[item.result.outcome]
+        head = f"*{step_icon} {escape(item.step.label)}*  `/diag {escape(item.step.command)}`"
+        shown = [f for f in item.result.findings if f.level is not Level.OK] or item.result.findings[:1]
+        blocks.append(section(clip("\n".join([head, *finding_lines(shown)]), SECTION_LIMIT)))
+    if _size(blocks) > MESSAGE_LIMIT:  # dozens of long findings: keep the heads, the file has the rest
+        blocks = [blocks[0], *[section(clip(str(b["text"]["text"]), 600)) for b in blocks[1:]]]
+    meta = f"{len(result.steps)} checks in parallel · {result.elapsed_ms:.0f} ms"
+    meta += f" · run by <@{actor}>" if actor else ""
+    if result.skipped:
+        meta += " · not configured: " + "; ".join(result.skipped)
+    blocks.append(context(escape(meta)))
+    file = None
+    if result.detail.strip():
+        file = FileUpload(
+            filename=f"triage-{_slug(result.service)}.txt",
+            title=f"Triage {result.service}: details",
+            content=result.detail,
+            comment=f"Details of `/diag triage {result.service}`",
+        )
+    return Rendered(_fallback(title, result.findings), blocks, file)
+
+
+def render(result: CheckResult | TriageResult, actor: str | None = None) -> Rendered:
+    if isinstance(result, TriageResult):
+        return render_triage(result, actor)
+    return render_result(result, actor)
+
+
+def render_running(command: str) -> Rendered:
+    text = f"⏳ Running `/diag {escape(command)}`…"
+    return Rendered(text, [section(text)])
+
+
+def render_message(text: str) -> Rendered:
+    return Rendered(text, [section(escape(text))])
+
+
+def _fallback(title: str, findings: list[Finding]) -> str:
+    problems = [f for f in findings if f.level is not Level.OK] or findings[:1]
+    return clip(title + (": " + "; ".join(f.message for f in problems[:3]) if problems else ""), 3000)

@@ -1,0 +1,120 @@
+"""The `/diag` command: parse in the ack, post "running…" at once, run, update the message with the result.
+
+Parsing needs no network, so a mistake is answered in the ack itself (ephemeral) and nothing
+runs. Where the bot cannot post (not a member, a DM it is not part of) the whole exchange falls
+back to the command's response_url, which Slack lets any command answer, ephemerally.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.diagnostics import service
+from bot.diagnostics.base import UsageError
+from bot.runtime import Runtime
+from bot.slack.blocks.common import escape
+from bot.slack.blocks.diagnostics import Rendered, render, render_message, render_running
+
+log = logging.getLogger(__name__)
+
+# Errors meaning "the bot may not post here": answer through response_url instead.
+CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
+
+
+class Reply:
+    """One visible message for the run: a channel message when possible, else an ephemeral one."""
+
+    def __init__(self, client: WebClient, respond: Respond, channel_id: str):
+        self.client, self.respond, self.channel_id = client, respond, channel_id
+        self.ts: str | None = None
+
+    @property
+    def in_channel(self) -> bool:
+        return self.ts is not None
+
+    def start(self, message: Rendered) -> None:
+        try:
+            response = self.client.chat_postMessage(
+                channel=self.channel_id, text=message.text, blocks=message.blocks
+            )
+            self.ts = str(response["ts"])
+        except SlackApiError as exc:
+            if exc.response.get("error") not in CANNOT_POST:
+                raise
+            self.respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+    def finish(self, message: Rendered) -> None:
+        if self.ts is None:
+            self.respond(
+                text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True
+            )
+            return
+        try:
+            self.client.chat_update(
+                channel=self.channel_id, ts=self.ts, text=message.text, blocks=message.blocks
+            )
+        except SlackApiError as exc:
+            # The blocks were refused (e.g. msg_blocks_too_long): the text alone still tells the story.
+            log.warning("chat.update of /diag result failed: %s", exc.response.get("error"))
+            self.client.chat_update(channel=self.channel_id, ts=self.ts, text=message.text, blocks=[])
+
+
+def _attach(runtime: Runtime, reply: Reply, message: Rendered) -> Rendered:
+    """Upload the full output when the message holds only a preview; say so when that is impossible."""
+    upload = message.file
+    if upload is None:
+        return message
+    if not reply.in_channel:
+        note = "The full output is too long for an ephemeral message: invite the bot to this channel to get it as a file."
+        return Rendered(message.text, [*message.blocks[:-1], *_note(note), message.blocks[-1]], None)
+    try:
+        runtime.files.upload(reply.channel_id, upload.filename, upload.title, upload.content, upload.comment)
+    except Exception:
+        log.exception("upload of /diag output failed")
+        return Rendered(
+            message.text, [*message.blocks, *_note("The full output could not be attached (upload failed).")]
+        )
+    return message
+
+
+def _note(text: str) -> list[dict[str, Any]]:
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]}]
+
+
+def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient) -> None:
+    text = body.get("text") or ""
+    try:
+        command = service.parse(runtime.policy, text)
+    except UsageError as exc:
+        ack(text=escape(str(exc)))
+        return
+    if command.kind == "help":
+        ack(text=escape(command.help))
+        return
+    ack()
+    user_id, channel_id = body["user_id"], body.get("channel_id", "")
+    reply = Reply(client, respond, channel_id)
+    try:
+        reply.start(render_running(command.text))
+        result = service.execute(runtime, command, actor=user_id, channel_id=channel_id)
+    except UsageError as exc:  # input only the engine could judge, e.g. a name that does not exist
+        reply.finish(render_message(str(exc)))
+        return
+    except Exception:
+        log.exception("/diag %s failed", command.text)
+        reply.finish(render_message(f"Something went wrong running `/diag {command.text}`; it is logged."))
+        return
+    message = render(result, actor=user_id)
+    message = _attach(runtime, reply, message)
+    reply.finish(message)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    @app.command("/diag")
+    def diag_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        handle(runtime, body, ack, respond, client)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Starts what the test suite needs and the machine may lack: PostgreSQL, MariaDB and Redis (already
+# running on this kind of machine; started here if stopped) and a Docker engine (installed from
+# Debian's packages when missing). moto and the Kubernetes API stand-in are started by the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pg_up() { pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; }
+if ! pg_up; then
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  for _ in $(seq 1 30); do pg_up && break; sleep 1; done
+fi
+pg_up && echo "postgresql: up" || { echo "postgresql: NOT reachable on 127.0.0.1:5432"; exit 1; }
+
+if ! mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1; then
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+  for _ in $(seq 1 30); do mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+mysqladmin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && echo "mariadb: up" || { echo "mariadb: NOT reachable"; exit 1; }
+
+if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+  for _ in $(seq 1 10); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && echo "redis: up" || { echo "redis: NOT reachable"; exit 1; }
+
+if [ -f scripts/start-dockerd.sh ]; then
+  bash scripts/start-dockerd.sh
+fi
