@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.incidents import flows
 from bot.incidents.service import IncidentError
@@ -23,9 +24,14 @@ def _ephemeral(client: WebClient, body: dict[str, Any], text: str) -> None:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     try:
         if channel and not channel.startswith("D"):
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
-        else:
-            client.chat_postMessage(channel=user, text=text)
+            try:
+                client.chat_postEphemeral(channel=channel, user=user, text=text)
+                return
+            except SlackApiError as exc:
+                # Someone previewing a public channel can click without being a member.
+                if exc.response.get("error") != "user_not_in_channel":
+                    raise
+        client.chat_postMessage(channel=user, text=text)
     except Exception:
         log.warning("could not answer a button press", exc_info=True)
 

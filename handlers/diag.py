@@ -17,8 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.diagnostics import service
 from bot.diagnostics.base import UsageError
 from bot.runtime import Runtime
-from bot.slack.blocks.common import escape
-from bot.slack.blocks.diagnostics import Rendered, render, render_message, render_running
+from bot.slack.blocks.diagnostics import Rendered, escape, render, render_message, render_running
 
 log = logging.getLogger(__name__)
 

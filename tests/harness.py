@@ -61,11 +61,18 @@ class Harness:
 
     def reply(self, response: DriverResponse, timeout: float = 5.0) -> str:
         """The text of the last ephemeral answer to a command (ack body or response_url post)."""
-        posts = response.wait_responses(1, timeout=timeout)
+        ack_text = ""
+        if response.body.strip():
+            try:
+                body = response.json()
+                ack_text = str(body.get("text", "")) if isinstance(body, dict) else ""
+            except ValueError:
+                ack_text = response.body
+        # An error found before any I/O comes in the ack itself; otherwise the answer follows via response_url.
+        posts = response.wait_responses(1, timeout=0.5 if ack_text and not ack_text.startswith("⏳") else timeout)
         if posts:
             return str(posts[-1].get("text", ""))
-        body = response.json() if response.body else {}
-        return str(body.get("text", "")) if isinstance(body, dict) else ""
+        return ack_text
 
     def declare(self, text: str = "p1 Checkout API returns 502", user: str | None = None) -> Incident:
         response = self.command(text, user=user)

@@ -25,7 +25,8 @@ class PolicyError(Exception):
 
 
 def _line_index(node: yaml.Node, path: tuple[Any, ...], index: dict[tuple[Any, ...], int]) -> None:
-    index[path] = node.start_mark.line + 1
+    # A key's own line wins over its value's (a mapping value starts on the next line).
+    index.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value

@@ -354,7 +354,8 @@ class Policy(Strict):
         override = self.severities.get(key)  # type: ignore[call-overload]
         if override is None:
             return base
-        return base.model_copy(update=override.model_dump(exclude_none=True))
+        # Field values, not model_dump(): Duration's serializer would turn `response` into "15m".
+        return base.model_copy(update={name: value for name, value in override if value is not None})
 
     def escalation_for(self, severity: str) -> EscalationPolicy:
         name = self.severity(severity).escalation

@@ -204,7 +204,7 @@ def _status_message(body: Any) -> str:
         status = json.loads(body)
         return str(status.get("message") or status.get("reason") or "")
     except (TypeError, ValueError, AttributeError):
-        return str(body or "")[:300]
+        return _clip(str(body or ""), 300)
 
 
 _UNREACHABLE_FIX = "check the server address in the kubeconfig and that the bot can reach it (network, VPN)"
@@ -492,7 +492,7 @@ def _unscheduled_reason(status: dict[str, Any]) -> str:
     for condition in status.get("conditions") or []:
         if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
             first_sentence = str(condition.get("message", "")).split(". ")[0]
-            return f" — {condition.get('reason')}: {first_sentence[:200]}"
+            return f" — {condition.get('reason')}: {_clip(first_sentence, 200)}"
     return ""
 
 
@@ -595,6 +595,13 @@ def _mask(text: str) -> str:
     return mask(strip_ansi(text))
 
 
+def _clip(text: str, limit: int) -> str:
+    """One line of free text (an event or condition message), masked BEFORE it is cut: a secret cut in
+    half would no longer match the masking patterns."""
+    text = _mask(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def logs(ctx: CheckContext) -> Report:
     """kubectl logs <pod|deployment/name> --tail --since --previous, error lines counted, secrets masked."""
     kind, name = _parse_ref(ctx.arg(0, "pod or deployment/<name>"))
@@ -639,7 +646,7 @@ def _log_findings(
         # Informational: what matches a user's word is not by itself a problem; error lines are judged below.
         report.ok(f"{scope}: {len(shown)} of the last {total} lines match `{'|'.join(request.grep)}`")
     if errors:
-        sample = errors[-1].strip()[:200]
+        sample = _clip(errors[-1], 200)
         restart = f"; {Fix.HTTP_502}: /remediate k8s restart {deployment}" if deployment else ""
         report.warn(
             f"{scope}: {len(errors)} error lines in the last {total} lines — latest: {sample}",
@@ -836,7 +843,7 @@ def events(ctx: CheckContext) -> Report:
         level, fix = _EVENT_ADVICE.get(reason, (Level.WARN, "see the events below: /diag k8s pods"))
         objects = sorted({e["involvedObject"].get("name", "?") for e in group})
         count = sum(int(e.get("count") or 1) for e in group)
-        message = (group[0].get("message") or "").strip()[:200]
+        message = _clip(group[0].get("message") or "", 200)
         # The advice names `<pod>`; fill in the object when the events are about one.
         fix = fix.replace("<pod>", objects[0]) if len(objects) == 1 else fix
         more = " …" if len(objects) > 3 else ""
@@ -852,7 +859,7 @@ def events(ctx: CheckContext) -> Report:
                 str(e.get("reason")),
                 _involved(e),
                 str(e.get("count") or 1),
-                " ".join((e.get("message") or "").split())[:160],
+                _clip(e.get("message") or "", 160),
             ]
             for ns, e in found[:50]
         ),
@@ -962,7 +969,12 @@ def _rollout_detail(deployment: dict[str, Any], owned: list[dict[str, Any]]) -> 
         _table(
             ["TYPE", "STATUS", "REASON", "MESSAGE"],
             (
-                [c.get("type", ""), c.get("status", ""), c.get("reason", ""), c.get("message", "")]
+                [
+                    c.get("type", ""),
+                    c.get("status", ""),
+                    c.get("reason", ""),
+                    _clip(c.get("message", ""), 100),
+                ]
                 for c in status.get("conditions") or []
             ),
         ),
@@ -974,12 +986,16 @@ def _rollout_detail(deployment: dict[str, Any], owned: list[dict[str, Any]]) -> 
                 [
                     str(_revision(rs)),
                     rs["metadata"]["name"],
-                    ",".join(
-                        c.get("image", "") for c in rs["spec"]["template"]["spec"].get("containers", [])
+                    _clip(
+                        ",".join(c.get("image", "") for c in rs["spec"]["template"]["spec"]["containers"]),
+                        100,
                     ),
                     f"{rs.get('status', {}).get('readyReplicas', 0)}/{rs['spec'].get('replicas', 0)}",
                     _age(rs["metadata"].get("creationTimestamp")),
-                    (rs["metadata"].get("annotations") or {}).get("kubernetes.io/change-cause", "<none>"),
+                    _clip(
+                        (rs["metadata"].get("annotations") or {}).get("kubernetes.io/change-cause", "<none>"),
+                        100,
+                    ),
                 ]
                 for rs in owned
             ),

@@ -16,6 +16,8 @@ from bot.config.policy import Policy, Service
 from bot.diagnostics import registry, runner
 from bot.diagnostics.base import CheckResult, Finding, Level, Outcome, UsageError, worst
 
+GRACE_SECONDS = 0.3
+
 
 @dataclass(frozen=True)
 class Step:
@@ -186,14 +188,21 @@ def run(policy: Policy, name: str) -> TriageResult:
     ]
     for thread in threads:
         thread.start()
+    # Each check stops itself at per_check ≤ total; the grace lets those own timeouts report first.
+    deadline = started + total + GRACE_SECONDS
     for thread in threads:
-        thread.join(max(0.0, started + total - time.monotonic()))
+        thread.join(max(0.0, deadline - time.monotonic()))
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)
     done = [
         TriageStep(
             step,
             results.get(i)
-            or _failed(step, Outcome.TIMEOUT, f"No answer within the triage's {total:g} s", elapsed_ms),
+            or _failed(
+                step,
+                Outcome.TIMEOUT,
+                f"timed out after {runner.format_seconds(total)} (the triage's limit)",
+                elapsed_ms,
+            ),
         )
         for i, step in enumerate(steps)
     ]

@@ -25,21 +25,28 @@ from bot.incidents.timeline import EventKind, add_event
 
 DEFAULT_POLICY = "default"
 
-_snapshots: OrderedDict[int, Policy] = OrderedDict()
+_snapshots: OrderedDict[str, Policy] = OrderedDict()
 _snapshots_lock = Lock()
 
 
 def snapshot_policy(incident: Incident) -> Policy:
-    """The policy as it was at declare time; parsed once per process (snapshots never change)."""
+    """The policy as it was at declare time.
+
+    Parsed once per distinct snapshot: incidents declared under one YAML share one key, so a
+    thousand open incidents cost one validation. Keyed by content, never by id, so a cache entry
+    can never belong to another database's incident.
+    """
+    snapshot = incident.policy_snapshot or {}
+    key = repr(snapshot)
     with _snapshots_lock:
-        policy = _snapshots.get(incident.id)
+        policy = _snapshots.get(key)
         if policy is not None:
-            _snapshots.move_to_end(incident.id)
+            _snapshots.move_to_end(key)
             return policy
-    policy = Policy.model_validate(incident.policy_snapshot or {})
+    policy = Policy.model_validate(snapshot)
     with _snapshots_lock:
-        _snapshots[incident.id] = policy
-        while len(_snapshots) > 4096:
+        _snapshots[key] = policy
+        while len(_snapshots) > 64:
             _snapshots.popitem(last=False)
     return policy
 

@@ -20,7 +20,9 @@ from bot.postmortem.content import DraftContent
 
 LANGUAGES = ("en", "zh")
 
-_SLACK_MARKUP = re.compile(r"<([^<>\s|]+)(?:\|([^<>]*))?>")
+# Slack's own markup only: mentions, channels, specials, and links with a scheme. Anything else in
+# angle brackets came from a client that does not escape (the console) and stays text.
+_SLACK_MARKUP = re.compile(r"<((?:[@#!]|[A-Za-z][A-Za-z0-9+.-]*:)[^<>\s|]*)(?:\|([^<>]*))?>")
 _CODE = re.compile(r"(```.*?(?:```|$)|`[^`\n]+`)", re.DOTALL)
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 

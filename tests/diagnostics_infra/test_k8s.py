@@ -42,7 +42,11 @@ def policy(api: FakeKubeAPI, tmp_path_factory: pytest.TempPathFactory) -> Policy
             "targets": {
                 "k8s": {
                     "prod": {"kubeconfig": str(kubeconfig), "context": "test", "namespaces": ["ecommerce"]},
-                    "locked": {"kubeconfig": str(kubeconfig), "context": "test", "namespaces": ["kube-system"]},
+                    "locked": {
+                        "kubeconfig": str(kubeconfig),
+                        "context": "test",
+                        "namespaces": ["kube-system"],
+                    },
                 }
             }
         }
@@ -63,11 +67,17 @@ def test_pods_flags_crashloop_restarts_oom_and_pending(policy: Policy) -> None:
     assert result.outcome is Outcome.CRIT, messages(result)
     crash = next(f for f in result.findings if CRASH_POD in f.message)
     assert crash.level is Level.CRIT
-    assert "CrashLoopBackOff" in crash.message and "7 restarts" in crash.message and "OOMKilled" in crash.message
+    assert (
+        "CrashLoopBackOff" in crash.message and "7 restarts" in crash.message and "OOMKilled" in crash.message
+    )
     assert f"/diag k8s logs {CRASH_POD} previous=true" in crash.fix
     assert "/remediate k8s restart payments" in crash.fix and "调整内存限制" in crash.fix
     pending = next(f for f in result.findings if PENDING_POD in f.message)
-    assert pending.level is Level.WARN and "Pending" in pending.message and "Insufficient memory" in pending.message
+    assert (
+        pending.level is Level.WARN
+        and "Pending" in pending.message
+        and "Insufficient memory" in pending.message
+    )
     assert not any(APP_POD_1 in f.message for f in result.findings)  # healthy pods are not flagged
     for name in (APP_POD_1, APP_POD_2, CRASH_POD, PENDING_POD):
         assert name in result.detail
@@ -82,7 +92,9 @@ def test_logs_previous_of_crashed_pod_are_masked(policy: Policy, api: FakeKubeAP
     assert_no_secrets(result, SECRETS)
     path, query = next(q for q in reversed(api.queries) if q[0].endswith("/log"))
     assert path == f"/api/v1/namespaces/ecommerce/pods/{CRASH_POD}/log"
-    assert query["previous"] == ["true"] and query["container"] == ["payments"] and query["tailLines"] == ["100"]
+    assert (
+        query["previous"] == ["true"] and query["container"] == ["payments"] and query["tailLines"] == ["100"]
+    )
 
 
 def test_logs_of_deployment_reads_its_pods_with_tail(policy: Policy, api: FakeKubeAPI) -> None:
@@ -192,7 +204,7 @@ def test_invalid_input_is_refused_before_any_call(policy: Policy, api: FakeKubeA
     command = text.split()[1:]
     args = [t for t in command[1:] if "=" not in t]
     options = dict(t.split("=", 1) for t in command[1:] if "=" in t)
-    with pytest.raises(UsageError, match="DNS-1123|takes|read from a pod"):
+    with pytest.raises(UsageError, match=r"DNS-1123|takes|read from a pod"):
         run_check(policy, "k8s", command[0], "prod", args, options)  # and again at run time
     assert len(api.served) == before
 

@@ -105,8 +105,18 @@ def _conditions(now: datetime, ready: bool, age: float) -> list[dict]:
     conditions = [
         {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": _ts(now, age)},
         {"type": "Ready", "status": flag, "lastProbeTime": None, "lastTransitionTime": _ts(now, 60)},
-        {"type": "ContainersReady", "status": flag, "lastProbeTime": None, "lastTransitionTime": _ts(now, 60)},
-        {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": _ts(now, age)},
+        {
+            "type": "ContainersReady",
+            "status": flag,
+            "lastProbeTime": None,
+            "lastTransitionTime": _ts(now, 60),
+        },
+        {
+            "type": "PodScheduled",
+            "status": "True",
+            "lastProbeTime": None,
+            "lastTransitionTime": _ts(now, age),
+        },
     ]
     if not ready:
         for condition in conditions[1:3]:
@@ -259,7 +269,10 @@ def _deployment(now: datetime, name: str, replicas: int, status: dict, revision:
                 "metadata": {"labels": {"app": name}},
                 "spec": {"containers": [{"name": name.split("-")[-1], "image": image}]},
             },
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"},
+            },
             "revisionHistoryLimit": 10,
             "progressDeadlineSeconds": 600,
         },
@@ -340,7 +353,13 @@ def _deployments(now: datetime) -> list[dict]:
 
 
 def _replica_set(
-    now: datetime, deployment: str, template_hash: str, revision: int, image: str, ready: int, age: float,
+    now: datetime,
+    deployment: str,
+    template_hash: str,
+    revision: int,
+    image: str,
+    ready: int,
+    age: float,
     replicas: int = 1,
 ) -> dict:
     name = f"{deployment}-{template_hash}"
@@ -350,7 +369,9 @@ def _replica_set(
         "deployment.kubernetes.io/max-replicas": "2",
     }
     if revision > 1:
-        annotations["kubernetes.io/change-cause"] = f"deploy {image.rsplit(':', 1)[-1]} (ci pipeline #{revision}04)"
+        annotations["kubernetes.io/change-cause"] = (
+            f"deploy {image.rsplit(':', 1)[-1]} (ci pipeline #{revision}04)"
+        )
     labels = {"app": deployment, "pod-template-hash": template_hash}
     return {
         "kind": "ReplicaSet",
@@ -375,10 +396,16 @@ def _replica_set(
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": labels},
-            "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": image}]}},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": image}]},
+            },
         },
         "status": {
-            "replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": ready, "availableReplicas": ready
+            "replicas": replicas,
+            "fullyLabeledReplicas": replicas,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
         },
     }
 
@@ -390,7 +417,9 @@ def _replica_sets(now: datetime) -> list[dict]:
     old_app["status"] = {"replicas": 0, "observedGeneration": 3}
     return [
         old_app,
-        _replica_set(now, "ecommerce-app", "7d4b9c8f6d", 3, f"{reg}/ecommerce-app:2.3.1", 2, 86400 * 3, replicas=2),
+        _replica_set(
+            now, "ecommerce-app", "7d4b9c8f6d", 3, f"{reg}/ecommerce-app:2.3.1", 2, 86400 * 3, replicas=2
+        ),
         _replica_set(now, "payments", "6f7a8b9c0d", 1, f"{reg}/payments:1.4.2", 1, 86400 * 10),
         _replica_set(now, "payments", "5c6d7e8f9b", 2, f"{reg}/payments:1.5.0", 0, 1800),
         _replica_set(now, "ecommerce-worker", "5f6a7b8c9d", 1, f"{reg}/worker:2.3.1", 0, 600),
@@ -466,20 +495,33 @@ def _node(now: datetime, name: str, disk_pressure: bool, instance: str) -> dict:
         ),
         "spec": spec,
         "status": {
-            "capacity": {"cpu": "4", "memory": "16281212Ki", "pods": "110", "ephemeral-storage": "83873772Ki"},
+            "capacity": {
+                "cpu": "4",
+                "memory": "16281212Ki",
+                "pods": "110",
+                "ephemeral-storage": "83873772Ki",
+            },
             "allocatable": {"cpu": "3920m", "memory": "15112316Ki", "pods": "110"},
             "conditions": [
-                condition("MemoryPressure", False, "KubeletHasSufficientMemory", "kubelet has sufficient memory"),
+                condition(
+                    "MemoryPressure", False, "KubeletHasSufficientMemory", "kubelet has sufficient memory"
+                ),
                 condition(
                     "DiskPressure",
                     disk_pressure,
                     "KubeletHasDiskPressure" if disk_pressure else "KubeletHasNoDiskPressure",
                     "kubelet has disk pressure" if disk_pressure else "kubelet has no disk pressure",
                 ),
-                condition("PIDPressure", False, "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+                condition(
+                    "PIDPressure", False, "KubeletHasSufficientPID", "kubelet has sufficient PID available"
+                ),
                 condition("Ready", True, "KubeletReady", "kubelet is posting ready status"),
             ],
-            "nodeInfo": {"kubeletVersion": "v1.29.4", "osImage": "Amazon Linux 2", "containerRuntimeVersion": "containerd://1.7.11"},
+            "nodeInfo": {
+                "kubeletVersion": "v1.29.4",
+                "osImage": "Amazon Linux 2",
+                "containerRuntimeVersion": "containerd://1.7.11",
+            },
         },
     }
 
@@ -595,7 +637,9 @@ class FakeKubeAPI:
         ]
         self.pod_metrics = _pod_metrics(self.now)
         self.logs = _logs(self.now)
-        self.metrics = True  # False: metrics.k8s.io is not installed (404, like a cluster without metrics-server)
+        self.metrics = (
+            True  # False: metrics.k8s.io is not installed (404, like a cluster without metrics-server)
+        )
         self.hang_paths: set[str] = set()  # requests to these paths block until the server stops
         self.served: list[tuple[str, str]] = []
         self.queries: list[tuple[str, dict[str, list[str]]]] = []
@@ -627,7 +671,9 @@ class FakeKubeAPI:
             "kind": "Config",
             "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
             "users": [{"name": "warroom", "user": {"token": "fake-service-account-token"}}],
-            "contexts": [{"name": context, "context": {"cluster": "fake", "user": "warroom", "namespace": NAMESPACE}}],
+            "contexts": [
+                {"name": context, "context": {"cluster": "fake", "user": "warroom", "namespace": NAMESPACE}}
+            ],
             "current-context": context,
         }
         path.write_text(json.dumps(config, indent=2))  # JSON is YAML: the loader reads it unchanged
@@ -664,7 +710,9 @@ class FakeKubeAPI:
             self._stopping.wait(30)
             return Reply(504, _status(504, "Timeout", "the fake server was stopped"))
         if method != "GET":
-            return Reply(405, _status(405, "MethodNotAllowed", f"the fake server only reads; {method} refused"))
+            return Reply(
+                405, _status(405, "MethodNotAllowed", f"the fake server only reads; {method} refused")
+            )
         for pattern, handler in self._routes():
             match = pattern.match(path)
             if match:
@@ -686,11 +734,21 @@ class FakeKubeAPI:
 
     @staticmethod
     def _list(kind: str, api_version: str, items: list[dict]) -> Reply:
-        return Reply(200, {"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": "48151623"}, "items": items})
+        return Reply(
+            200,
+            {
+                "kind": kind,
+                "apiVersion": api_version,
+                "metadata": {"resourceVersion": "48151623"},
+                "items": items,
+            },
+        )
 
     @staticmethod
     def _not_found(resource: str, name: str) -> Reply:
-        return Reply(404, _status(404, "NotFound", f'{resource} "{name}" not found', {"name": name, "kind": resource}))
+        return Reply(
+            404, _status(404, "NotFound", f'{resource} "{name}" not found', {"name": name, "kind": resource})
+        )
 
     def _in_ns(self, objects: list[dict], ns: str, query: dict[str, list[str]]) -> list[dict]:
         selector = query.get("labelSelector", [None])[0]
@@ -703,7 +761,10 @@ class FakeKubeAPI:
         return self._list("PodList", "v1", self._in_ns(self.pods, ns, query))
 
     def _find(self, objects: list[dict], ns: str, name: str) -> dict | None:
-        return next((o for o in objects if o["metadata"]["name"] == name and o["metadata"].get("namespace") == ns), None)
+        return next(
+            (o for o in objects if o["metadata"]["name"] == name and o["metadata"].get("namespace") == ns),
+            None,
+        )
 
     def _get_pod(self, query: dict, ns: str, name: str) -> Reply:
         pod = self._find(self.pods, ns, name)
@@ -716,11 +777,15 @@ class FakeKubeAPI:
         containers = [c["name"] for c in pod["spec"]["containers"]]
         container = query.get("container", [None])[0]
         if container is None and len(containers) > 1:
-            message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
+            message = (
+                f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
+            )
             return Reply(400, _status(400, "BadRequest", message))
         container = container or containers[0]
         if container not in containers:
-            return Reply(400, _status(400, "BadRequest", f"container {container} is not valid for pod {name}"))
+            return Reply(
+                400, _status(400, "BadRequest", f"container {container} is not valid for pod {name}")
+            )
         if pod["status"]["phase"] == "Pending":
             message = f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating'
             return Reply(400, _status(400, "BadRequest", message))

@@ -12,18 +12,10 @@ from dataclasses import dataclass
 
 from bot.diagnostics.base import CheckResult, Finding, Level, Outcome
 from bot.diagnostics.triage import TriageResult
-from bot.slack.blocks.common import (
-    MAX_BLOCKS,
-    SECTION_LIMIT,
-    Block,
-    clip,
-    context,
-    escape,
-    header,
-    section,
-)
+from bot.slack.blocks.common import MAX_BLOCKS, SECTION_LIMIT, Block, clip, context, header, section
 
 MESSAGE_LIMIT = 11_000  # Slack's practical limit is ~12k; leave room for the JSON around the text
+FINDINGS_LIMIT = 6_000  # findings share the message with the detail preview
 CODE_CHUNK = SECTION_LIMIT - 20  # room for the ``` fences
 PREVIEW_CHARS = 2_500
 OUTCOME_ICONS = {
@@ -55,6 +47,11 @@ class Rendered:
         return iter((self.text, self.blocks))
 
 
+def escape(text: str) -> str:
+    """Strict escaping: engine output must not mention anyone, not even a user (unlike common.escape)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _code(text: str) -> str:
     # A ``` inside the output would close the block early; a zero-width joiner keeps it visible.
     return escape(text.replace("```", "`\u200d``"))
@@ -68,6 +65,24 @@ def finding_lines(findings: list[Finding]) -> list[str]:
             line += f"\n        ↳ _{escape(finding.fix)}_"
         lines.append(line)
     return lines
+
+
+def finding_sections(findings: list[Finding]) -> tuple[list[Block], int]:
+    """Sections of findings within FINDINGS_LIMIT, problems first when some must be left out; (blocks, left out)."""
+    lines = finding_lines(findings)
+    if sum(len(line) + 1 for line in lines) > FINDINGS_LIMIT:
+        ranked = sorted(findings, key=lambda f: -f.level.rank)
+        lines, used = [], 0
+        for line in finding_lines(ranked):
+            line = clip(line, 500)
+            if used + len(line) + 1 > FINDINGS_LIMIT - 100:
+                break
+            lines.append(line)
+            used += len(line) + 1
+    left_out = len(findings) - len(lines)
+    if left_out:
+        lines.append(f"_…and {left_out} more findings, in the attached file_")
+    return [section(chunk) for chunk in pack(lines)], left_out
 
 
 def pack(lines: list[str], limit: int = SECTION_LIMIT) -> list[str]:
@@ -118,10 +133,10 @@ def _slug(text: str) -> str:
 def render_result(result: CheckResult, actor: str | None = None) -> Rendered:
     icon = OUTCOME_ICONS[result.outcome]
     title = f"{icon} /diag {result.command}"
-    blocks: list[Block] = [header(title)]
-    blocks += [section(chunk) for chunk in pack(finding_lines(result.findings))][: MAX_BLOCKS - 6]
-    meta = f"{result.outcome} · {result.elapsed_ms:.0f} ms" + (f" · run by <@{actor}>" if actor else "")
-    file = None
+    findings, left_out = finding_sections(result.findings)
+    blocks: list[Block] = [header(title), *findings]
+    meta = f"{result.outcome} · {result.elapsed_ms:.0f} ms"
+    cut = False
     if result.detail.strip():
         room_chars = MESSAGE_LIMIT - _size(blocks) - 400
         detail, cut = _detail_blocks(result.detail, room_chars, MAX_BLOCKS - len(blocks) - 2)
@@ -129,13 +144,19 @@ def render_result(result: CheckResult, actor: str | None = None) -> Rendered:
         if cut:
             lines = result.detail.count("\n") + 1
             meta += f" · detail cut to a preview; the full {lines} lines are attached"
-            file = FileUpload(
-                filename=f"diag-{_slug(result.command)}.txt",
-                title=f"/diag {result.command}",
-                content=result.detail,
-                comment=f"Full output of `/diag {result.command}`",
-            )
-    blocks.append(context(escape(meta)))
+    file = None
+    if cut or left_out:
+        everything = "\n".join(
+            f"[{f.level}] {f.message}" + (f"  → {f.fix}" if f.fix else "") for f in result.findings
+        )
+        file = FileUpload(
+            filename=f"diag-{_slug(result.command)}.txt",
+            title=f"/diag {result.command}",
+            content=f"{everything}\n\n{result.detail}".rstrip() + "\n",
+            comment=f"Full output of `/diag {result.command}`",
+        )
+    meta = escape(meta) + (f" · run by <@{actor}>" if actor else "")
+    blocks.append(context(meta))
     return Rendered(_fallback(title, result.findings), blocks, file)
 
 
@@ -151,10 +172,9 @@ def render_triage(result: TriageResult, actor: str | None = None) -> Rendered:
     if _size(blocks) > MESSAGE_LIMIT:  # dozens of long findings: keep the heads, the file has the rest
         blocks = [blocks[0], *[section(clip(str(b["text"]["text"]), 600)) for b in blocks[1:]]]
     meta = f"{len(result.steps)} checks in parallel · {result.elapsed_ms:.0f} ms"
-    meta += f" · run by <@{actor}>" if actor else ""
     if result.skipped:
         meta += " · not configured: " + "; ".join(result.skipped)
-    blocks.append(context(escape(meta)))
+    blocks.append(context(escape(meta) + (f" · run by <@{actor}>" if actor else "")))
     file = None
     if result.detail.strip():
         file = FileUpload(

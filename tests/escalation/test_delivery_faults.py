@@ -1,0 +1,97 @@
+"""Slack 429 and 5xx while paging: retried, never lost, never doubled."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.config.loader import load_policy_text
+from bot.escalation import engine
+from tests.escalation.helpers import (
+    GUIDE_POLICY,
+    ONCALL,
+    close,
+    declare,
+    guide_policy,
+    make_runtime,
+    outbox,
+    pages,
+    timeline,
+)
+
+
+def test_rate_limited_page_is_retried_after_retry_after_and_sent_once(emu, db_url) -> None:
+    runtime = make_runtime(emu, db_url, guide_policy(), ManualClock())
+    try:
+        incident = declare(runtime)
+        emu.fail("chat.postMessage", 429, retry_after=1, times=2)
+        engine.run_due(runtime)
+        assert len(pages(emu, ONCALL, incident.id)) == 1
+        limited = [c for c in emu.calls_to("chat.postMessage") if c.status == 429]
+        assert len(limited) == 2  # both refusals were waited out (Retry-After), then it went through
+        [row] = [r for r in outbox(runtime, incident.id) if r.kind == "page"]
+        assert (row.status, row.attempts) == ("sent", 1)
+    finally:
+        close(runtime)
+
+
+def test_server_errors_are_retried(emu, db_url) -> None:
+    runtime = make_runtime(emu, db_url, guide_policy(), ManualClock())
+    try:
+        incident = declare(runtime)
+        emu.fail("chat.postMessage", 503, times=2)
+        engine.run_due(runtime)
+        assert len(pages(emu, ONCALL, incident.id)) == 1
+        assert [c.status for c in emu.calls_to("chat.postMessage")][-3:] == [503, 503, 200]
+    finally:
+        close(runtime)
+
+
+def test_a_failure_beyond_the_client_retries_goes_back_to_the_outbox_with_backoff(emu, db_url) -> None:
+    clock = ManualClock()
+    runtime = make_runtime(emu, db_url, guide_policy(), clock)
+    try:
+        incident = declare(runtime)
+        emu.fail("chat.postMessage", error="internal_error", times=2)
+        engine.run_due(runtime)
+        [row] = [r for r in outbox(runtime, incident.id) if r.kind == "page"]
+        assert (row.status, row.attempts) == ("pending", 1)
+        assert row.next_attempt_at == clock.now() + timedelta(seconds=2)
+        assert pages(emu, ONCALL) == []
+
+        engine.run_due(runtime)  # not yet: backing off
+        assert pages(emu, ONCALL) == []
+        clock.advance(2)
+        engine.run_due(runtime)  # second failure: 4 s more
+        clock.advance(4)
+        engine.run_due(runtime)
+        engine.run_due(runtime)
+        assert len(pages(emu, ONCALL, incident.id)) == 1
+        [row] = [r for r in outbox(runtime, incident.id) if r.kind == "page"]
+        assert (row.status, row.attempts, row.error) == ("sent", 3, None)
+        assert row.deliveries["slack"]["ok"] is True
+        failed = [e.text for e in timeline(runtime, incident.id, "page_failed")]
+        assert failed == [
+            f"Page to <@{ONCALL}> (tier1) failed: Slack DM (internal_error); attempt 1 of 8, retrying in 2s",
+            f"Page to <@{ONCALL}> (tier1) failed: Slack DM (internal_error); attempt 2 of 8, retrying in 4s",
+        ]
+        assert [e.text for e in timeline(runtime, incident.id, "page")] == [
+            f"Paged <@{ONCALL}> (tier1) via Slack DM"
+        ]
+    finally:
+        close(runtime)
+
+
+def test_a_person_slack_does_not_know_fails_at_once_and_says_so(emu, db_url) -> None:
+    policy = load_policy_text(GUIDE_POLICY.replace(f"[{ONCALL}]", f"[{ONCALL}, U0GONE]"))
+    runtime = make_runtime(emu, db_url, policy, ManualClock())
+    try:
+        incident = declare(runtime)
+        engine.run_due(runtime)
+        rows = {r.target: r for r in outbox(runtime, incident.id) if r.kind == "page"}
+        assert rows[ONCALL].status == "sent" and len(pages(emu, ONCALL)) == 1
+        assert (rows["U0GONE"].status, rows["U0GONE"].attempts) == ("failed", 1)
+        [event] = timeline(runtime, incident.id, "page_failed")
+        assert "U0GONE" in event.text and "user_not_found" in event.text and "giving up" in event.text
+    finally:
+        close(runtime)
