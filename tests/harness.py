@@ -77,7 +77,9 @@ class Harness:
     def declare(self, text: str = "p1 Checkout API returns 502", user: str | None = None) -> Incident:
         response = self.command(text, user=user)
         assert response.status == 200, response.body
-        self.emulator.wait_for(lambda: self.incident_channel() is not None, timeout=5)
+        # The last step of a declaration is the answer to the declarer: wait for it.
+        answer = self.reply(response, timeout=15)
+        assert "Opened" in answer or "declared this" in answer, answer
         self.wait_idle()
         incident = self.latest_incident()
         assert incident is not None
@@ -93,6 +95,9 @@ class Harness:
 
             return session.scalar(select(Incident).order_by(Incident.id.desc()).limit(1))
 
+    def wait_until(self, predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
+        return self.emulator.wait_for(predicate, timeout=timeout)
+
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Wait until the listener threads have finished their post-ack work."""
         import time
@@ -104,4 +109,4 @@ class Harness:
             if count == last:
                 return
             last = count
-            time.sleep(0.15)
+            time.sleep(0.3)

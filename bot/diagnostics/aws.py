@@ -388,11 +388,11 @@ def volume_modification_finding(volume_id: str, mod: dict[str, Any]) -> tuple[Le
         return (
             Level.CRIT,
             f"{volume_id}: modification {sizes} failed: {reason}",
-            (f"retry after the 6-hour cooldown: /remediate aws ebs-grow {volume_id} {mod.get('TargetSize')}"),
+            f"retry after the 6-hour cooldown: /remediate aws ebs-grow {volume_id} {mod.get('TargetSize')}",
         )
     if state == "completed" and _started(mod) > datetime.now(UTC) - timedelta(days=1):
         return Level.OK, f"{volume_id} grown ({sizes}), completed — if not done yet, {_RESIZE}", None
-    return None  # fmt: skip
+    return None
 
 
 def _volume_findings(report: Report, volume: dict[str, Any], mod: dict[str, Any] | None) -> None:

@@ -108,7 +108,7 @@ def declare(
 def _create_channel(
     runtime: Runtime, incident_id: int, title: str, now, problems: list[str]
 ) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
-    for suffix in range(0, 20):
+    for suffix in (0, *range(2, 21)):  # the second channel of that name is -2, as people number them
         name = service.channel_name(incident_id, now, title, suffix)
         try:
             return runtime.warroom.create_channel(name), name

@@ -55,7 +55,7 @@ def policy() -> Policy:
 
 @pytest.fixture
 def runtime(sqlite_url: str, policy: Policy) -> Iterator[Runtime]:
-    rt = build_runtime(Settings(database_url=sqlite_url, slack_bot_token="xoxb-test"), policy)  # noqa: S106
+    rt = build_runtime(Settings(database_url=sqlite_url, slack_bot_token="xoxb-test"), policy)
     yield rt
     rt.executor.shutdown(wait=False)
     rt.engine.dispose()

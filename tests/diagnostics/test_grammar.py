@@ -39,10 +39,10 @@ def test_unknown_target_names_the_known_ones(policy: Policy) -> None:
 
 def test_unknown_check_and_adapter(policy: Policy) -> None:
     with pytest.raises(
-        UsageError, match="Unknown mysql check `bogus`.*`connections`, `processlist`, `slowlog`"
+        UsageError, match=r"Unknown mysql check `bogus`\..*`connections`, `processlist`, `slowlog`"
     ):
         parse(policy, "mysql orders bogus")
-    with pytest.raises(UsageError, match="Unknown diagnostic `nope`. Try one of: `triage`.*`mysql`"):
+    with pytest.raises(UsageError, match=r"Unknown diagnostic `nope`\. Try one of: `triage`.*`mysql`"):
         parse(policy, "nope")
 
 
@@ -87,7 +87,7 @@ def test_help_lists_adapters_checks_and_targets(policy: Policy) -> None:
 def test_triage_grammar() -> None:
     policy = make_policy(services={"checkout": {"health_url": "http://127.0.0.1:1/"}, "search": {}})
     assert parse(policy, "triage checkout").service == "checkout"
-    with pytest.raises(UsageError, match="Unknown service `cart`. Known: `checkout`, `search`."):
+    with pytest.raises(UsageError, match=r"Unknown service `cart`\. Known: `checkout`, `search`\."):
         parse(policy, "triage cart")
     with pytest.raises(UsageError, match="Which service"):
         parse(policy, "triage")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pymysql
@@ -70,10 +71,9 @@ def test_processlist_flags_a_long_running_query(policy: Policy) -> None:
     thread_id = sleeper.thread_id()
 
     def sleep() -> None:
-        try:
+        # 1317 "Query execution was interrupted" is our KILL QUERY below.
+        with contextlib.suppress(pymysql.err.OperationalError):
             sleeper.query(f"SELECT /* {MARKER} */ SLEEP(6)")
-        except pymysql.err.OperationalError:
-            pass  # 1317 Query execution was interrupted: our KILL QUERY below
 
     worker = threading.Thread(target=sleep, daemon=True)
     worker.start()

@@ -60,7 +60,7 @@ def test_refusals_are_audited_too(runtime: Runtime) -> None:
 
 
 def test_runs_in_an_incident_channel_go_on_the_timeline(db_url: str, http_server: str) -> None:
-    runtime = build_runtime(Settings(database_url=db_url, slack_bot_token="xoxb-test"), make_policy())  # noqa: S106
+    runtime = build_runtime(Settings(database_url=db_url, slack_bot_token="xoxb-test"), make_policy())
     try:
         incident_id = _incident_channel(runtime, "C_INC1")
         command = service.parse(runtime.policy, f"http {http_server}/down")

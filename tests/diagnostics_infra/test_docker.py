@@ -88,7 +88,9 @@ def test_inspect_redacts_env(policy: Policy, box: TestContainers, masked: str) -
     assert f"DB_PASSWORD={masked}" in result.detail and f"API_TOKEN={masked}" in result.detail
     assert "APP_ENV=production" in result.detail  # harmless values stay readable
     assert f"DATABASE_URL=postgres://app:{masked}@db" in result.detail
-    assert "Memory limit        64.0 MiB" in result.detail or re.search(r"Memory limit\s+64.0 MiB", result.detail)
+    assert "Memory limit        64.0 MiB" in result.detail or re.search(
+        r"Memory limit\s+64.0 MiB", result.detail
+    )
     assert_no_secrets(result, SECRETS)
 
 
@@ -120,7 +122,9 @@ def test_unknown_container_is_a_usage_error(policy: Policy) -> None:
 
 
 def test_unreachable_engine_is_an_error() -> None:
-    policy = Policy.model_validate({"targets": {"docker": {"gone": {"url": "unix:///run/warroom-no-such.sock"}}}})
+    policy = Policy.model_validate(
+        {"targets": {"docker": {"gone": {"url": "unix:///run/warroom-no-such.sock"}}}}
+    )
     result = run_check(policy, "docker", "ps", "gone", [], {}, timeout=5)
     assert result.outcome is Outcome.ERROR and "Can't connect to the Docker engine" in result.error
     clients.clear()

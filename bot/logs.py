@@ -1,0 +1,158 @@
+"""Structured logs: one JSON object per line on stderr, with incident_id and request_id bound.
+
+Every record — ours through structlog or stdlib `logging`, and the libraries' (Bolt, slack_sdk,
+APScheduler, SQLAlchemy) through the stdlib bridge — goes through the same processors, the last of
+which masks secrets: the configured tokens and passwords literally, and anything that looks like a
+credential (xoxb- tokens, AWS keys, JWTs, `user:pass@` in URLs, `password=…`) by pattern. So a
+library that logs a request URL or a stack trace with a DSN in it cannot leak it.
+
+stderr, not stdout: `warroom doctor` and `warroom manifest` print their answer on stdout.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import uuid
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
+
+import structlog
+from structlog.contextvars import bound_contextvars, merge_contextvars
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+from bot.security.redact import MASK, mask_data
+
+if TYPE_CHECKING:
+    from bot.config.settings import Settings
+
+# Libraries that are chatty at INFO about things an operator does not act on.
+QUIET = {"urllib3": logging.WARNING, "kubernetes.client.rest": logging.WARNING, "botocore": logging.WARNING}
+
+_literal_secrets: list[str] = []
+# Fields structlog itself adds: never secret, and cheap to skip.
+_OWN_KEYS = frozenset({"timestamp", "level", "logger", "request_id", "incident_id"})
+
+
+def _literals(value: Any) -> Any:
+    """`value` with the process's known secrets replaced, at any depth."""
+    if isinstance(value, str):
+        for secret in _literal_secrets:
+            value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, Mapping):
+        return {k: _literals(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_literals(v) for v in value]
+    return value
+
+
+def mask_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: known secrets, credential patterns and values under secret-looking keys
+    (password=, token=, api_key=, …) masked in the message, the fields and the traceback."""
+    fields = {k: v for k, v in event_dict.items() if k not in _OWN_KEYS}
+    event_dict.update(mask_data(_literals(fields)))
+    return event_dict
+
+
+def _secret_values(settings: Settings | None) -> list[str]:
+    """The literal secrets this process knows: they are masked wherever they appear."""
+    if settings is None:
+        return []
+    values = []
+    for name in ("slack_bot_token", "slack_signing_secret", "slack_app_token"):
+        secret = getattr(settings, name, None)
+        if secret is not None and secret.get_secret_value():
+            values.append(secret.get_secret_value())
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(settings.database_url).password
+    except Exception:  # an unparsable URL fails loudly elsewhere; here it only has no password
+        password = None
+    if password:
+        values.append(str(password))
+    # Longest first, so a secret that contains another is replaced whole. Very short values would
+    # mask ordinary words, so they are left to the pattern rules.
+    return sorted((v for v in values if len(v) >= 6), key=len, reverse=True)
+
+
+def _processors() -> list[Processor]:
+    return [
+        merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+    ]
+
+
+def configure_logging(
+    settings: Settings | None = None, *, stream: IO[str] | None = None, level: str | None = None
+) -> None:
+    """Route structlog and stdlib logging to one handler: JSON lines (or `console` for humans)."""
+    global _literal_secrets
+    _literal_secrets = _secret_values(settings)
+    log_format = (getattr(settings, "warroom_log_format", None) or "json").lower()
+    level_name = (level or os.environ.get("WARROOM_LOG_LEVEL") or "INFO").upper()
+    renderer: Processor = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if log_format == "console"
+        else structlog.processors.JSONRenderer(ensure_ascii=False, default=str)
+    )
+    shared = _processors()
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            mask_secrets,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level_name)
+    for name, quiet in QUIET.items():
+        logging.getLogger(name).setLevel(max(quiet, root.level))
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.stdlib.get_logger(name)
+
+
+# -------------------------------------------------------------------------------- bound identifiers
+@contextmanager
+def request_context(request_id: str | None = None) -> Iterator[str]:
+    """Bind a request id (the caller's X-Request-Id, or a new one) to every record in this context."""
+    rid = request_id or uuid.uuid4().hex[:16]
+    with bound_contextvars(request_id=rid):
+        yield rid
+
+
+@contextmanager
+def incident_context(incident_id: int | str) -> Iterator[None]:
+    """Bind an incident id to every record logged while handling it."""
+    with bound_contextvars(incident_id=incident_id):
+        yield
+
+
+def request_id_from(environ: MutableMapping[str, Any]) -> str | None:
+    """The id a proxy or Slack put on the request, if any, kept short and printable."""
+    for header in ("HTTP_X_REQUEST_ID", "HTTP_X_SLACK_REQUEST_ID"):
+        value = environ.get(header)
+        if value:
+            return "".join(ch for ch in str(value) if ch.isprintable())[:64]
+    return None
