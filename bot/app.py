@@ -9,10 +9,12 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot import metrics
 from bot.clock import Clock, SystemClock
 from bot.config.policy import Policy
 from bot.config.settings import Settings
 from bot.db.engine import create_db_engine, make_session_factory, migrate
+from bot.logs import ContextThreadPoolExecutor, bolt_context_middleware
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.gateway import SlackGateway
@@ -56,7 +58,7 @@ def build_runtime(
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = client or make_client(token, settings.slack_api_url)
     gateway = SlackGateway(client)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         policy=policy,
         engine=engine,
@@ -67,6 +69,8 @@ def build_runtime(
         clock=clock or SystemClock(),
         hooks=_load_hooks(),
     )
+    metrics.bind(runtime)  # /metrics reads open incidents from this runtime's database at scrape time
+    return runtime
 
 
 def build_bolt_app(runtime: Runtime) -> App:
@@ -83,7 +87,10 @@ def build_bolt_app(runtime: Runtime) -> App:
         token_verification_enabled=False,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
+        # Listeners run on this pool after the ack; it carries the request's log context along.
+        listener_executor=ContextThreadPoolExecutor(max_workers=10, thread_name_prefix="bolt-listener"),
     )
+    app.middleware(bolt_context_middleware(runtime))  # request_id / incident_id on every log line
     from handlers import register_all
 
     register_all(app, runtime)

@@ -110,9 +110,15 @@ def check_policy_sense(policy: Policy) -> Iterator[Row]:
 def check_environment(settings: Settings) -> Iterator[Row]:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
     if not token:
-        yield fail("SLACK_BOT_TOKEN", "not set", "export SLACK_BOT_TOKEN=xoxb-… (the app's Bot User OAuth Token)")
+        yield fail(
+            "SLACK_BOT_TOKEN", "not set", "export SLACK_BOT_TOKEN=xoxb-… (the app's Bot User OAuth Token)"
+        )
     elif not token.startswith("xoxb-"):
-        yield fail("SLACK_BOT_TOKEN", "not a bot token (xoxb-…)", "use the Bot User OAuth Token, not a user or app token")
+        yield fail(
+            "SLACK_BOT_TOKEN",
+            "not a bot token (xoxb-…)",
+            "use the Bot User OAuth Token, not a user or app token",
+        )
     else:
         yield ok("SLACK_BOT_TOKEN", "set (xoxb-…)")
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else ""
@@ -142,14 +148,20 @@ def check_database(settings: Settings, timeout: float) -> Row:
     try:
         url = make_url(settings.database_url)
     except Exception as exc:
-        return fail("database", f"DATABASE_URL: {_one_line(exc)}", "use an SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db")
+        return fail(
+            "database",
+            f"DATABASE_URL: {_one_line(exc)}",
+            "use an SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db",
+        )
     shown = url.render_as_string(hide_password=True)
     backend = url.get_backend_name()
     if backend == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
         # Connecting would create the file: doctor must not change anything. Its folder must exist.
         folder = Path(url.database).resolve().parent
         if not folder.is_dir():
-            return fail("database", f"{shown}: folder {folder} does not exist", f"create {folder} or fix DATABASE_URL")
+            return fail(
+                "database", f"{shown}: folder {folder} does not exist", f"create {folder} or fix DATABASE_URL"
+            )
         return ok("database", f"{shown}: does not exist yet; created and migrated at start")
     connect_args: dict[str, Any] = {}
     if backend in ("postgresql", "mysql"):
@@ -206,7 +218,9 @@ def check_slack(settings: Settings, manifest: Path | None, timeout: float) -> It
 
     # No retry handlers: doctor wants the first answer, fast.
     client = WebClient(
-        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=int(timeout) or 1
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=settings.slack_api_url,
+        timeout=int(timeout) or 1,
     )
     try:
         response = client.auth_test()
@@ -221,7 +235,10 @@ def check_slack(settings: Settings, manifest: Path | None, timeout: float) -> It
             "allow outbound HTTPS to slack.com (proxy, firewall, egress NetworkPolicy); check SLACK_API_URL",
         )
         return
-    yield ok("slack auth", f"authenticated as @{response.get('user')} in {response.get('team')} ({response.get('team_id')})")
+    yield ok(
+        "slack auth",
+        f"authenticated as @{response.get('user')} in {response.get('team')} ({response.get('team_id')})",
+    )
     granted = _granted_scopes(response.headers)
     if manifest is None:
         yield skip("slack scopes", "manifest.yml not found: pass --manifest PATH to compare scopes")
@@ -346,9 +363,14 @@ def add_parser(subparsers: Any) -> None:
         help="Check the policy file, Slack token and scopes, database and every target; ✓/✗ with fixes.",
     )
     parser.add_argument("--config", default=None, help="policy YAML (default: WARROOM_CONFIG)")
-    parser.add_argument("--manifest", default=None, help="Slack app manifest (default: the packaged manifest.yml)")
     parser.add_argument(
-        "--timeout", type=float, default=DEFAULT_TIMEOUT, help=f"seconds per network check (default {DEFAULT_TIMEOUT:g})"
+        "--manifest", default=None, help="Slack app manifest (default: the packaged manifest.yml)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds per network check (default {DEFAULT_TIMEOUT:g})",
     )
     parser.set_defaults(func=run)
 

@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
+from bot.logs import request_context, request_id_from
 from bot.runtime import Runtime
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -45,12 +46,19 @@ def make_wsgi_app(
         return [body]
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        with request_context(request_id_from(environ)):  # every log line of this request carries its id
+            return route(environ, start_response)
+
+    def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/slack/events":
             return slack(environ, start_response)
         if method == "GET" and path in ("/healthz", "/readyz"):
-            checks = {"database": database_ok(runtime)}
+            # /healthz is liveness: the process serves (it only starts serving after migrations
+            # reached the database). A database outage must not make Kubernetes restart every replica;
+            # it takes them out of the Service through /readyz instead.
+            checks = {"process": True} if path == "/healthz" else {"database": database_ok(runtime)}
             if path == "/readyz" and readiness is not None:
                 checks.update(readiness())
             ok = all(checks.values())
@@ -69,10 +77,19 @@ def make_wsgi_app(
 class HttpServer:
     """waitress on a thread pool; `port=0` picks a free port (tests, the console)."""
 
-    def __init__(self, wsgi: WSGIApp, host: str = "0.0.0.0", port: int = 3000, threads: int = 16):  # noqa: S104
+    def __init__(
+        self,
+        wsgi: WSGIApp,
+        host: str = "0.0.0.0",  # noqa: S104 - a server listens on all interfaces in a container
+        port: int = 3000,
+        threads: int = 16,
+        loop_timeout: float = 1.0,
+    ):
         from waitress.server import create_server
 
-        self._server = create_server(wsgi, host=host, port=port, threads=threads, ident="warroom")
+        self._server = create_server(
+            wsgi, host=host, port=port, threads=threads, ident="warroom", asyncore_loop_timeout=loop_timeout
+        )
         self._thread: threading.Thread | None = None
 
     @property
@@ -88,6 +105,10 @@ class HttpServer:
         return self
 
     def stop(self) -> None:
-        self._server.close()
+        """Stop listening and drop idle keep-alive connections, so the loop ends at once."""
+        server = self._server
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
+        for channel in list(server._map.values()):  # type: ignore[union-attr]
+            channel.close()
         if self._thread is not None:
             self._thread.join(timeout=5)

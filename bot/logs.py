@@ -15,18 +15,21 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from contextvars import copy_context
 from typing import IO, TYPE_CHECKING, Any
 
 import structlog
-from structlog.contextvars import bound_contextvars, merge_contextvars
+from structlog.contextvars import bound_contextvars, get_contextvars, merge_contextvars
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from bot.security.redact import MASK, mask_data
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
+    from bot.runtime import Runtime
 
 # Libraries that are chatty at INFO about things an operator does not act on.
 QUIET = {"urllib3": logging.WARNING, "kubernetes.client.rest": logging.WARNING, "botocore": logging.WARNING}
@@ -156,3 +159,43 @@ def request_id_from(environ: MutableMapping[str, Any]) -> str | None:
         if value:
             return "".join(ch for ch in str(value) if ch.isprintable())[:64]
     return None
+
+
+class ContextThreadPoolExecutor(ThreadPoolExecutor):
+    """A pool whose tasks run in a copy of the submitter's context: Bolt runs listeners on a pool
+    after the ack, and without this their log lines would lose the request and incident ids."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        context = copy_context()
+        return super().submit(context.run, fn, *args, **kwargs)
+
+
+def bolt_context_middleware(runtime: Runtime) -> Callable[..., Any]:
+    """Bolt middleware: binds request_id (Socket Mode has no HTTP request to take it from) and,
+    inside an incident channel, incident_id — before the listener is handed to the pool."""
+
+    def middleware(context: Any, next: Callable[[], Any]) -> Any:  # Bolt injects arguments by name
+        ids: dict[str, Any] = {}
+        if "request_id" not in get_contextvars():
+            ids["request_id"] = uuid.uuid4().hex[:16]
+        channel_id = getattr(context, "channel_id", None)
+        incident_id = _incident_of(runtime, channel_id) if channel_id else None
+        if incident_id is not None:
+            ids["incident_id"] = incident_id
+        with bound_contextvars(**ids):
+            return next()
+
+    return middleware
+
+
+def _incident_of(runtime: Runtime, channel_id: str) -> int | None:
+    """The incident whose war room this channel is (one indexed lookup), or None."""
+    try:
+        from sqlalchemy import select
+
+        from bot.incidents.models import Incident
+
+        with runtime.engine.connect() as conn:
+            return conn.scalar(select(Incident.id).where(Incident.channel_id == channel_id))
+    except Exception:  # logging context is best effort: never fail a request over it
+        return None

@@ -43,8 +43,9 @@ class Reply:
             )
             self.ts = str(response["ts"])
         except SlackApiError as exc:
+            # not_in_channel and friends are expected; anything else still deserves an answer somewhere.
             if exc.response.get("error") not in CANNOT_POST:
-                raise
+                log.warning("posting the /diag placeholder failed: %s", exc.response.get("error"))
             self.respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
     def finish(self, message: Rendered) -> None:
@@ -100,7 +101,7 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
     reply = Reply(client, respond, channel_id)
     try:
         reply.start(render_running(command.text))
-        result = service.execute(runtime, command, actor=user_id, channel_id=channel_id)
+        result = service.run(runtime.policy, command)
     except UsageError as exc:  # input only the engine could judge, e.g. a name that does not exist
         reply.finish(render_message(str(exc)))
         return
@@ -109,8 +110,17 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
         reply.finish(render_message(f"Something went wrong running `/diag {command.text}`; it is logged."))
         return
     message = render(result, actor=user_id)
-    message = _attach(runtime, reply, message)
-    reply.finish(message)
+    try:
+        service.save(runtime, result, actor=user_id, channel_id=channel_id)
+    except Exception:
+        # The findings are still worth showing; the missing record must not go unnoticed either.
+        log.exception("recording /diag %s failed", command.text)
+        message = Rendered(
+            message.text,
+            [*message.blocks, *_note("⚠️ This run could not be written to the audit log.")],
+            message.file,
+        )
+    reply.finish(_attach(runtime, reply, message))
 
 
 def register(app: App, runtime: Runtime) -> None:

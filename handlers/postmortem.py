@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.orm import Session
+
 from bot.idempotency import claim
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
@@ -16,7 +18,7 @@ from handlers.subcommands import CommandContext, subcommand
 _DONE = re.compile(r"^done\s+#?(\d+)$", re.IGNORECASE)
 
 
-def _incident(session, ctx: CommandContext) -> Incident:  # type: ignore[no-untyped-def]
+def _incident(session: Session, ctx: CommandContext) -> Incident:
     assert ctx.incident_id is not None
     incident = session.get(Incident, ctx.incident_id)
     if incident is None:

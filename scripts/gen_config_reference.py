@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "configuration.md"
@@ -62,6 +61,8 @@ def _origin(tp: Any) -> Any:
 
 def type_name(tp: Any) -> str:
     origin = _origin(tp)
+    if origin is typing.Annotated:  # Duration is Annotated[timedelta, …]
+        return type_name(_args(tp)[0])
     if tp is type(None):
         return "null"
     if origin in (typing.Union, types.UnionType):
@@ -80,12 +81,16 @@ def type_name(tp: Any) -> str:
         return f"[{tp.__name__}](#{tp.__name__.lower()})"
     if tp is timedelta:
         return "duration"
-    return {str: "string", int: "integer", bool: "boolean", float: "number"}.get(tp, getattr(tp, "__name__", str(tp)))
+    return {str: "string", int: "integer", bool: "boolean", float: "number"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
 
 
 def nested_models(tp: Any) -> list[type[BaseModel]]:
     if _is_model(tp):
         return [tp]
+    if _origin(tp) is typing.Annotated:
+        return nested_models(_args(tp)[0])
     return [m for arg in _args(tp) for m in nested_models(arg)]
 
 
@@ -105,21 +110,15 @@ def _jsonable(value: Any) -> Any:
 def default_text(field: FieldInfo) -> str:
     if field.is_required():
         return "**required**"
-    if field.default_factory is not None:
-        value = field.default_factory()  # type: ignore[call-arg]
-    elif field.default is PydanticUndefined:
-        return "—"
-    else:
-        value = field.default
-    value = _jsonable(value)
+    if _is_model(field.default_factory):
+        return "see its section"  # the block's defaults are its own fields' defaults
+    factory = field.default_factory
+    value = _jsonable(factory() if factory is not None else field.default)  # type: ignore[call-arg]
     if value is None:
         return "none"
     if value in ({}, []):
         return "empty"
-    if isinstance(value, dict) and all(v in (None, [], {}) or not isinstance(v, dict | list) for v in value.values()):
-        # A nested block's defaults are listed in its own section.
-        return "see its section" if isinstance(field.default_factory, type) else f"`{json.dumps(value, ensure_ascii=False)}`"
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return f"`{text}`"
 
 
@@ -135,7 +134,8 @@ def constraints(field: FieldInfo) -> str:
 
 # ---------------------------------------------------------------------------------------- sections
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Table-safe: pipes escaped, and <name> placeholders kept visible instead of read as HTML."""
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def model_section(model: type[BaseModel], used_at: list[str]) -> list[str]:
@@ -166,10 +166,8 @@ def _walk(model: type[BaseModel], path: str, seen: dict[type[BaseModel], list[st
         elif _origin(annotation) is list:
             key += "[]"
         for nested in nested_models(annotation):
-            first = nested not in seen
             seen.setdefault(nested, []).append(key)
-            if first:
-                _walk(nested, key, seen)
+            _walk(nested, key, seen)  # the models form a tree: no cycle to guard against
 
 
 def severity_table() -> list[str]:
@@ -182,7 +180,9 @@ def severity_table() -> list[str]:
         "|---|---|---|---|",
     ]
     for key, severity in DEFAULT_SEVERITIES.items():
-        lines.append(f"| `{key}` | {severity.label} | {severity.meaning} | {format_duration(severity.response)} |")
+        lines.append(
+            f"| `{key}` | {severity.label} | {severity.meaning} | {format_duration(severity.response)} |"
+        )
     lines.append("")
     return lines
 
@@ -207,7 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
         if current != text:
-            print(f"{args.output} is out of date: run python scripts/gen_config_reference.py", file=sys.stderr)
+            print(
+                f"{args.output} is out of date: run python scripts/gen_config_reference.py", file=sys.stderr
+            )
             return 1
         return 0
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -29,8 +29,12 @@ need_root() {
 }
 
 find_busybox() {
+    # Only the static build works inside an otherwise empty rootfs; Debian's dynamic `busybox` package
+    # installs the same path, so ask dpkg which one it is (ldd where there is no dpkg).
+    if command -v dpkg-query >/dev/null 2>&1; then
+        dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed" || return 1
+    fi
     for candidate in /bin/busybox /usr/bin/busybox; do
-        # Only the static build works inside an otherwise empty rootfs.
         if [ -x "$candidate" ] && ! ldd "$candidate" >/dev/null 2>&1; then
             echo "$candidate"
             return 0
@@ -61,21 +65,25 @@ engine_up() {
     docker -H "$HOST" info >/dev/null 2>&1
 }
 
+dockerd_alive() {
+    [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+}
+
 start_engine() {
     if engine_up; then
         return 0
     fi
-    need_root "starting dockerd"
-    # A pidfile left by a dead engine makes dockerd refuse to start.
-    if [ -f "$PIDFILE" ] && ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-        rm -f "$PIDFILE"
+    if ! dockerd_alive; then
+        need_root "starting dockerd"
+        rm -f "$PIDFILE"  # left by a dead engine, it would make dockerd refuse to start
+        mkdir -p "$DATA_ROOT"
+        nohup dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
+            -H "$HOST" --data-root "$DATA_ROOT" --pidfile "$PIDFILE" >"$LOG" 2>&1 &
+        did+=("started dockerd on $HOST")
     fi
-    mkdir -p "$DATA_ROOT"
-    nohup dockerd --iptables=false --ip6tables=false --bridge=none --storage-driver=vfs \
-        -H "$HOST" --data-root "$DATA_ROOT" --pidfile "$PIDFILE" >"$LOG" 2>&1 &
+    # Also reached when an engine started by an earlier call is still coming up: wait, don't start twice.
     for _ in $(seq 1 120); do
         if engine_up; then
-            did+=("started dockerd on $HOST")
             return 0
         fi
         sleep 0.5
@@ -85,20 +93,25 @@ start_engine() {
     exit 1
 }
 
+ROOTFS=""
+cleanup() {
+    if [ -n "$ROOTFS" ]; then rm -rf "$ROOTFS"; fi
+}
+trap cleanup EXIT
+
 build_image() {
     if docker -H "$HOST" image inspect "$IMAGE" >/dev/null 2>&1; then
         return 0
     fi
-    local busybox rootfs
+    local busybox
     busybox=$(find_busybox) || { echo "start-dockerd.sh: no static busybox found" >&2; exit 1; }
-    rootfs=$(mktemp -d)
-    trap 'rm -rf "$rootfs"' RETURN
-    mkdir -p "$rootfs/bin" "$rootfs/tmp" "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" "$rootfs/etc"
-    cp "$busybox" "$rootfs/bin/busybox"
+    ROOTFS=$(mktemp -d)
+    mkdir -p "$ROOTFS/bin" "$ROOTFS/tmp" "$ROOTFS/proc" "$ROOTFS/sys" "$ROOTFS/dev" "$ROOTFS/etc"
+    cp "$busybox" "$ROOTFS/bin/busybox"
     for applet in $APPLETS; do
-        ln -s busybox "$rootfs/bin/$applet"
+        ln -s busybox "$ROOTFS/bin/$applet"
     done
-    tar -C "$rootfs" -cf - . | docker -H "$HOST" import \
+    tar -C "$ROOTFS" -cf - . | docker -H "$HOST" import \
         --change 'CMD ["/bin/sh"]' --change 'ENV PATH=/bin' - "$IMAGE" >/dev/null
     did+=("built $IMAGE")
 }

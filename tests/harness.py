@@ -39,7 +39,7 @@ class Harness:
         )
         self.runtime: Runtime = build_runtime(settings, policy or Policy(), clock=clock)
         self.app = build_bolt_app(self.runtime)
-        self.server = HttpServer(make_wsgi_app(self.app, self.runtime), host="127.0.0.1", port=0).start()
+        self.server = HttpServer(make_wsgi_app(self.app, self.runtime), host="127.0.0.1", port=0, loop_timeout=0.1).start()
         self.url = f"http://127.0.0.1:{self.server.port}"
         self.driver = SlackDriver(f"{self.url}/slack/events", SIGNING_SECRET, emu)
 

@@ -99,6 +99,7 @@ class Fix:
     NETWORK = "Check the firewall, routes and the service's port (端口连通性检查, 防火墙规则检查)"
     DNS = "Check the records and flush DNS caches (`resolvectl flush-caches`) (DNS解析检查)"
     TLS_EXPIRY = "Renew the certificate before it expires and redeploy it"
+    TLS_TRUST = "Serve the full chain from a trusted CA, issued for this host name"
     OOM = "Restart the service, raise its memory limit (重启服务，调整内存限制)"
     NOT_RUNNING = "Read the logs, fix the config, redeploy (修正配置文件，重新部署)"
     DISK = "Clean up (`docker system prune`, old logs) or grow the volume (磁盘空间不足)"

@@ -15,6 +15,7 @@ from typing import Literal
 from bot.config.policy import Policy
 from bot.diagnostics import registry
 from bot.diagnostics.base import Adapter, Check, UsageError
+from bot.security.redact import mask
 
 # key=value options: the key is a plain word, so a URL with a query string stays one positional arg.
 _OPTION = re.compile(r"^([a-z][a-z0-9_-]{0,31})=(.*)$", re.DOTALL)
@@ -37,7 +38,7 @@ class Command:
 
     @property
     def text(self) -> str:
-        """The command as it will be audited and shown, normalised (target and check filled in)."""
+        """The command as it will be audited and shown: normalised (target and check filled in) and masked."""
         if self.kind == "triage":
             return f"triage {self.service}"
         if self.kind == "help":
@@ -50,7 +51,7 @@ class Command:
             *self.args,
             *opts,
         ]
-        return " ".join(parts)
+        return mask(" ".join(parts))
 
 
 def tokenize(text: str) -> list[str]:

@@ -57,7 +57,7 @@ _KIND_PREFIXES = {
     "deploy": "deployment",
 }
 _DEPLOYMENTS = ("deployment", "deployments", "deploy")
-_MAX_LOG_PODS = 5  # a deployment's logs: the first few pods, like `kubectl logs deployment/x` picks one
+_MAX_LOG_PODS = 5  # kubectl reads one pod of a deployment; five, so one crashing replica is not missed
 _MAX_TAIL = 2000
 _ERROR_LINE = re.compile(
     r"\b(?:error|err|exception|fatal|panic|traceback|critical|oom\w*|outofmemory\w*|killed)\b"
@@ -90,10 +90,11 @@ def validate_label(value: str, what: str = "namespace") -> str:
 
 
 def _parse_ref(ref: str) -> tuple[str, str]:
-    """`pod`, `pod/x`, `deployment/x`, `deploy/x` → (kind, name), the name validated."""
+    """`x`, `pod/x`, `deployment/x`, `deploy/x` → (kind, name), the name validated; a bare name is
+    kind "any": a pod, else a deployment (people type the deployment they know, not its pod)."""
     kind, sep, name = ref.partition("/")
     if not sep:
-        return "pod", validate_name(ref, "pod name")
+        return "any", validate_name(ref, "pod name")
     if kind.lower() not in _KIND_PREFIXES:
         raise UsageError(f"`{kind}/…`: logs are read from a pod or a `deployment/<name>`.")
     return _KIND_PREFIXES[kind.lower()], validate_name(name, f"{_KIND_PREFIXES[kind.lower()]} name")
@@ -189,14 +190,15 @@ def _new_api_client(target: Any) -> Any:
 def _api_client(ctx: CheckContext) -> Any:
     target = _target(ctx)
     key = ("k8s", ctx.target_name, target.kubeconfig, target.context)
+    from kubernetes.config.config_exception import ConfigException
+
     try:
         return clients.get(key, lambda: _new_api_client(target))
-    except Exception as exc:  # kubeconfig missing or broken: say which, not a stack trace
-        if type(exc).__name__ == "ConfigException" or isinstance(exc, OSError):
-            raise CheckFailed(
-                f"cannot load the Kubernetes config of target {ctx.target_name}: {exc}"
-            ) from exc
-        raise
+    except (ConfigException, OSError) as exc:  # kubeconfig missing or broken: say which, not a stack trace
+        raise CheckFailed(
+            f"Can't load the Kubernetes config of target {ctx.target_name}: {exc}",
+            "check `kubeconfig:` and `context:` of the target (no kubeconfig means in-cluster config)",
+        ) from None
 
 
 def _status_message(body: Any) -> str:
@@ -257,7 +259,7 @@ def _api_error(exc: Any, what: str) -> Exception:
 def _json(
     ctx: CheckContext, what: str, func: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(_call(ctx, what, func, *args, **kwargs))
+    data: dict[str, Any] = json.loads(_call(ctx, what, func, *args, **kwargs) or b"{}")
     return data
 
 
@@ -556,13 +558,25 @@ def _log_pods(ctx: CheckContext, ns: str, kind: str, name: str) -> list[dict[str
     core = _core(ctx)
     if kind == "pod":
         return [_json(ctx, f"pod {name}", core.read_namespaced_pod, name, ns)]
-    deployment = _json(ctx, f"deployment {name}", _apps(ctx).read_namespaced_deployment, name, ns)
+    if kind == "any":
+        raw = _call(ctx, f"pod {name}", core.read_namespaced_pod, name, ns, absent=(404,))
+        if raw is not None:
+            return [json.loads(raw)]
+    deployment = _deployment(ctx, name, ns, "pod or deployment" if kind == "any" else "deployment")
     selector = _selector(deployment["spec"]["selector"])
     listing = _json(ctx, f"pods of deployment {name}", core.list_namespaced_pod, ns, label_selector=selector)
     found = sorted(listing.get("items", []), key=lambda p: p["metadata"]["name"])
     if not found:
         raise UsageError(f"Deployment `{name}` has no pods in {ns}.")
     return found[:_MAX_LOG_PODS]
+
+
+def _deployment(ctx: CheckContext, name: str, ns: str, what: str = "deployment") -> dict[str, Any]:
+    raw = _call(ctx, f"deployment {name}", _apps(ctx).read_namespaced_deployment, name, ns, absent=(404,))
+    if raw is None:
+        raise UsageError(f"No {what} `{name}` in namespace {ns}. `/diag k8s pods` lists what runs there.")
+    deployment: dict[str, Any] = json.loads(raw)
+    return deployment
 
 
 def _container_of(pod: dict[str, Any], wanted: str | None) -> str:
@@ -879,7 +893,7 @@ def rollout(ctx: CheckContext) -> Report:
     name = validate_name(_strip_kind(ctx.arg(0, "deployment name")), "deployment name")
     ns = _namespace(ctx)
     apps = _apps(ctx)
-    deployment = _json(ctx, f"deployment {name}", apps.read_namespaced_deployment, name, ns)
+    deployment = _deployment(ctx, name, ns)
     listing = _json(
         ctx,
         f"replicasets of {name}",

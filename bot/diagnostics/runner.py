@@ -81,6 +81,8 @@ def run_check(
         raise UsageError(f"Unknown diagnostic `{adapter_name} {check_name}`. Type `/diag help`.")
     check = adapter.checks[check_name]
     args, options = list(args or []), dict(options or {})
+    if check.validate is not None:  # also for callers that skip the grammar, e.g. triage's YAML values
+        check.validate(args, options)
     limit = timeout if timeout is not None else policy.diagnostics.timeout.total_seconds()
     ctx = CheckContext(
         policy=policy,

@@ -22,7 +22,7 @@ from bot.runtime import Runtime
 Result = CheckResult | triage.TriageResult
 KEY_FINDINGS = 5
 
-__all__ = ["Command", "Result", "execute", "key_findings", "parse", "run", "summary"]
+__all__ = ["Command", "Result", "execute", "key_findings", "parse", "run", "save", "summary"]
 
 
 def run(policy: Policy, command: Command) -> Result:

@@ -28,7 +28,6 @@ from bot.diagnostics.registry import register
 
 WARN_DAYS = 30
 CRIT_DAYS = 7
-NOT_TRUSTED_FIX = "Serve the full chain from a trusted CA, issued for this host name"
 _OIDS = {bytes.fromhex("550403"): "CN", bytes.fromhex("55040a"): "O"}
 
 
@@ -140,7 +139,7 @@ def check(ctx: CheckContext) -> Report:
     else:
         report.ok(f"Certificate valid for {days:.0f} more days (until {until})")
     if verify_error:
-        report.crit(f"Not trusted: {verify_error}", NOT_TRUSTED_FIX)
+        report.crit(f"Not trusted: {verify_error}", Fix.TLS_TRUST)
     else:
         report.ok(f"Trusted chain for {target.host} ({version})")
     report.detail = format_pairs(

@@ -95,7 +95,7 @@ def plan(policy: Policy, name: str) -> tuple[list[Step], list[str]]:
         ]
     if service.docker and service.container:
         steps += [
-            Step("Container", "docker", "ps", service.docker, (), (("name", service.container),)),
+            Step("Container", "docker", "inspect", service.docker, (service.container,)),
             Step(
                 "Container errors",
                 "docker",

@@ -596,7 +596,7 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
     done = {name for name, result in claim.deliveries.items() if result.get("ok")}
 
     def stamp(result: dict[str, Any]) -> dict[str, Any]:
-        return {**result, "at": runtime.clock.now().isoformat(), "attempt": claim.attempt}
+        return {**result, "at": runtime.clock.now().isoformat(), "attempt": claim.attempt, "by": WORKER}
 
     if claim.kind == "notice":
         if claim.view.channel_id is None:
@@ -610,6 +610,10 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
     if "slack" not in done:
         request = PageRequest(user, claim.view, claim.tier_name, claim.reason, claim.requested_by)
         claim.results["slack"] = stamp(_try(lambda: _ok(ts=runtime.pager.page(request).ts)))
+        if claim.results["slack"]["ok"]:
+            # Written at once, before the invite and the extra channels: if this process dies now,
+            # the row is taken again after its lease and the DM is not sent a second time.
+            _save_progress(runtime, claim.id, "slack", claim.results["slack"])
     if "invite" not in done and claim.view.channel_id:
         claim.results["invite"] = stamp(_try(lambda: _invite(runtime, claim.view.channel_id, user)))
     contact = runtime.policy.contacts.get(user) or claim.policy.contacts.get(user)
@@ -636,6 +640,18 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
             _try(lambda: _ok(status=post_webhook(contact.webhook or "", payload, timeout)))
         )
     return claim
+
+
+def _save_progress(runtime: Runtime, outbox_id: int, channel: str, result: dict[str, Any]) -> None:
+    try:
+        with runtime.session() as session:
+            row = session.get(PageOutbox, outbox_id)
+            if row is not None:
+                row.deliveries = {**(row.deliveries or {}), channel: result}
+                if channel == "slack" and row.sent_at is None:
+                    row.sent_at = datetime.fromisoformat(result["at"])
+    except Exception:  # the final record writes the same again; this is only the crash-window guard
+        log.warning("could not save page progress for outbox row %s", outbox_id, exc_info=True)
 
 
 def _invite(runtime: Runtime, channel_id: str, user: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot import metrics
 from bot.escalation import service as escalation
 from bot.incidents import service
 from bot.incidents.models import Incident
@@ -80,6 +81,7 @@ def declare(
         incident_id = incident.id
         if not created:
             return DeclareResult(service.view(session, incident), created=False)
+    metrics.observe_declared(severity)
 
     problems: list[str] = []
     channel_id, name = _create_channel(runtime, incident_id, title, now, problems)

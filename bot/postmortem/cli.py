@@ -34,7 +34,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Print the latest stored postmortem draft of an incident, or render one from its timeline.",
     )
     parser.add_argument("incident", help="the incident: 42 or INC-42")
-    parser.add_argument("-o", "--out", type=Path, help="write the Markdown to FILE instead of stdout")
+    parser.add_argument(
+        "-o", "--out", type=Path, metavar="FILE", help="write the Markdown to FILE instead of stdout"
+    )
     parser.add_argument(
         "--language",
         choices=LANGUAGES,

@@ -69,8 +69,15 @@ def md(text: str | None, indent: int = 0) -> str:
     if len(lines) <= 1:
         return safe
     pad = " " * indent
-    # Two trailing spaces: a hard line break, so a pasted multi-line message keeps its lines.
-    return "  \n".join([lines[0], *(pad + line if line.strip() else "" for line in lines[1:])])
+    out, in_fence = [lines[0]], lines[0].lstrip().startswith("```")
+    for line in lines[1:]:
+        # Prose gets two trailing spaces (a hard line break) so a pasted message keeps its lines;
+        # code inside a fence is left exactly as typed.
+        out[-1] += "" if in_fence or not out[-1].strip() else "  "
+        out.append(pad + line if line.strip() else "")
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+    return "\n".join(out)
 
 
 def cell(text: str | None) -> str:

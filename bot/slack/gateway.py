@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import metrics
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
@@ -18,8 +19,10 @@ def _call(method: str, func, **kwargs):  # type: ignore[no-untyped-def]
         return func(**kwargs)
     except SlackApiError as exc:
         code = exc.response.get("error", "unknown_error") if exc.response is not None else "unknown_error"
+        metrics.observe_slack_error(method, code)
         raise ChatError(code, f"{method}: {code}") from exc
     except OSError as exc:  # connection refused / reset after the retry handlers gave up
+        metrics.observe_slack_error(method, "connection_error")
         raise ChatError("connection_error", f"{method}: {exc}") from exc
 
 

@@ -93,3 +93,9 @@ def test_triage_grammar() -> None:
         parse(policy, "triage")
     with pytest.raises(UsageError, match="No services to triage"):
         parse(Policy(), "triage x")
+
+
+def test_the_shown_command_never_carries_a_password(policy: Policy) -> None:
+    command = parse(policy, "http http://admin:hunter2@shop.test/health")
+    assert command.args == ["http://admin:hunter2@shop.test/health"]  # the check still needs it
+    assert command.text == "http get http://admin:*****@shop.test/health"

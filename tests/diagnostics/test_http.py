@@ -122,3 +122,17 @@ def test_allow_networks_lets_an_address_through(http_server: str, monkeypatch: p
 def test_bad_input_is_answered_before_anything_runs(policy: Policy, text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         grammar.parse(policy, text)
+
+
+def test_https_reports_the_tls_time(policy: Policy, https_server: str) -> None:
+    result = _run(policy, f"http {https_server}/health insecure=yes")
+    assert result.outcome is Outcome.OK
+    assert "TLS —" not in result.findings[1].message and result.data["tls_ms"] > 0
+
+
+def test_https_with_an_untrusted_certificate_fails_verification(policy: Policy, https_server: str) -> None:
+    result = _run(policy, f"http {https_server}/health")
+    assert result.outcome is Outcome.ERROR
+    finding = result.findings[0]
+    assert finding.message.startswith("TLS certificate of localhost:") and "is not trusted" in finding.message
+    assert "trusted CA" in (finding.fix or "")

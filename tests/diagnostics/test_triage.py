@@ -51,3 +51,46 @@ def test_unreachable_dependencies_are_failures_with_the_guides_fix() -> None:
     database = result.steps[0].result
     assert database.outcome is Outcome.ERROR
     assert "检查网络连接和数据库服务状态" in (database.findings[0].fix or "")
+
+
+def test_the_plan_follows_the_guides_checklist() -> None:
+    policy = make_policy(
+        targets={
+            "k8s": {"prod": {"namespaces": ["ecommerce"]}},
+            "docker": {"local": {}},
+            "mysql": {"orders": {"url": "mysql+pymysql://diag@mysql:3306/"}},
+            "redis": {"cache": {"url": "redis://redis:6379/0"}},
+        },
+        services={
+            "checkout": {
+                "k8s": "prod",
+                "namespace": "ecommerce",
+                "deployment": "ecommerce-app",
+                "docker": "local",
+                "container": "ecommerce-app",
+                "health_url": "http://api.shop.test/api/health",
+                "database": "orders",
+                "cache": "cache",
+            }
+        },
+    )
+    steps, skipped = triage.plan(policy, "checkout")
+    assert [s.command for s in steps] == [
+        "k8s prod pods ns=ecommerce",
+        "k8s prod events ns=ecommerce",
+        "k8s prod logs deployment/ecommerce-app tail=100 grep=error ns=ecommerce",
+        "docker local inspect ecommerce-app",
+        "docker local logs ecommerce-app tail=100 grep=error",
+        "http get http://api.shop.test/api/health",
+        "mysql orders connections",
+        "mysql orders processlist",
+        "redis cache status",
+    ]
+    assert skipped == []
+
+
+def test_a_misconfigured_value_is_reported_not_raised() -> None:
+    policy = make_policy(services={"api": {"health_url": "ftp://nope/"}})
+    result = triage.run(policy, "api")
+    step = result.steps[0].result
+    assert step.outcome is Outcome.ERROR and step.findings[0].message.startswith("Misconfigured: ")

@@ -16,7 +16,7 @@ from bot.diagnostics import k8s
 from bot.diagnostics.base import Level, Outcome, UsageError
 from bot.diagnostics.grammar import parse
 from bot.diagnostics.runner import run_check
-from tests.diagnostics_infra.conftest import assert_no_secrets, everything
+from tests.diagnostics_infra.leaks import assert_no_secrets, everything
 from tests.support.k8s_api import (
     APP_POD_1,
     APP_POD_2,
@@ -225,8 +225,16 @@ def test_forbidden_namespace_is_reported(policy: Policy) -> None:
 
 
 def test_unknown_pod_is_a_usage_error(policy: Policy) -> None:
-    with pytest.raises(UsageError, match='pods "nope" not found'):
+    with pytest.raises(UsageError, match="No pod or deployment `nope` in namespace ecommerce"):
         run(policy, "logs", "nope")
+    with pytest.raises(UsageError, match="No deployment `nope`"):
+        run(policy, "rollout", "nope")
+
+
+def test_bare_deployment_name_reads_its_pods(policy: Policy) -> None:
+    """`/diag k8s logs ecommerce-app`: the name people know is the deployment's, not a pod's."""
+    result = run(policy, "logs", "ecommerce-app", tail="1")
+    assert set(result.data["error_lines"]) == {APP_POD_1, APP_POD_2}
 
 
 def test_timeout_is_reported_as_timeout(policy: Policy, api: FakeKubeAPI) -> None:

@@ -19,7 +19,7 @@ from bot.runtime import Runtime
 from bot.slack_emulator import SlackEmulator, collect_actions
 
 ONCALL, LEAD, DIRECTOR, REPORTER = "U0ONCALL", "U0LEAD", "U0DIRECTOR", "U0REPORTER"
-SIGNING_SECRET = "0123456789abcdef0123456789abcdef"  # noqa: S105 - test-only
+SIGNING_SECRET = "0123456789abcdef0123456789abcdef"
 
 # SPEC §4 as written, with the guide's path: on-call 15 min → tech lead 30 min → director 1 h.
 GUIDE_POLICY = f"""

@@ -134,9 +134,10 @@ def test_acks_racing_the_tick_at_the_boundary_never_let_a_page_out_after_commit(
                 for incident_id, seen in zip(
                     ids,
                     pool.map(
-                        lambda i: (time.sleep(random.uniform(0, 0.05)), _ack_and_look(runtime, i, clock.now()))[
-                            1
-                        ],
+                        lambda i: (
+                            time.sleep(random.uniform(0, 0.05)),
+                            _ack_and_look(runtime, i, clock.now()),
+                        )[1],
                         ids,
                     ),
                     strict=True,

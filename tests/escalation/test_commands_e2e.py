@@ -42,7 +42,9 @@ def test_the_acknowledge_button_in_the_page_dm_stops_escalation(db_url) -> None:
         engine.run_due(h.runtime)
         assert pages(h.emulator, LEAD) == [] and pages(h.emulator, DIRECTOR) == []
         assert state(h.runtime, incident.id).stopped_reason == "acknowledged"
-        assert any("acknowledged" in blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.dms(ONCALL))
+        assert any(
+            "acknowledged" in blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.dms(ONCALL)
+        )
 
 
 def test_page_by_hand_a_person_and_a_tier(db_url) -> None:
@@ -64,7 +66,9 @@ def test_page_by_hand_a_person_and_a_tier(db_url) -> None:
         # Paging the same person by hand again is a new page (a new request), not a duplicate.
         h.reply(h.command(f"page <@{DIRECTOR}>", user=ONCALL, channel=channel))
         assert len(pages(h.emulator, DIRECTOR, incident.id)) == 2
-        manual = [(r.loop, r.tier, r.target, r.requested_by) for r in outbox(h.runtime, incident.id) if r.tier < 0]
+        manual = [
+            (r.loop, r.tier, r.target, r.requested_by) for r in outbox(h.runtime, incident.id) if r.tier < 0
+        ]
         assert manual == [(1, -1, DIRECTOR, ONCALL), (2, -1, LEAD, ONCALL), (3, -1, DIRECTOR, ONCALL)]
         assert len(timeline(h.runtime, incident.id, "page")) == 4  # tier 1 at declare + three by hand
 
@@ -82,11 +86,12 @@ rotations:
     with _harness(db_url, clock, extra) as h:
         h.runtime.policy = guide_policy(extra).model_copy(
             update={
-                "escalation": guide_policy(extra)
-                .escalation.model_copy(
+                "escalation": guide_policy(extra).escalation.model_copy(
                     update={
                         "tiers": [
-                            guide_policy().escalation.tiers[0].model_copy(update={"targets": ["rotation:primary"]}),
+                            guide_policy()
+                            .escalation.tiers[0]
+                            .model_copy(update={"targets": ["rotation:primary"]}),
                             guide_policy().escalation.tiers[1].model_copy(update={"targets": ["S0LEADS"]}),
                         ]
                     }
@@ -95,7 +100,10 @@ rotations:
         )
         h.emulator.add_usergroup("leads", [LEAD, DIRECTOR], id="S0LEADS")
         before = h.reply(h.command("oncall"))
-        assert "tier1" in before and "rotation:primary → <@U0ONCALL> until Mon 30 Mar 10:00 Asia/Shanghai" in before
+        assert (
+            "tier1" in before
+            and "rotation:primary → <@U0ONCALL> until Mon 30 Mar 10:00 Asia/Shanghai" in before
+        )
         assert f"<!subteam^S0LEADS> → <@{LEAD}>, <@{DIRECTOR}>" in before
         clock.advance(timedelta(minutes=1))  # the 10:00 handoff
         after = h.reply(h.command("oncall"))

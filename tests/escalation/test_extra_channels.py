@@ -15,7 +15,16 @@ import boto3
 from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
 from bot.escalation import engine
-from tests.escalation.helpers import GUIDE_POLICY, ONCALL, close, declare, make_runtime, outbox, pages, timeline
+from tests.escalation.helpers import (
+    GUIDE_POLICY,
+    ONCALL,
+    close,
+    declare,
+    make_runtime,
+    outbox,
+    pages,
+    timeline,
+)
 from tests.support.moto_server import moto_server
 
 

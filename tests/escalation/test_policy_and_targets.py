@@ -8,8 +8,8 @@ from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
 from bot.escalation import engine
 from tests.escalation.helpers import (
-    GUIDE_POLICY,
     DIRECTOR,
+    GUIDE_POLICY,
     LEAD,
     ONCALL,
     close,

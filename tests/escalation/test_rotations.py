@@ -50,7 +50,11 @@ def test_daily_handoff_across_the_autumn_change_and_its_repeated_hour() -> None:
 
 def test_rotation_order_start_date_and_a_handoff_in_the_skipped_hour() -> None:
     rotation = Rotation(
-        users=["U01", "U02", "U03"], handoff="sun 02:30", timezone="Europe/Berlin", every="1w", start="2026-03-01"
+        users=["U01", "U02", "U03"],
+        handoff="sun 02:30",
+        timezone="Europe/Berlin",
+        every="1w",
+        start="2026-03-01",
     )
     # 2026-03-01 is a Sunday: U1 from then, U2 a week later, U3, then U1 again.
     assert on_call(rotation, local(BERLIN, 2026, 3, 1, 2, 30)) == "U01"
@@ -81,8 +85,9 @@ rotations:
         engine.run_due(runtime)
         clock.advance(timedelta(minutes=30))  # 02:15 UTC+1 == 03:15 CEST: past the handoff
         engine.run_due(runtime)
-        first, second = (on_call(policy.rotations["primary"], m) for m in (
-            local(BERLIN, 2026, 3, 29, 1, 45), clock.now()))
+        first, second = (
+            on_call(policy.rotations["primary"], m) for m in (local(BERLIN, 2026, 3, 29, 1, 45), clock.now())
+        )
         assert first != second
         assert len(pages(emu, first, incident.id)) == 1 and len(pages(emu, second, incident.id)) == 1
         assert [(r.tier_name, r.target) for r in outbox(runtime, incident.id) if r.kind == "page"] == [

@@ -29,7 +29,9 @@ def drafted(runtime: Runtime) -> int:
     return incident_id
 
 
-def test_prints_the_latest_stored_draft(drafted: int, sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_prints_the_latest_stored_draft(
+    drafted: int, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = _parse(f"INC-{drafted}")
     assert args.func is cli.run
     assert cli.run(args, Settings(database_url=sqlite_url)) == 0
@@ -43,7 +45,13 @@ def test_language_picks_the_latest_draft_in_it_and_out_writes_a_file(
     drafted: int, sqlite_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_file = tmp_path / "pm.md"
-    assert cli.run(_parse(str(drafted), "--language", "en", "--out", str(out_file)), Settings(database_url=sqlite_url)) == 0
+    assert (
+        cli.run(
+            _parse(str(drafted), "--language", "en", "--out", str(out_file)),
+            Settings(database_url=sqlite_url),
+        )
+        == 0
+    )
     text = out_file.read_text(encoding="utf-8")
     assert text.startswith(f"# INC-{drafted} postmortem: Checkout returns 502") and "Draft v1," in text
     assert capsys.readouterr().out == ""
@@ -52,7 +60,9 @@ def test_language_picks_the_latest_draft_in_it_and_out_writes_a_file(
 def test_fresh_renders_the_timeline_now_without_storing(
     drafted: int, sqlite_url: str, runtime: Runtime, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.run(_parse(str(drafted), "--fresh", "--language", "en"), Settings(database_url=sqlite_url)) == 0
+    assert (
+        cli.run(_parse(str(drafted), "--fresh", "--language", "en"), Settings(database_url=sqlite_url)) == 0
+    )
     out, err = capsys.readouterr()
     assert "Draft v3," in out and "Postmortem draft v2 uploaded" in out
     assert "not stored" in err
@@ -62,7 +72,9 @@ def test_fresh_renders_the_timeline_now_without_storing(
         assert len(service.drafts(session, drafted)) == 2
 
 
-def test_an_incident_without_drafts_is_rendered(runtime: Runtime, sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_incident_without_drafts_is_rendered(
+    runtime: Runtime, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with runtime.session() as session:
         incident_id = realistic(session, resolve=False).id
     assert cli.run(_parse(str(incident_id)), Settings(database_url=sqlite_url)) == 0
@@ -78,7 +90,12 @@ def test_an_incident_without_drafts_is_rendered(runtime: Runtime, sqlite_url: st
     ],
 )
 def test_errors_go_to_stderr_with_an_exit_code(
-    drafted: int, sqlite_url: str, argv: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str]
+    drafted: int,
+    sqlite_url: str,
+    argv: list[str],
+    code: int,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert cli.run(_parse(*argv), Settings(database_url=sqlite_url)) == code
     out, err = capsys.readouterr()

@@ -81,7 +81,9 @@ def test_on_resolved_starts_the_review_timer_and_uploads(runtime: Runtime, ports
     assert "review due 2026-01-08 11:30 UTC, then `/incident review done`" in ports.uploads[0]["comment"]
 
 
-def test_on_resolved_failure_is_told_in_the_channel_and_never_raises(runtime: Runtime, ports: FakePorts) -> None:
+def test_on_resolved_failure_is_told_in_the_channel_and_never_raises(
+    runtime: Runtime, ports: FakePorts
+) -> None:
     incident_id = _incident(runtime)
     ports.fail_upload = "internal_error"
     flows.on_resolved(runtime, incident_id, ONCALL)
@@ -131,7 +133,9 @@ def test_concurrent_drafts_get_distinct_versions(request: pytest.FixtureRequest,
         thread.join()
     assert errors == []
     with runtime.session() as session:
-        versions = sorted(d.version for d in session.query(PostmortemDraft).filter_by(incident_id=incident_id))
+        versions = sorted(
+            d.version for d in session.query(PostmortemDraft).filter_by(incident_id=incident_id)
+        )
         assert versions == [1, 2, 3, 4]
         assert session.get(Incident, incident_id) is not None
     runtime.engine.dispose()

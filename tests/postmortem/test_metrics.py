@@ -11,7 +11,9 @@ from tests.postmortem.helpers import T0, at
 HOUR = timedelta(hours=1)
 
 
-def figures(status: str, moments: list[Moment], *, now_min: float = 600, target: timedelta = HOUR, **row) -> Metrics:
+def figures(
+    status: str, moments: list[Moment], *, now_min: float = 600, target: timedelta = HOUR, **row
+) -> Metrics:
     fields = {"acknowledged_at": None, "acknowledged_by": None, "mitigated_at": None, "resolved_at": None}
     fields.update(row)
     return compute(declared_at=T0, status=status, target=target, moments=moments, now=at(now_min), **fields)
@@ -20,13 +22,20 @@ def figures(status: str, moments: list[Moment], *, now_min: float = 600, target:
 def test_ordinary_incident_against_its_target() -> None:
     m = figures(
         "resolved",
-        [Moment(at(4), "acknowledged", "U1"), Moment(at(80), "mitigated", "U1"), Moment(at(150), "resolved", "U2")],
+        [
+            Moment(at(4), "acknowledged", "U1"),
+            Moment(at(80), "mitigated", "U1"),
+            Moment(at(150), "resolved", "U2"),
+        ],
         acknowledged_at=at(4),
         acknowledged_by="U1",
         mitigated_at=at(80),
         resolved_at=at(150),
     )
-    assert (m.time_to_acknowledge.elapsed, m.time_to_acknowledge.verdict) == (timedelta(minutes=4), Verdict.MET)
+    assert (m.time_to_acknowledge.elapsed, m.time_to_acknowledge.verdict) == (
+        timedelta(minutes=4),
+        Verdict.MET,
+    )
     assert (m.time_to_mitigate.elapsed, m.time_to_mitigate.verdict) == (timedelta(minutes=80), Verdict.MISSED)
     assert (m.time_to_resolve.elapsed, m.time_to_resolve.verdict) == (timedelta(minutes=150), Verdict.MISSED)
     assert m.duration == m.open_time == timedelta(minutes=150)
@@ -81,9 +90,7 @@ def test_reopened_incident_measures_to_the_final_resolve_and_sums_open_time() ->
         Moment(at(200), "mitigated", "U2"),  # the row's mitigated_at moves here; the first one counts
         Moment(at(210), "resolved", "U2"),
     ]
-    m = figures(
-        "resolved", moments, acknowledged_at=at(10), mitigated_at=at(200), resolved_at=at(210)
-    )
+    m = figures("resolved", moments, acknowledged_at=at(10), mitigated_at=at(200), resolved_at=at(210))
     assert m.milestones.reopened == 1
     assert m.milestones.first_resolved == at(60)
     assert m.time_to_mitigate.elapsed == timedelta(minutes=30)

@@ -100,8 +100,17 @@ def test_chinese_headings_with_language_zh(sqlite_url: str) -> None:
         h.reply(h.command("postmortem", channel=room))
         h.wait_idle()
         body = h.emulator.uploaded_files(room)[-1].content.decode("utf-8")
-        for heading in ("# INC-", "故障复盘", "## 概要", "## 关键时间 (UTC)", "## 响应指标", "## 时间线 (UTC)",
-                        "## 根因报告（5 个为什么）", "## 改进措施", "## 预防方案"):
+        for heading in (
+            "# INC-",
+            "故障复盘",
+            "## 概要",
+            "## 关键时间 (UTC)",
+            "## 响应指标",
+            "## 时间线 (UTC)",
+            "## 根因报告（5 个为什么）",
+            "## 改进措施",
+            "## 预防方案",
+        ):
             assert heading in body
         assert "| 等级 | P1 — 严重 major（响应时间 1h） |" in body
         assert "| 确认用时 | 4m | 1h | ✅ 达标 |" in body

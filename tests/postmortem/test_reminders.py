@@ -36,7 +36,9 @@ def _review_events(runtime: Runtime, incident_id: int) -> list[str]:
         return [e.text for e in timeline.events(session, incident_id, {"review"})]
 
 
-def test_reminded_once_when_due_and_once_a_day_after(runtime: Runtime, clock: ManualClock, ports: FakePorts) -> None:
+def test_reminded_once_when_due_and_once_a_day_after(
+    runtime: Runtime, clock: ManualClock, ports: FakePorts
+) -> None:
     incident_id = _resolved(runtime)
     clock.set(DUE - timedelta(seconds=1))
     assert reminders.tick(runtime) == 0
@@ -76,7 +78,9 @@ def test_review_done_stops_the_reminders(runtime: Runtime, clock: ManualClock, p
     assert _review_events(runtime, incident_id)[-1] == "Postmortem review done"
 
 
-def test_a_bot_down_for_days_sends_one_reminder_not_a_burst(runtime: Runtime, clock: ManualClock, ports: FakePorts) -> None:
+def test_a_bot_down_for_days_sends_one_reminder_not_a_burst(
+    runtime: Runtime, clock: ManualClock, ports: FakePorts
+) -> None:
     incident_id = _resolved(runtime)
     clock.set(DUE + 4 * DAY + timedelta(hours=3))
     assert reminders.tick(runtime) == 1
@@ -99,7 +103,9 @@ def test_no_commander_reminds_the_reporter(runtime: Runtime, clock: ManualClock,
     assert ports.dms[0][0] == REPORTER
 
 
-def test_a_failed_dm_is_retried_later_and_not_counted(runtime: Runtime, clock: ManualClock, ports: FakePorts) -> None:
+def test_a_failed_dm_is_retried_later_and_not_counted(
+    runtime: Runtime, clock: ManualClock, ports: FakePorts
+) -> None:
     incident_id = _resolved(runtime)
     clock.set(DUE)
     ports.fail_dm = "ratelimited"

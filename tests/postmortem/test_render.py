@@ -80,15 +80,26 @@ def test_english_draft_holds_what_the_issue_asks_for(session: Session) -> None:
     ):
         assert text in body
     # every timeline entry, in order
-    positions = [body.index(f"**{label}**") for label in ("Declared", "Page", "Acknowledged", "Mitigated", "Resolved")]
+    positions = [
+        body.index(f"**{label}**") for label in ("Declared", "Page", "Acknowledged", "Mitigated", "Resolved")
+    ]
     assert positions == sorted(positions)
     assert body.count("\n- `2026-01-05 ") >= 17
 
 
 def test_chinese_draft_has_chinese_headings(session: Session) -> None:
     body = _draft(session, "zh")
-    for heading in ("# INC-1 故障复盘", "## 概要", "## 关键时间 (UTC)", "## 时间线 (UTC)", "## 根因报告（5 个为什么）",
-                    "## 改进措施", "## 预防方案", "## 经验教训", "| 确认用时 | 4m | 1h | ✅ 达标 |"):
+    for heading in (
+        "# INC-1 故障复盘",
+        "## 概要",
+        "## 关键时间 (UTC)",
+        "## 时间线 (UTC)",
+        "## 根因报告（5 个为什么）",
+        "## 改进措施",
+        "## 预防方案",
+        "## 经验教训",
+        "| 确认用时 | 4m | 1h | ✅ 达标 |",
+    ):
         assert heading in body
     assert "## Summary" not in body
 

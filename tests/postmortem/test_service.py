@@ -14,7 +14,10 @@ from tests.postmortem.helpers import LEAD, ONCALL, SCRIBE, at, declare, make_run
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ("Alert on DB connections at 80% <@U02SCRIBE|scribe>", ("Alert on DB connections at 80%", "U02SCRIBE")),
+        (
+            "Alert on DB connections at 80% <@U02SCRIBE|scribe>",
+            ("Alert on DB connections at 80%", "U02SCRIBE"),
+        ),
         ("Alert on DB connections <@U02SCRIBE>", ("Alert on DB connections", "U02SCRIBE")),
         ("Alert on DB connections @U02SCRIBE", ("Alert on DB connections", "U02SCRIBE")),  # the console
         ("Ask <@U01ONCALL> about pools", ("Ask <@U01ONCALL> about pools", None)),  # only a trailing owner
@@ -32,7 +35,9 @@ def test_parse_action_refuses_an_owner_without_a_task() -> None:
         pm.parse_action("x" * 501)
 
 
-@pytest.mark.parametrize(("ref", "number"), [("42", 42), ("INC-42", 42), ("inc42", 42), ("#42", None), ("", None)])
+@pytest.mark.parametrize(
+    ("ref", "number"), [("42", 42), ("INC-42", 42), ("inc42", 42), ("#42", None), ("", None)]
+)
 def test_parse_incident_ref(ref: str, number: int | None) -> None:
     assert pm.parse_incident_ref(ref) == number
 

@@ -8,7 +8,9 @@ file to upload. Text arrives masked and ANSI-free from the runner; here it is on
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from bot.diagnostics.base import CheckResult, Finding, Level, Outcome
 from bot.diagnostics.triage import TriageResult
@@ -42,7 +44,7 @@ class Rendered:
     blocks: list[Block]
     file: FileUpload | None = None  # the full output, when the message only holds a preview
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Any]:
         # `text, blocks = render_result(...)` reads naturally at call sites that ignore the file.
         return iter((self.text, self.blocks))
 

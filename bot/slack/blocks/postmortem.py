@@ -3,6 +3,8 @@ initial_comment: mrkdwn text, no blocks), in the draft's language."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.postmortem.content import DraftContent
 from bot.postmortem.metrics import Metric, Verdict
 from bot.postmortem.render import duration
@@ -10,7 +12,7 @@ from bot.slack.blocks.common import clip, escape
 
 _ICON = {Verdict.MET: "✅", Verdict.MISSED: "❌", Verdict.PENDING: "⏳", Verdict.NOT_APPLICABLE: ""}
 
-_TEXT = {
+_TEXT: dict[str, dict[str, Any]] = {
     "en": {
         "head": ":memo: *Postmortem draft v{version}* for *{handle}* — {title}",
         "lasted": "lasted {d}",
@@ -21,7 +23,10 @@ _TEXT = {
         "resolve": "resolved in {d}",
         "never": "not {verb} yet",
         "verbs": {"acknowledge": "acknowledged", "mitigate": "mitigated", "resolve": "resolved"},
-        "counts": "{events} timeline entries · {actions} action items.",
+        "counts": lambda events, actions: (
+            f"{events} timeline {'entry' if events == 1 else 'entries'} · "
+            f"{actions} action item{'' if actions == 1 else 's'}."
+        ),
         "fill": "Fill in the root cause (5 whys), improvements and prevention",
         "due": "; review due {due}, then `/incident review done`.",
         "nodue": "; then `/incident review done` once reviewed.",
@@ -42,7 +47,7 @@ _TEXT = {
         "resolve": "解决用时 {d}",
         "never": "尚未{verb}",
         "verbs": {"acknowledge": "确认", "mitigate": "止损", "resolve": "解决"},
-        "counts": "时间线 {events} 条 · 行动项 {actions} 项。",
+        "counts": lambda events, actions: f"时间线 {events} 条 · 行动项 {actions} 项。",
         "fill": "请补充根因分析（5个为什么）、改进措施和预防方案",
         "due": "；复盘截止 {due}，完成后输入 `/incident review done`。",
         "nodue": "；复盘完成后输入 `/incident review done`。",
@@ -56,7 +61,7 @@ _TEXT = {
 }
 
 
-def _metric(words: dict, metric: Metric) -> str:  # type: ignore[type-arg]
+def _metric(words: dict[str, Any], metric: Metric) -> str:
     if metric.elapsed is None:
         text = words["never"].format(verb=words["verbs"][metric.name])
     else:
@@ -83,7 +88,7 @@ def upload_comment(content: DraftContent, *, version: int, language: str = "en")
             res=_metric(words, figures.time_to_resolve),
             target=duration(content.target),
         ),
-        words["counts"].format(events=len(content.events), actions=len(content.actions))
+        words["counts"](len(content.events), len(content.actions))
         + " "
         + words["fill"]
         + (
