@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.config.durations import format_duration
 from bot.config.policy import Policy
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
@@ -94,14 +95,15 @@ def mark_done(session: Session, incident: Incident, actor: str, now: datetime) -
     return row
 
 
-def reminder_text(incident: Incident, row: ReviewReminder, now: datetime) -> str:
+def reminder_text(incident: Incident, row: ReviewReminder, now: datetime, review_within: timedelta) -> str:
     late = now - row.due_at
     days = int(late / timedelta(days=1))
     overdue = f"{days} day{'s' if days != 1 else ''} overdue" if days >= 1 else "due now"
     where = f"<#{incident.channel_id}>" if incident.channel_id else f"INC-{incident.id}'s channel"
+    title = incident.title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return (
-        f":memo: The postmortem review of *INC-{incident.id}* ({incident.title}) is {overdue} "
-        f"(due {row.due_at:%Y-%m-%d %H:%M} UTC; the guide asks for the review within 3 days). "
+        f":memo: The postmortem review of *INC-{incident.id}* ({title}) is {overdue} "
+        f"(due {row.due_at:%Y-%m-%d %H:%M} UTC, {format_duration(review_within)} after the resolve). "
         f"Go through the draft with the team — root cause, improvements, prevention, action items — "
         f"then type `/incident review done` in {where}."
     )
@@ -140,7 +142,7 @@ def _remind(runtime: Runtime, session: Session, row: ReviewReminder, now: dateti
         return False
     user = incident.commander_id or incident.reporter_id
     try:
-        runtime.pager.direct_message(user, reminder_text(incident, row, now))
+        runtime.pager.direct_message(user, reminder_text(incident, row, now, policy.postmortem.review_within))
     except ChatError as exc:
         log.warning("review reminder DM failed: %s", exc.code, extra={"incident_id": incident.id})
         row.next_at = now + RETRY_AFTER
