@@ -38,11 +38,11 @@ from bot.config.durations import format_duration
 from bot.config.policy import EscalationPolicy, Policy
 from bot.escalation import messages, service
 from bot.escalation.models import MANUAL_TIER, NOTICE_TIER, EscalationState, PageOutbox
-from bot.escalation.outbox import insert_rows
+from bot.escalation.outbox import insert_events, insert_rows
 from bot.escalation.targets import GroupCache, Resolved, TargetError, resolve
 from bot.escalation.wake import wait as wait_for_nudge
 from bot.incidents.models import Incident
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import BOT_ACTOR, EventKind
 from bot.incidents.views import IncidentView
 from bot.paging import DeliveryError, aws_target
 from bot.paging.email import send_email
@@ -126,12 +126,22 @@ def tick(runtime: Runtime, budget: float | None = None) -> PassReport:
 
 
 def run_due(runtime: Runtime) -> PassReport:
-    """One pass over everything due at the clock's now (tests with a ManualClock call this)."""
+    """Everything due at the clock's now (tests with a ManualClock call this).
+
+    Ladder steps and sends alternate batch by batch, so with a thousand incidents due at once the
+    first pages leave while later ladders are still being stepped.
+    """
     report = PassReport()
+    groups, seen = GroupCache(runtime.pager), set[tuple[int, int, int]]()
     try:
-        report += advance_ladders(runtime)
         report += notice_response_breaches(runtime)
-        report += send_due(runtime)
+        while True:
+            stepped = _advance_batch(runtime, groups, seen)
+            sent = _send_batch(runtime, None)
+            report += stepped
+            report += sent
+            if not stepped.work and not sent.work:
+                return report
     except Exception:  # one bad pass must not stop the scheduler; the rows are still there
         log.exception("escalation pass failed")
     return report
@@ -187,15 +197,20 @@ def _plan(state_tier: int, state_loop: int, ladder: EscalationPolicy) -> tuple[i
 
 
 def advance_ladders(runtime: Runtime) -> PassReport:
+    """Step every due ladder (writes outbox rows; sends nothing)."""
     report = PassReport()
-    seen: set[tuple[int, int, int]] = set()
-    groups = GroupCache(runtime.pager)
+    groups, seen = GroupCache(runtime.pager), set[tuple[int, int, int]]()
     while True:
-        now = runtime.clock.now()
-        steps = _peek_steps(runtime, now, groups, seen)
-        if not steps:
+        done = _advance_batch(runtime, groups, seen)
+        if not done.work:
             return report
-        report += _apply_steps(runtime, steps, now)
+        report += done
+
+
+def _advance_batch(runtime: Runtime, groups: GroupCache, seen: set[tuple[int, int, int]]) -> PassReport:
+    now = runtime.clock.now()
+    steps = _peek_steps(runtime, now, groups, seen)
+    return _apply_steps(runtime, steps, now) if steps else PassReport()
 
 
 def _peek_steps(
@@ -249,67 +264,84 @@ def _apply_steps(runtime: Runtime, steps: list[_Step], now: datetime) -> PassRep
             .with_for_update(skip_locked=True, key_share=True, of=[EscalationState, Incident])
             .execution_options(populate_existing=True)
         ).all()
+        rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for state, incident in locked:
             step = by_id[state.incident_id]
             if (state.tier, state.loop) != (step.tier, step.loop):
                 continue  # another process moved it between our peek and our lock
             if step.next_tier is None:
-                _exhaust(session, state, incident, step, now)
+                _exhaust(state, incident, step, now, rows, events)
                 report.exhausted += 1
             else:
-                _page_rung(session, state, incident, step, now)
+                _page_rung(state, incident, step, now, rows, events)
                 report.advanced += 1
+        # One statement each for the whole batch; the unique keys keep replays harmless.
+        insert_rows(session, rows)
+        insert_events(session, events)
     return report
 
 
+def _event(
+    incident_id: int, kind: EventKind, text: str, data: dict[str, Any], key: str, at: datetime
+) -> dict[str, Any]:
+    return dict(
+        incident_id=incident_id, kind=str(kind), actor=BOT_ACTOR, text=text, data=data, dedupe_key=key, at=at
+    )
+
+
 def _page_rung(
-    session: Session, state: EscalationState, incident: Incident, step: _Step, now: datetime
+    state: EscalationState,
+    incident: Incident,
+    step: _Step,
+    now: datetime,
+    rows: list[dict[str, Any]],
+    events: list[dict[str, Any]],
 ) -> None:
     assert step.next_tier is not None and step.resolved is not None
     tier = step.ladder.tiers[step.next_tier]
     users = step.resolved.users
-    insert_rows(
-        session,
-        [
-            dict(
-                incident_id=incident.id,
-                loop=step.next_loop,
-                tier=step.next_tier,
-                target=user,
-                tier_name=tier.name,
-                due_at=step.due,
-                next_attempt_at=step.due,
-            )
-            for user in users
-        ],
+    rows.extend(
+        dict(
+            incident_id=incident.id,
+            loop=step.next_loop,
+            tier=step.next_tier,
+            target=user,
+            tier_name=tier.name,
+            due_at=step.due,
+            next_attempt_at=step.due,
+        )
+        for user in users
     )
     why = "no targets configured" if not tier.targets else "no one resolved"
-    add_event(
-        session,
-        incident.id,
-        EventKind.ESCALATION,
-        BOT_ACTOR,
-        messages.escalation_text(step.ladder, step.next_tier, step.next_loop, users, why),
-        data={
-            "tier": tier.name,
-            "tier_index": step.next_tier,
-            "loop": step.next_loop,
-            "users": users,
-            "due_at": step.due.isoformat(),
-        },
-        dedupe_key=f"escalation:{step.next_loop}:{step.next_tier}",
-        at=now,
+    data = {
+        "tier": tier.name,
+        "tier_index": step.next_tier,
+        "loop": step.next_loop,
+        "users": users,
+        "due_at": step.due.isoformat(),
+    }
+    text = messages.escalation_text(step.ladder, step.next_tier, step.next_loop, users, why)
+    events.append(
+        _event(
+            incident.id,
+            EventKind.ESCALATION,
+            text,
+            data,
+            f"escalation:{step.next_loop}:{step.next_tier}",
+            now,
+        )
     )
     for error in step.resolved.errors:
-        add_event(
-            session,
-            incident.id,
-            EventKind.PAGE_FAILED,
-            BOT_ACTOR,
-            f"Could not resolve {error.target} for {tier.name}: {error.code}",
-            data={"target": error.target, "error": error.code, "tier": tier.name, "loop": step.next_loop},
-            dedupe_key=f"resolve:{step.next_loop}:{step.next_tier}:{error.target}",
-            at=now,
+        events.append(
+            _event(
+                incident.id,
+                EventKind.PAGE_FAILED,
+                f"Could not resolve {error.target} for {tier.name}: {error.code}",
+                {"target": error.target, "error": error.code, "tier": tier.name, "loop": step.next_loop},
+                f"resolve:{step.next_loop}:{step.next_tier}:{error.target}",
+                now,
+            )
         )
     state.tier, state.loop = step.next_tier, step.next_loop
     # Counted from when this tier was actually paged: after an outage, tier 2 still gets its full
@@ -319,39 +351,39 @@ def _page_rung(
 
 
 def _exhaust(
-    session: Session, state: EscalationState, incident: Incident, step: _Step, now: datetime
+    state: EscalationState,
+    incident: Incident,
+    step: _Step,
+    now: datetime,
+    rows: list[dict[str, Any]],
+    events: list[dict[str, Any]],
 ) -> None:
     state.active = False
     state.stopped_reason = "exhausted"
     state.next_at = None
     state.updated_at = now
     policy = service.snapshot_policy(incident)
-    text = messages.exhausted_text(light_view(incident, policy), step.ladder)
-    add_event(
-        session,
-        incident.id,
-        EventKind.ESCALATION,
-        BOT_ACTOR,
-        "Escalation exhausted: nobody acknowledged after every tier was paged",
-        data={"exhausted": True, "loops": step.ladder.repeat + 1},
-        dedupe_key="escalation:exhausted",
-        at=now,
+    events.append(
+        _event(
+            incident.id,
+            EventKind.ESCALATION,
+            "Escalation exhausted: nobody acknowledged after every tier was paged",
+            {"exhausted": True, "loops": step.ladder.repeat + 1},
+            "escalation:exhausted",
+            now,
+        )
     )
-    insert_rows(
-        session,
-        [
-            dict(
-                incident_id=incident.id,
-                kind="notice",
-                loop=0,
-                tier=NOTICE_TIER,
-                target="notice:exhausted",
-                tier_name="",
-                text=text,
-                due_at=now,
-                next_attempt_at=now,
-            )
-        ],
+    rows.append(
+        dict(
+            incident_id=incident.id,
+            kind="notice",
+            loop=0,
+            tier=NOTICE_TIER,
+            target="notice:exhausted",
+            text=messages.exhausted_text(light_view(incident, policy), step.ladder),
+            due_at=now,
+            next_attempt_at=now,
+        )
     )
 
 
@@ -374,36 +406,37 @@ def notice_response_breaches(runtime: Runtime) -> PassReport:
             .with_for_update(skip_locked=True, key_share=True)
             .execution_options(populate_existing=True)
         ).all()
+        rows: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
         for incident in incidents:
             policy = service.snapshot_policy(incident)
             target = incident.response_due_at - incident.declared_at
             incident.response_breach_at = now
-            add_event(
-                session,
-                incident.id,
-                EventKind.RESPONSE_BREACH,
-                BOT_ACTOR,
-                f"Response target missed: still unacknowledged {format_duration(target)} after declare",
-                data={"response_due_at": incident.response_due_at.isoformat(), "severity": incident.severity},
-                dedupe_key="response_breach",
-                at=now,
+            events.append(
+                _event(
+                    incident.id,
+                    EventKind.RESPONSE_BREACH,
+                    f"Response target missed: still unacknowledged {format_duration(target)} after declare",
+                    {"response_due_at": incident.response_due_at.isoformat(), "severity": incident.severity},
+                    "response_breach",
+                    incident.response_due_at,  # when it was missed, even if noticed late
+                )
             )
-            insert_rows(
-                session,
-                [
-                    dict(
-                        incident_id=incident.id,
-                        kind="notice",
-                        loop=0,
-                        tier=NOTICE_TIER,
-                        target="notice:response_breach",
-                        text=messages.breach_text(light_view(incident, policy), target),
-                        due_at=incident.response_due_at,
-                        next_attempt_at=now,
-                    )
-                ],
+            rows.append(
+                dict(
+                    incident_id=incident.id,
+                    kind="notice",
+                    loop=0,
+                    tier=NOTICE_TIER,
+                    target="notice:response_breach",
+                    text=messages.breach_text(light_view(incident, policy), target),
+                    due_at=incident.response_due_at,
+                    next_attempt_at=now,
+                )
             )
             report.breaches += 1
+        insert_rows(session, rows)
+        insert_events(session, events)
     return report
 
 
@@ -448,19 +481,23 @@ def send_due(runtime: Runtime, only_ids: Iterable[int] | None = None) -> PassRep
     report = PassReport()
     wanted = sorted(set(only_ids)) if only_ids is not None else None
     while True:
-        now = runtime.clock.now()
-        claims, cancelled = _claim(runtime, now, wanted)
-        report.cancelled += len(cancelled)
-        if cancelled:
-            _note_cancelled(runtime, cancelled, now)
-        if not claims:
+        done = _send_batch(runtime, wanted)
+        report += done
+        if not done.work or wanted is not None:
             return report
+
+
+def _send_batch(runtime: Runtime, wanted: list[int] | None) -> PassReport:
+    report = PassReport()
+    now = runtime.clock.now()
+    claims, cancelled = _claim(runtime, now, wanted)
+    report.cancelled += len(cancelled)
+    if cancelled:
+        _note_cancelled(runtime, cancelled, now)
+    if claims:
         list(_senders.map(lambda c: _deliver(runtime, c), claims))
-        sent, failed = _record(runtime, claims)
-        report.sent += sent
-        report.failed += failed
-        if wanted is not None:
-            return report
+        report.sent, report.failed = _record(runtime, claims)
+    return report
 
 
 def _claim(
@@ -555,20 +592,20 @@ def _stop_reason(row: PageOutbox, incident: Incident, state: EscalationState | N
 
 
 def _note_cancelled(runtime: Runtime, rows: list[PageOutbox], now: datetime) -> None:
+    events = [
+        _event(
+            row.incident_id,
+            EventKind.PAGE,
+            f"Page to <@{row.target}> ({row.tier_name}) not sent: escalation stopped ({row.error})",
+            {"outbox_id": row.id, "target": row.target, "status": "cancelled", "reason": row.error},
+            f"page:{row.id}:cancelled",
+            now,
+        )
+        for row in rows
+        if row.kind == "page"
+    ]
     with runtime.session() as session:
-        for row in rows:
-            if row.kind != "page":
-                continue
-            add_event(
-                session,
-                row.incident_id,
-                EventKind.PAGE,
-                BOT_ACTOR,
-                f"Page to <@{row.target}> ({row.tier_name}) not sent: escalation stopped ({row.error})",
-                data={"outbox_id": row.id, "target": row.target, "status": "cancelled", "reason": row.error},
-                dedupe_key=f"page:{row.id}:cancelled",
-                at=now,
-            )
+        insert_events(session, events)
 
 
 def _ok(**extra: Any) -> dict[str, Any]:
@@ -675,9 +712,12 @@ CHANNEL_NAMES = {
 def _record(runtime: Runtime, claims: list[_Claim]) -> tuple[int, int]:
     sent = failed = 0
     now = runtime.clock.now()
+    events: list[dict[str, Any]] = []
     with runtime.session() as session:
+        found = session.scalars(select(PageOutbox).where(PageOutbox.id.in_([c.id for c in claims])))
+        rows = {row.id: row for row in found}
         for claim in claims:
-            row = session.get(PageOutbox, claim.id)
+            row = rows.get(claim.id)
             if row is None:
                 continue
             deliveries = {**claim.deliveries, **claim.results}
@@ -706,11 +746,12 @@ def _record(runtime: Runtime, claims: list[_Claim]) -> tuple[int, int]:
                 row.next_attempt_at = now + backoff(claim.attempt)
             row.claimed_at = row.claimed_by = None
             if claim.kind == "page":
-                _page_events(session, claim, row, failures, now)
+                events.extend(_page_events(claim, row, failures, now))
             elif failures:
                 log.warning(
                     "channel notice %s for incident %s failed: %s", claim.target, claim.incident_id, row.error
                 )
+        insert_events(session, events)
     return sent, failed
 
 
@@ -719,8 +760,8 @@ def backoff(attempt: int) -> timedelta:
 
 
 def _page_events(
-    session: Session, claim: _Claim, row: PageOutbox, failures: dict[str, dict[str, Any]], now: datetime
-) -> None:
+    claim: _Claim, row: PageOutbox, failures: dict[str, dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
     """One timeline event per delivery attempt: what reached the person, and what did not."""
     delivered = [CHANNEL_NAMES.get(n, n) for n, r in claim.results.items() if r.get("ok") and n != "invite"]
     who = f"<@{claim.target}> ({claim.tier_name}{', by hand' if claim.reason == 'manual' else ''})"
@@ -736,16 +777,11 @@ def _page_events(
         "due_at": claim.due_at.isoformat(),
         "sent_at": row.sent_at.isoformat() if row.sent_at else None,
     }
+    events = []
     if delivered:
-        add_event(
-            session,
-            claim.incident_id,
-            EventKind.PAGE,
-            BOT_ACTOR,
-            f"Paged {who} via {', '.join(delivered)}",
-            data=data,
-            dedupe_key=f"page:{claim.id}:{claim.attempt}",
-            at=now,
+        text = f"Paged {who} via {', '.join(delivered)}"
+        events.append(
+            _event(claim.incident_id, EventKind.PAGE, text, data, f"page:{claim.id}:{claim.attempt}", now)
         )
     if failures:
         what = ", ".join(f"{CHANNEL_NAMES.get(n, n)} ({r['error']})" for n, r in failures.items())
@@ -754,16 +790,10 @@ def _page_events(
             if row.status in ("failed", "sent")
             else f"retrying in {int(backoff(claim.attempt).total_seconds())}s"
         )
-        add_event(
-            session,
-            claim.incident_id,
-            EventKind.PAGE_FAILED,
-            BOT_ACTOR,
-            f"Page to {who} failed: {what}; attempt {claim.attempt} of {MAX_ATTEMPTS}, {then}",
-            data=data,
-            dedupe_key=f"page-failed:{claim.id}:{claim.attempt}",
-            at=now,
-        )
+        text = f"Page to {who} failed: {what}; attempt {claim.attempt} of {MAX_ATTEMPTS}, {then}"
+        key = f"page-failed:{claim.id}:{claim.attempt}"
+        events.append(_event(claim.incident_id, EventKind.PAGE_FAILED, text, data, key, now))
+    return events
 
 
 # ---------------------------------------------------------------------------------------- helpers

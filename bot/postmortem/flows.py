@@ -18,8 +18,8 @@ from bot.ports import ChatError
 from bot.postmortem import reminders, service
 from bot.postmortem.content import DraftContent, collect, policy_of
 from bot.postmortem.models import PostmortemDraft
+from bot.postmortem.summary import upload_comment
 from bot.runtime import Runtime
-from bot.slack.blocks.postmortem import upload_comment
 
 log = logging.getLogger(__name__)
 

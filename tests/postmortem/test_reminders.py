@@ -55,6 +55,7 @@ def test_reminded_once_when_due_and_once_a_day_after(
     first = ports.dms[0][1]
     assert f"*INC-{incident_id}* (Checkout returns 502) is due now" in first
     assert "`/incident review done`" in first and "<#C0INC0001>" in first
+    assert "(due 2026-01-08 11:30 UTC, 3d after the resolve)" in first
     assert "1 day overdue" in ports.dms[1][1] and "2 days overdue" in ports.dms[2][1]
     assert _review_events(runtime, incident_id) == [
         "Postmortem review due by 2026-01-08 11:30 UTC",

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
+
+from bot.text import clip, escape
 
 SECTION_LIMIT = 3000
 HEADER_LIMIT = 150
 MAX_BLOCKS = 50
 
 Block = dict[str, Any]
-
-
-_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
-
-
-def escape(text: str) -> str:
-    """Slack's control characters, so text cannot become a link or a broadcast; user mentions stay."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MENTION.sub(r"<@\1>", escaped)
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+__all__ = ["clip", "escape"]  # re-exported for the renderers
 
 
 def header(text: str) -> Block:

@@ -8,7 +8,7 @@ from typing import Any
 from bot.postmortem.content import DraftContent
 from bot.postmortem.metrics import Metric, Verdict
 from bot.postmortem.render import duration
-from bot.slack.blocks.common import clip, escape
+from bot.text import clip, escape
 
 _ICON = {Verdict.MET: "✅", Verdict.MISSED: "❌", Verdict.PENDING: "⏳", Verdict.NOT_APPLICABLE: ""}
 
