@@ -108,7 +108,16 @@ class HttpServer:
         """Stop listening and drop idle keep-alive connections, so the loop ends at once."""
         server = self._server
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=2)
-        for channel in list(server._map.values()):  # type: ignore[union-attr]
-            channel.close()
+
+        def close_all() -> None:  # runs inside the loop thread, so no socket is closed under its feet
+            for channel in list(server._map.values()):  # type: ignore[union-attr]
+                if channel is not server.trigger and channel is not server:  # type: ignore[union-attr]
+                    channel.close()
+            server.close()
+
+        if self._thread is not None and self._thread.is_alive():
+            server.trigger.pull_trigger(close_all)  # type: ignore[union-attr]
+        else:
+            close_all()
         if self._thread is not None:
             self._thread.join(timeout=5)

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from bot.config.durations import format_duration
 from bot.config.policy import EscalationPolicy, Policy
@@ -456,7 +456,6 @@ class _Claim:
     attempt: int
     deliveries: dict[str, Any]
     view: IncidentView
-    policy: Policy
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
@@ -535,7 +534,11 @@ def _claim(
         incidents = {
             i.id: i
             for i in session.scalars(
-                select(Incident).where(Incident.id.in_(ids)).execution_options(populate_existing=True)
+                select(Incident)
+                .where(Incident.id.in_(ids))
+                # The page needs the incident's facts, not its (large) policy snapshot.
+                .options(defer(Incident.policy_snapshot))
+                .execution_options(populate_existing=True)
             )
         }
         claims, cancelled = [], []
@@ -558,7 +561,6 @@ def _claim(
                 continue
             row.status, row.claimed_at, row.claimed_by = "sending", now, WORKER
             row.attempts += 1
-            policy = service.snapshot_policy(incident)
             claims.append(
                 _Claim(
                     row.id,
@@ -573,8 +575,7 @@ def _claim(
                     row.due_at,
                     row.attempts,
                     dict(row.deliveries or {}),
-                    light_view(incident, policy),
-                    policy,
+                    light_view(incident, runtime.policy),
                 )
             )
     return claims, cancelled
@@ -653,7 +654,8 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
             _save_progress(runtime, claim.id, "slack", claim.results["slack"])
     if "invite" not in done and claim.view.channel_id:
         claim.results["invite"] = stamp(_try(lambda: _invite(runtime, claim.view.channel_id, user)))
-    contact = runtime.policy.contacts.get(user) or claim.policy.contacts.get(user)
+    # Contacts come from the live policy: a changed phone number applies to running incidents too.
+    contact = runtime.policy.contacts.get(user)
     if contact is None:
         return claim
     now = runtime.clock.now()
