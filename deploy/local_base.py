@@ -84,7 +84,9 @@ def _dist_files(dist: metadata.Distribution) -> Iterator[tuple[Path, str]]:
         if relative.startswith("..") or relative.startswith("/"):
             continue  # console scripts in bin/: pip writes its own when the image installs
         path = Path(str(dist.locate_file(entry)))
-        if path.is_file():
+        # Bytecode is left out: it would double the base, and every build step copies the whole
+        # rootfs on the vfs storage driver. Python compiles what it imports.
+        if path.is_file() and "__pycache__" not in path.parts:
             yield path, relative
 
 
@@ -177,6 +179,7 @@ def _add_tree(rootfs: Rootfs, source: Path, dest: str, skip_top: set[str]) -> No
             dirnames[:] = [
                 d for d in dirnames if d not in skip_top and not d.startswith(STDLIB_SKIP_PREFIX)
             ]
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         for filename in filenames:
             path = Path(dirpath) / filename
             if path.is_symlink() or not path.is_file():
