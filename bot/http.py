@@ -91,16 +91,21 @@ class HttpServer:
             wsgi, host=host, port=port, threads=threads, ident="warroom", asyncore_loop_timeout=loop_timeout
         )
         self._thread: threading.Thread | None = None
+        self._running = threading.Event()
 
     @property
     def port(self) -> int:
         return int(self._server.effective_port)  # type: ignore[union-attr]
 
     def serve_forever(self) -> None:
-        self._server.run()
+        self._running.set()
+        try:
+            self._server.run()
+        finally:
+            self._running.clear()
 
     def start(self) -> HttpServer:
-        self._thread = threading.Thread(target=self._server.run, name="warroom-http", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, name="warroom-http", daemon=True)
         self._thread.start()
         return self
 
@@ -115,7 +120,8 @@ class HttpServer:
                     channel.close()
             server.close()
 
-        if self._thread is not None and self._thread.is_alive():
+        if self._running.is_set():
+            # Also right from a signal handler interrupting serve_forever: the loop runs the thunk next.
             server.trigger.pull_trigger(close_all)  # type: ignore[union-attr]
         else:
             close_all()

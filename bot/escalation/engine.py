@@ -649,9 +649,7 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
         request = PageRequest(user, claim.view, claim.tier_name, claim.reason, claim.requested_by)
         claim.results["slack"] = stamp(_try(lambda: _ok(ts=runtime.pager.page(request).ts)))
         if claim.results["slack"]["ok"]:
-            # Written at once, before the invite and the extra channels: if this process dies now,
-            # the row is taken again after its lease and the DM is not sent a second time.
-            _save_progress(runtime, claim.id, "slack", claim.results["slack"])
+            _save_progress(runtime, claim)
     if "invite" not in done and claim.view.channel_id:
         claim.results["invite"] = stamp(_try(lambda: _invite(runtime, claim.view.channel_id, user)))
     # Contacts come from the live policy: a changed phone number applies to running incidents too.
@@ -681,16 +679,23 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
     return claim
 
 
-def _save_progress(runtime: Runtime, outbox_id: int, channel: str, result: dict[str, Any]) -> None:
+def _save_progress(runtime: Runtime, claim: _Claim) -> None:
+    """Write the DM's success at once: if this process dies before `_record`, the row is taken again
+    after its lease and the DM is not sent a second time (only what had not succeeded is retried)."""
+    result = claim.results["slack"]
+    table = PageOutbox.__table__
     try:
-        with runtime.session() as session:
-            row = session.get(PageOutbox, outbox_id)
-            if row is not None:
-                row.deliveries = {**(row.deliveries or {}), channel: result}
-                if channel == "slack" and row.sent_at is None:
-                    row.sent_at = datetime.fromisoformat(result["at"])
-    except Exception:  # the final record writes the same again; this is only the crash-window guard
-        log.warning("could not save page progress for outbox row %s", outbox_id, exc_info=True)
+        with runtime.engine.begin() as connection:  # one UPDATE, no ORM: this runs once per page
+            connection.execute(
+                table.update()
+                .where(table.c.id == claim.id)
+                .values(
+                    deliveries={**claim.deliveries, "slack": result},
+                    sent_at=func.coalesce(table.c.sent_at, datetime.fromisoformat(result["at"])),
+                )
+            )
+    except Exception:  # `_record` writes the same again; this is only the crash-window guard
+        log.warning("could not save page progress for outbox row %s", claim.id, exc_info=True)
 
 
 def _invite(runtime: Runtime, channel_id: str, user: str) -> dict[str, Any]:
