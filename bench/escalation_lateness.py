@@ -7,7 +7,7 @@ The whole bot path runs for real: PostgreSQL (a fresh database per run), the APS
 this process (`--replicas 2` adds a second scheduler with its own engine, i.e. a second replica),
 the Slack Web API over HTTP on the project's emulator. Incidents are declared with their tier 1
 due times spread uniformly over `--spread` seconds (or all at one instant with `--burst`), each on
-a three-tier ladder of 5 s tiers, so every incident is paged three times. The same run measures a
+a three-tier ladder (`--tier-seconds`, default 10 s), so every incident is paged three times. The same run measures a
 baseline with `--baseline` incidents, and prints the ratio of the two: the cost of scale.
 Duplicates are counted from what Slack received: DMs per (person, incident, tier).
 """
@@ -40,12 +40,12 @@ from bot.slack_emulator import SlackEmulator, collect_actions
 
 PG_ADMIN = os.environ.get("WARROOM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 USERS = ("U0BENCH1", "U0BENCH2", "U0BENCH3")
-POLICY = f"""
+POLICY = """
 escalation:
   tiers:
-    - {{name: tier1, targets: [{USERS[0]}], timeout: 5s}}
-    - {{name: tier2, targets: [{USERS[1]}], timeout: 5s}}
-    - {{name: tier3, targets: [{USERS[2]}], timeout: 5s}}
+    - {{name: tier1, targets: [{0}], timeout: {3}s}}
+    - {{name: tier2, targets: [{1}], timeout: {3}s}}
+    - {{name: tier3, targets: [{2}], timeout: {3}s}}
 """
 TIERS = 3
 
@@ -85,7 +85,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run(count: int, tick: float, spread: float, burst: bool, replicas: int) -> Result:
+def run(count: int, tick: float, spread: float, burst: bool, replicas: int, tier: float) -> Result:
     name = f"warroom_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -94,7 +94,7 @@ def run(count: int, tick: float, spread: float, burst: bool, replicas: int) -> R
     engine = create_db_engine(url)
     migrate(engine)
     engine.dispose()
-    policy = load_policy_text(POLICY)
+    policy = load_policy_text(POLICY.format(*USERS, tier))
     conn, child_conn = multiprocessing.get_context("spawn").Pipe()
     slack = multiprocessing.get_context("spawn").Process(
         target=_emulator_process, args=(child_conn, USERS, count), daemon=True
@@ -131,7 +131,7 @@ def run(count: int, tick: float, spread: float, burst: bool, replicas: int) -> R
                 escalation.start(session, incident, due)
         started = time.monotonic()
         expected = count * TIERS
-        deadline = started + spread + TIERS * 5 + 60
+        deadline = started + spread + TIERS * tier + 60
         while time.monotonic() < deadline:
             with runtimes[0].session() as session:
                 sent = session.scalar(
@@ -184,7 +184,8 @@ def main() -> None:
     parser.add_argument("--incidents", type=int, default=1000)
     parser.add_argument("--baseline", type=int, default=10)
     parser.add_argument("--tick", type=float, default=1.0, help="seconds between scheduler ticks (≤ 1)")
-    parser.add_argument("--spread", type=float, default=10.0, help="tier 1 due times spread over this many s")
+    parser.add_argument("--spread", type=float, default=30.0, help="tier 1 due times spread over this many s")
+    parser.add_argument("--tier-seconds", type=float, default=10.0, help="timeout of each of the three tiers")
     parser.add_argument("--burst", action="store_true", help="every incident's tier 1 due at one instant")
     parser.add_argument("--replicas", type=int, default=1)
     args = parser.parse_args()
@@ -192,11 +193,12 @@ def main() -> None:
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     shape = "burst (all due at once)" if args.burst else f"due times spread over {args.spread:g}s"
     print(
-        f"escalation lateness: tick interval {args.tick:g}s, {args.replicas} replica(s), 3 tiers of 5s, {shape}"
+        f"escalation lateness: tick interval {args.tick:g}s, {args.replicas} replica(s), "
+        f"3 tiers of {args.tier_seconds:g}s, {shape}"
     )
-    base = run(args.baseline, args.tick, args.spread, args.burst, args.replicas)
+    base = run(args.baseline, args.tick, args.spread, args.burst, args.replicas, args.tier_seconds)
     print(_line("baseline", base))
-    full = run(args.incidents, args.tick, args.spread, args.burst, args.replicas)
+    full = run(args.incidents, args.tick, args.spread, args.burst, args.replicas, args.tier_seconds)
     print(_line("full", full))
     ratio = full.p99 / base.p99 if base.p99 > 0 else float("inf")
     verdict = "OK" if full.p99 <= 1.0 and full.duplicates == 0 else "MISSED"

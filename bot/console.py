@@ -167,6 +167,9 @@ class Console:
                 body = response.json() if response.body.startswith("{") else {"text": response.body}
                 if body.get("text"):
                     print(f"── only you\n   {body['text']}")
+            if response.status == 200 and (not response.body.strip() or "⏳" in response.body):
+                # Work after the ack ends with an answer to the person: wait for it before showing the result.
+                response.wait_responses(1, timeout=15)
             self.settle()
             new = [c for c in self.emu.channels.values() if c.id not in before and c.name.startswith("inc-")]
             if new:
