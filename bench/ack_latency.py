@@ -23,7 +23,7 @@ import urllib.request
 
 from bot.slack_emulator import SlackDriver, SlackEmulator
 
-SECRET = "bench-signing-secret"  # noqa: S105
+SECRET = "bench-signing-secret"
 
 
 def _free_port() -> int:
@@ -61,7 +61,7 @@ def main() -> None:
             "PORT": str(port),
         }
         env.pop("WARROOM_CONFIG", None)
-        bot = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+        bot = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1"],
             env=env,
             stdout=subprocess.DEVNULL,
@@ -72,7 +72,7 @@ def main() -> None:
             deadline = time.monotonic() + 30
             while True:
                 try:
-                    urllib.request.urlopen(url + "/healthz", timeout=1).read()  # noqa: S310 - loopback
+                    urllib.request.urlopen(url + "/healthz", timeout=1).read()
                     break
                 except OSError:
                     if time.monotonic() > deadline:
@@ -82,20 +82,24 @@ def main() -> None:
             baseline = []
             for _ in range(args.n):
                 started = time.perf_counter()
-                urllib.request.urlopen(url + "/healthz", timeout=5).read()  # noqa: S310
+                urllib.request.urlopen(url + "/healthz", timeout=5).read()
                 baseline.append(time.perf_counter() - started)
             base = statistics.median(baseline)
             driver.command("/incident", "p3 warm-up", user_id=user)
             time.sleep(2)
             for method in ("conversations.create", "chat.postMessage", "conversations.invite", "pins.add"):
                 emu.latency(method, float(os.environ.get("BENCH_SLACK_LATENCY", "0.3")))
-            declares = [driver.command("/incident", f"p2 Bench {i}", user_id=user).elapsed for i in range(args.n // 4)]
+            declares = [
+                driver.command("/incident", f"p2 Bench {i}", user_id=user).elapsed for i in range(args.n // 4)
+            ]
             room = emu.wait_for(lambda: emu.find_channel_prefix("inc-"), timeout=30).id
             notes = [
                 driver.command("/incident", f"note bench {i}", user_id=user, channel_id=room).elapsed
                 for i in range(args.n)
             ]
-            print("ack latency: signed request → HTTP 200, bot in its own process, Slack slowed to 300 ms/call")
+            print(
+                "ack latency: signed request → HTTP 200, bot in its own process, Slack slowed to 300 ms/call"
+            )
             print(_fmt("baseline GET /healthz", baseline, base))
             print(_fmt("/incident p2 <title>", declares, base))
             print(_fmt("/incident note <text>", notes, base))

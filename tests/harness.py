@@ -20,7 +20,7 @@ from bot.incidents.models import Incident
 from bot.runtime import Runtime
 from bot.slack_emulator import DriverResponse, SlackDriver, SlackEmulator
 
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105 - test-only secret
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
 class Harness:
@@ -39,7 +39,9 @@ class Harness:
         )
         self.runtime: Runtime = build_runtime(settings, policy or Policy(), clock=clock)
         self.app = build_bolt_app(self.runtime)
-        self.server = HttpServer(make_wsgi_app(self.app, self.runtime), host="127.0.0.1", port=0, loop_timeout=0.1).start()
+        self.server = HttpServer(
+            make_wsgi_app(self.app, self.runtime), host="127.0.0.1", port=0, loop_timeout=0.1
+        ).start()
         self.url = f"http://127.0.0.1:{self.server.port}"
         self.driver = SlackDriver(f"{self.url}/slack/events", SIGNING_SECRET, emu)
 
@@ -56,7 +58,9 @@ class Harness:
         self.emulator.stop()
 
     # what people do ------------------------------------------------------------------------
-    def command(self, text: str, user: str | None = None, channel: str | None = None, name: str = "/incident") -> DriverResponse:
+    def command(
+        self, text: str, user: str | None = None, channel: str | None = None, name: str = "/incident"
+    ) -> DriverResponse:
         return self.driver.command(name, text, user_id=user or self.alice, channel_id=channel or self.general)
 
     def reply(self, response: DriverResponse, timeout: float = 5.0) -> str:
@@ -69,7 +73,9 @@ class Harness:
             except ValueError:
                 ack_text = response.body
         # An error found before any I/O comes in the ack itself; otherwise the answer follows via response_url.
-        posts = response.wait_responses(1, timeout=0.5 if ack_text and not ack_text.startswith("⏳") else timeout)
+        posts = response.wait_responses(
+            1, timeout=0.5 if ack_text and not ack_text.startswith("⏳") else timeout
+        )
         if posts:
             return str(posts[-1].get("text", ""))
         return ack_text

@@ -53,8 +53,16 @@ def test_no_shell_from_python() -> None:
     offenders = []
     for path in sorted([*ROOT.glob("bot/**/*.py"), *ROOT.glob("handlers/**/*.py")]):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.keyword) and node.arg == "shell" and getattr(node.value, "value", False) is True:
+            if (
+                isinstance(node, ast.keyword)
+                and node.arg == "shell"
+                and getattr(node.value, "value", False) is True
+            ):
                 offenders.append(str(path.relative_to(ROOT)))
-            if isinstance(node, ast.Attribute) and node.attr == "system" and getattr(node.value, "id", "") == "os":
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "system"
+                and getattr(node.value, "id", "") == "os"
+            ):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []

@@ -69,7 +69,12 @@ def test_run_serves_signed_requests_and_refuses_without_secrets(tmp_path) -> Non
                     assert time.monotonic() < deadline and bot.poll() is None
                     time.sleep(0.1)
             driver = SlackDriver(f"http://127.0.0.1:{port}/slack/events", SECRET, emu)
-            assert driver.command("/incident", "p1 Checkout down", user_id=user, signature="v0=" + "1" * 64).status == 401
+            assert (
+                driver.command(
+                    "/incident", "p1 Checkout down", user_id=user, signature="v0=" + "1" * 64
+                ).status
+                == 401
+            )
             response = driver.command("/incident", "p1 Checkout down", user_id=user)
             assert response.status == 200
             channel = emu.wait_for(lambda: emu.find_channel_prefix("inc-"), timeout=10)

@@ -73,22 +73,41 @@ def test_defaults_are_the_guides() -> None:
 @pytest.mark.parametrize(
     ("text", "path", "line", "words"),
     [
-        ("escalation:\n  tiers:\n    - name: t1\n      timeout: soon\n", "escalation.tiers.0.timeout", 4, "invalid duration 'soon'"),
+        (
+            "escalation:\n  tiers:\n    - name: t1\n      timeout: soon\n",
+            "escalation.tiers.0.timeout",
+            4,
+            "invalid duration 'soon'",
+        ),
         ("escalaton:\n  repeat: 1\n", "escalaton", 1, "unknown key"),
         ("language: fr\n", "language", 1, "'en' or 'zh'"),
-        ("rotations:\n  primary: {users: [U1X], timezone: Mars/Olympus}\n", "rotations.primary.timezone", 2, "unknown time zone"),
-        ("escalation:\n  tiers:\n    - {name: t1, targets: [bob], timeout: 1m}\n", "escalation.tiers.0.targets", 3, "invalid target 'bob'"),
+        (
+            "rotations:\n  primary: {users: [U1X], timezone: Mars/Olympus}\n",
+            "rotations.primary.timezone",
+            2,
+            "unknown time zone",
+        ),
+        (
+            "escalation:\n  tiers:\n    - {name: t1, targets: [bob], timeout: 1m}\n",
+            "escalation.tiers.0.targets",
+            3,
+            "invalid target 'bob'",
+        ),
         ("escalation: [1, 2\n", "(file)", 1, "not valid YAML"),
     ],
 )
-def test_bad_file_names_file_key_line_and_problem(tmp_path, text: str, path: str, line: int, words: str) -> None:
+def test_bad_file_names_file_key_line_and_problem(
+    tmp_path, text: str, path: str, line: int, words: str
+) -> None:
     file = tmp_path / "policy.yml"
     file.write_text(text)
     with pytest.raises(PolicyError) as caught:
         load_policy(file)
     message = str(caught.value)
     assert str(file) in message and path in message and words in message
-    assert any(p == path and (ln == line or path == "(file)") for p, ln, _ in caught.value.problems), caught.value.problems
+    assert any(p == path and (ln == line or path == "(file)") for p, ln, _ in caught.value.problems), (
+        caught.value.problems
+    )
 
 
 def test_missing_file_is_a_clear_error(tmp_path) -> None:
@@ -104,7 +123,12 @@ def test_bad_policy_stops_warroom_run_with_one_message(tmp_path) -> None:
     file.write_text("escalation:\n  tiers:\n    - {name: t1, timeout: soon}\n")
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run"],
-        env={"WARROOM_CONFIG": str(file), "PATH": "/usr/bin:/bin", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+        env={
+            "WARROOM_CONFIG": str(file),
+            "PATH": "/usr/bin:/bin",
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+        },
         capture_output=True,
         text=True,
         timeout=60,

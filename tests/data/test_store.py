@@ -31,11 +31,25 @@ def test_lifecycle_rules_and_utc_round_trip(db_url: str) -> None:
     policy = Policy()
     with session_scope(sessions) as s:
         incident, created = service.declare(
-            s, policy, severity="P1", title="  Checkout   returns 502 ", reporter_id="U1", origin_channel_id="C1", now=NOW, request_key="t1"
+            s,
+            policy,
+            severity="P1",
+            title="  Checkout   returns 502 ",
+            reporter_id="U1",
+            origin_channel_id="C1",
+            now=NOW,
+            request_key="t1",
         )
         assert created and incident.title == "Checkout returns 502"
         again, created_again = service.declare(
-            s, policy, severity="p1", title="x", reporter_id="U1", origin_channel_id="C1", now=NOW, request_key="t1"
+            s,
+            policy,
+            severity="p1",
+            title="x",
+            reporter_id="U1",
+            origin_channel_id="C1",
+            now=NOW,
+            request_key="t1",
         )
         assert again.id == incident.id and not created_again
         service.acknowledge(s, incident, "U2", NOW + timedelta(minutes=3))

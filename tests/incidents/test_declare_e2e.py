@@ -23,7 +23,9 @@ def test_declare_opens_a_war_room(db_url: str) -> None:
 
         assert channel.name.startswith("inc-") and channel.name.endswith("-checkout-api-returns-502")
         assert h.alice in channel.members
-        rendered = {m["ts"]: blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.messages(channel.id)}
+        rendered = {
+            m["ts"]: blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.messages(channel.id)
+        }
         summary_ts = next(ts for ts, text in rendered.items() if "Respond by" in text)
         summary = rendered[summary_ts]
         assert "P1" in summary and "Checkout API returns 502" in summary and "严重 major" in summary

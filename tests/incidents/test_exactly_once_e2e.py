@@ -65,7 +65,9 @@ def test_pin_and_pushpin_events_retried_record_one_entry(sqlite_url: str) -> Non
         }
         h.driver.event(react, event_id="Ev02REACT")
         other = h.emulator.add_message(room, h.carol, "Root cause: connection pool exhausted")
-        h.driver.event({**react, "item": {"type": "message", "channel": room, "ts": other["ts"]}}, event_id="Ev03")
+        h.driver.event(
+            {**react, "item": {"type": "message", "channel": room, "ts": other["ts"]}}, event_id="Ev03"
+        )
         h.driver.event({**react, "reaction": "eyes"}, event_id="Ev04")
         h.wait_idle()
         with h.runtime.session() as s:
@@ -75,7 +77,10 @@ def test_pin_and_pushpin_events_retried_record_one_entry(sqlite_url: str) -> Non
                 )
             ).all()
             texts = sorted(e.text for e in events)
-            assert texts == ["Error rate back under 1% after the rollback", "Root cause: connection pool exhausted"]
+            assert texts == [
+                "Error rate back under 1% after the rollback",
+                "Root cause: connection pool exhausted",
+            ]
             assert all(e.link and e.link.startswith("https://") for e in events)
 
 

@@ -19,7 +19,9 @@ def _kinds(h: Harness, incident_id: int) -> list[str]:
         return [
             e.kind
             for e in s.scalars(
-                select(TimelineEvent).where(TimelineEvent.incident_id == incident_id).order_by(TimelineEvent.id)
+                select(TimelineEvent)
+                .where(TimelineEvent.incident_id == incident_id)
+                .order_by(TimelineEvent.id)
             )
         ]
 
@@ -74,7 +76,9 @@ def test_buttons_do_what_commands_do(sqlite_url: str) -> None:
         # Bob previews the channel without joining, so the bot tells him in a DM
         assert any("already acknowledged" in m.get("text", "") for m in h.emulator.dms(h.bob))
 
-        h.driver.block_action(h.alice, room, incident.checklist_ts, "incident_checklist", value=f"{incident.id}:2")
+        h.driver.block_action(
+            h.alice, room, incident.checklist_ts, "incident_checklist", value=f"{incident.id}:2"
+        )
         h.wait_idle()
         checklist = next(m for m in h.emulator.messages(room) if m["ts"] == incident.checklist_ts)
         assert "✅ Stop the loss" in blocks_to_text(checklist["blocks"], checklist.get("text"))

@@ -33,8 +33,12 @@ def test_429_and_5xx_are_retried_without_doubles(sqlite_url: str) -> None:
         h.wait_idle()
         created = [c for c in h.emulator.calls_to("conversations.create") if c.ok]
         assert len(created) == 1
-        texts = [blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.messages(incident.channel_id)]
-        assert sum("Respond by" in t for t in texts) == 1 and sum("Response checklist" in t for t in texts) == 1
+        texts = [
+            blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.messages(incident.channel_id)
+        ]
+        assert (
+            sum("Respond by" in t for t in texts) == 1 and sum("Response checklist" in t for t in texts) == 1
+        )
         assert len(h.emulator.channels[incident.channel_id].pins) == 1
         assert incident.setup_errors == []
 
@@ -58,7 +62,10 @@ def test_failed_step_is_reported_not_silent(sqlite_url: str) -> None:
         assert "Opened" in reply and "announce" in reply and "channel_not_found" in reply
         incident = h.latest_incident()
         with h.runtime.session() as s:
-            kinds = [e.kind for e in s.scalars(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id))]
+            kinds = [
+                e.kind
+                for e in s.scalars(select(TimelineEvent).where(TimelineEvent.incident_id == incident.id))
+            ]
         assert "setup_error" in kinds
         # the rest of the war room was still set up
         assert incident.summary_ts and incident.checklist_ts
