@@ -133,6 +133,7 @@ class Rootfs:
     def directory(self, name: str, mode: int = 0o755) -> None:
         if name in self.members:
             return
+        self._dirs(name)  # parents first: left implicit, the importer gives them mode 0600
         self.members.add(name)
         info = tarfile.TarInfo(name)
         info.type, info.mode, info.mtime = tarfile.DIRTYPE, mode, int(time.time())

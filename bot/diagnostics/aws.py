@@ -8,7 +8,7 @@ by hand (`aws ec2 modify-volume`, then `resize2fs`): `ebs` shows how far such a 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from bot.diagnostics.base import (
     clients,
     format_table,
     level_for,
+    masked,
 )
 from bot.diagnostics.registry import register
 
@@ -488,21 +489,6 @@ def _metric_findings(
 
 
 # --------------------------------------------------------------------------------------- adapter
-def _masked(func: Callable[[CheckContext], Report]) -> Callable[[CheckContext], Report]:
-    """Tags are free text anyone can set: mask here too, not only in the runner, for direct callers."""
-
-    def run(ctx: CheckContext) -> Report:
-        from bot.security.redact import mask
-
-        report = func(ctx)
-        report.findings = [
-            type(f)(f.level, mask(f.message), mask(f.fix) if f.fix else f.fix) for f in report.findings
-        ]
-        report.detail = mask(report.detail)
-        return report
-
-    run.__name__, run.__doc__ = func.__name__, func.__doc__
-    return run
 
 
 ADAPTER = register(
@@ -512,13 +498,13 @@ ADAPTER = register(
         target_kind="aws",
         default_check="ec2",
         checks={
-            "ec2": Check("ec2", _masked(ec2), "instance state and status checks, impaired flagged",
+            "ec2": Check("ec2", masked(ec2), "instance state and status checks, impaired flagged",
                          usage="[instance-id…] [name=<Name tag>]", guide="aws ec2 describe-instance-status",
                          max_args=_MAX_IDS, options=("name",), validate=_validate_ec2),
-            "ebs": Check("ebs", _masked(ebs), "EBS volumes and modify-volume progress",
+            "ebs": Check("ebs", masked(ebs), "EBS volumes and modify-volume progress",
                          usage="[volume-id…]", guide="aws ec2 describe-volumes-modifications",
                          max_args=_MAX_IDS, options=(), validate=_validate_ebs),
-            "cloudwatch": Check("cloudwatch", _masked(cloudwatch), "metric statistics over the last minutes",
+            "cloudwatch": Check("cloudwatch", masked(cloudwatch), "metric statistics over the last minutes",
                                 usage="<namespace> <metric> [Name=Value…] [period=300] [minutes=60] [stat=Average]",
                                 guide="aws cloudwatch get-metric-statistics", min_args=2,
                                 options=None,  # lowercase dimension names arrive as options

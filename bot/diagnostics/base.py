@@ -286,3 +286,32 @@ def human_bytes(size: float) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} TiB"
+
+
+# --------------------------------------------------------------------------- masking, in one place
+def clean(text: str) -> str:
+    """Engine output made safe to show: ANSI codes stripped, secrets masked."""
+    from bot.security.redact import mask, strip_ansi
+
+    return mask(strip_ansi(text))
+
+
+def clean_line(text: str, limit: int) -> str:
+    """Free text on one line, masked BEFORE it is cut: half a secret no longer matches the patterns."""
+    text = clean(" ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def masked(func: CheckFunc) -> CheckFunc:
+    """Defence in depth: the runner masks too, but a check called directly (triage) must not leak."""
+
+    def run(ctx: CheckContext) -> Report:
+        report = func(ctx)
+        report.findings = [
+            Finding(f.level, clean(f.message), clean(f.fix) if f.fix else f.fix) for f in report.findings
+        ]
+        report.detail = clean(report.detail)
+        return report
+
+    run.__name__, run.__doc__ = func.__name__, func.__doc__
+    return run

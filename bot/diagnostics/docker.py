@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -23,11 +23,14 @@ from bot.diagnostics.base import (
     Level,
     Report,
     UsageError,
+    clean,
+    clean_line,
     clients,
     format_pairs,
     format_table,
     human_bytes,
     level_for,
+    masked,
 )
 from bot.diagnostics.registry import register
 
@@ -123,16 +126,8 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _mask(text: str) -> str:
-    from bot.security.redact import mask, strip_ansi
-
-    return mask(strip_ansi(text))
 
 
-def _clip(text: str, limit: int) -> str:
-    """Free text on one line, masked BEFORE it is cut: half a secret no longer matches the patterns."""
-    text = _mask(" ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _name(container: dict[str, Any]) -> str:
@@ -237,7 +232,7 @@ def logs(ctx: CheckContext) -> Report:
     with engine(ctx) as api:
         raw = api.logs(name, **kwargs)
     # Logs are the application's bytes: a stray invalid byte must not abort the check.
-    lines = _mask(bytes(raw).decode("utf-8", errors="replace")).splitlines()
+    lines = clean(bytes(raw).decode("utf-8", errors="replace")).splitlines()
     shown = [ln for ln in lines if any(g in ln.lower() for g in grep)] if grep else lines
     errors = [ln for ln in lines if _ERROR_LINE.search(ln)]
     report = Report()
@@ -245,7 +240,7 @@ def logs(ctx: CheckContext) -> Report:
         report.ok(f"{name}: {len(shown)} of the last {len(lines)} lines match `{'|'.join(grep)}`")
     if errors:
         report.warn(
-            f"{name}: {len(errors)} error lines in the last {len(lines)} lines — latest: {_clip(errors[-1], 200)}",
+            f"{name}: {len(errors)} error lines in the last {len(lines)} lines — latest: {clean_line(errors[-1], 200)}",
             f"{Fix.HTTP_500}; {Fix.HTTP_502}: /remediate docker restart {name}",
         )
     elif lines and not grep:
@@ -343,7 +338,7 @@ def inspect(ctx: CheckContext) -> Report:
     report = Report()
     _inspect_findings(report, name, state, int(info.get("RestartCount") or 0))
     env = mask_env_pairs(config.get("Env") or [])
-    command = _clip(" ".join([*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]), 300)
+    command = clean_line(" ".join([*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]), 300)
     health = state.get("Health") or {}
     pairs: list[tuple[str, Any]] = [
         ("Name", info.get("Name", "").lstrip("/")),
@@ -369,8 +364,8 @@ def inspect(ctx: CheckContext) -> Report:
     if health.get("Log"):
         last = health["Log"][-1]
         output = last.get("Output", "").strip() or "(no output)"
-        sections.append(f"Last health check (exit {last.get('ExitCode')}): {_mask(output)}")
-    report.detail = _mask("\n\n".join(sections))
+        sections.append(f"Last health check (exit {last.get('ExitCode')}): {clean(output)}")
+    report.detail = clean("\n\n".join(sections))
     report.data.update(container=name, state=state.get("Status"), exit_code=state.get("ExitCode"),
                        oom_killed=state.get("OOMKilled", False), restart_count=info.get("RestartCount", 0))  # fmt: skip
     return report
@@ -487,21 +482,6 @@ def df(ctx: CheckContext) -> Report:
 
 
 # ---------------------------------------------------------------------------------------- adapter
-def _masked(func: Callable[[CheckContext], Report]) -> Callable[[CheckContext], Report]:
-    """Defence in depth: the runner masks too, but a check called directly (triage) must not leak."""
-
-    def run(ctx: CheckContext) -> Report:
-        from bot.security.redact import mask
-
-        report = func(ctx)
-        report.findings = [
-            type(f)(f.level, mask(f.message), mask(f.fix) if f.fix else f.fix) for f in report.findings
-        ]
-        report.detail = _mask(report.detail)
-        return report
-
-    run.__name__, run.__doc__ = func.__name__, func.__doc__
-    return run
 
 
 ADAPTER = register(
@@ -511,19 +491,19 @@ ADAPTER = register(
         target_kind="docker",
         default_check="ps",
         checks={
-            "ps": Check("ps", _masked(ps), "containers, with exited / restarting / unhealthy flagged",
+            "ps": Check("ps", masked(ps), "containers, with exited / restarting / unhealthy flagged",
                         guide="docker ps | grep ecommerce-app", max_args=0, options=()),
-            "logs": Check("logs", _masked(logs), "recent log lines of a container, error lines counted",
+            "logs": Check("logs", masked(logs), "recent log lines of a container, error lines counted",
                           usage="<container> [tail=100] [since=10m] [grep=error]",
                           guide="docker logs ecommerce-app --tail=100", min_args=1, max_args=1,
                           options=("tail", "since", "grep"), validate=_validate_logs),
-            "stats": Check("stats", _masked(stats), "CPU %, memory usage / limit % of a container",
+            "stats": Check("stats", masked(stats), "CPU %, memory usage / limit % of a container",
                            usage="<container>", guide="docker stats ecommerce-app", min_args=1, max_args=1,
                            options=(), validate=_validate_container_arg),
-            "inspect": Check("inspect", _masked(inspect), "state, limits, mounts and env (secrets redacted)",
+            "inspect": Check("inspect", masked(inspect), "state, limits, mounts and env (secrets redacted)",
                              usage="<container>", guide="docker inspect ecommerce-app", min_args=1,
                              max_args=1, options=(), validate=_validate_container_arg),
-            "df": Check("df", _masked(df), "disk used by images, containers, volumes, build cache",
+            "df": Check("df", masked(df), "disk used by images, containers, volumes, build cache",
                         guide="docker system df", max_args=0, options=()),
         },
     )

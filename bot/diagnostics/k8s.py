@@ -29,9 +29,12 @@ from bot.diagnostics.base import (
     Level,
     Report,
     UsageError,
+    clean,
+    clean_line,
     clients,
     format_table,
     level_for,
+    masked,
 )
 from bot.diagnostics.registry import register
 
@@ -206,7 +209,7 @@ def _status_message(body: Any) -> str:
         status = json.loads(body)
         return str(status.get("message") or status.get("reason") or "")
     except (TypeError, ValueError, AttributeError):
-        return _clip(str(body or ""), 300)
+        return clean_line(str(body or ""), 300)
 
 
 _UNREACHABLE_FIX = "check the server address in the kubeconfig and that the bot can reach it (network, VPN)"
@@ -494,7 +497,7 @@ def _unscheduled_reason(status: dict[str, Any]) -> str:
     for condition in status.get("conditions") or []:
         if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
             first_sentence = str(condition.get("message", "")).split(". ")[0]
-            return f" — {condition.get('reason')}: {_clip(first_sentence, 200)}"
+            return f" — {condition.get('reason')}: {clean_line(first_sentence, 200)}"
     return ""
 
 
@@ -603,17 +606,8 @@ def _read_log(ctx: CheckContext, ns: str, pod: str, container: str, request: Log
     return raw.decode("utf-8", errors="replace")
 
 
-def _mask(text: str) -> str:
-    from bot.security.redact import mask, strip_ansi
-
-    return mask(strip_ansi(text))
 
 
-def _clip(text: str, limit: int) -> str:
-    """One line of free text (an event or condition message), masked BEFORE it is cut: a secret cut in
-    half would no longer match the masking patterns."""
-    text = _mask(" ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def logs(ctx: CheckContext) -> Report:
@@ -626,7 +620,7 @@ def logs(ctx: CheckContext) -> Report:
         pod_name = pod["metadata"]["name"]
         container = _container_of(pod, request.container)
         try:
-            text = _mask(_read_log(ctx, ns, pod_name, container, request))
+            text = clean(_read_log(ctx, ns, pod_name, container, request))
         except UsageError as exc:  # previous=true without a restart, a container still starting …
             report.warn(f"{pod_name}: {exc}")
             continue
@@ -660,7 +654,7 @@ def _log_findings(
         # Informational: what matches a user's word is not by itself a problem; error lines are judged below.
         report.ok(f"{scope}: {len(shown)} of the last {total} lines match `{'|'.join(request.grep)}`")
     if errors:
-        sample = _clip(errors[-1], 200)
+        sample = clean_line(errors[-1], 200)
         restart = f"; {Fix.HTTP_502}: /remediate k8s restart {deployment}" if deployment else ""
         report.warn(
             f"{scope}: {len(errors)} error lines in the last {total} lines — latest: {sample}",
@@ -857,7 +851,7 @@ def events(ctx: CheckContext) -> Report:
         level, fix = _EVENT_ADVICE.get(reason, (Level.WARN, "see the events below: /diag k8s pods"))
         objects = sorted({e["involvedObject"].get("name", "?") for e in group})
         count = sum(int(e.get("count") or 1) for e in group)
-        message = _clip(group[0].get("message") or "", 200)
+        message = clean_line(group[0].get("message") or "", 200)
         # The advice names `<pod>`; fill in the object when the events are about one.
         fix = fix.replace("<pod>", objects[0]) if len(objects) == 1 else fix
         more = " …" if len(objects) > 3 else ""
@@ -873,7 +867,7 @@ def events(ctx: CheckContext) -> Report:
                 str(e.get("reason")),
                 _involved(e),
                 str(e.get("count") or 1),
-                _clip(e.get("message") or "", 160),
+                clean_line(e.get("message") or "", 160),
             ]
             for ns, e in found[:50]
         ),
@@ -987,7 +981,7 @@ def _rollout_detail(deployment: dict[str, Any], owned: list[dict[str, Any]]) -> 
                     c.get("type", ""),
                     c.get("status", ""),
                     c.get("reason", ""),
-                    _clip(c.get("message", ""), 100),
+                    clean_line(c.get("message", ""), 100),
                 ]
                 for c in status.get("conditions") or []
             ),
@@ -1000,13 +994,13 @@ def _rollout_detail(deployment: dict[str, Any], owned: list[dict[str, Any]]) -> 
                 [
                     str(_revision(rs)),
                     rs["metadata"]["name"],
-                    _clip(
+                    clean_line(
                         ",".join(c.get("image", "") for c in rs["spec"]["template"]["spec"]["containers"]),
                         100,
                     ),
                     f"{rs.get('status', {}).get('readyReplicas', 0)}/{rs['spec'].get('replicas', 0)}",
                     _age(rs["metadata"].get("creationTimestamp")),
-                    _clip(
+                    clean_line(
                         (rs["metadata"].get("annotations") or {}).get("kubernetes.io/change-cause", "<none>"),
                         100,
                     ),
@@ -1088,21 +1082,6 @@ def _node_problems(node: dict[str, Any]) -> list[str]:
 
 
 # --------------------------------------------------------------------------------- the adapter
-def _masked(func: Callable[[CheckContext], Report]) -> Callable[[CheckContext], Report]:
-    """Defence in depth: the runner masks too, but a check called directly (triage) must not leak."""
-
-    def run(ctx: CheckContext) -> Report:
-        from bot.security.redact import mask
-
-        report = func(ctx)
-        report.findings = [
-            type(f)(f.level, mask(f.message), mask(f.fix) if f.fix else f.fix) for f in report.findings
-        ]
-        report.detail = _mask(report.detail)
-        return report
-
-    run.__name__, run.__doc__ = func.__name__, func.__doc__
-    return run
 
 
 ADAPTER = register(
@@ -1114,7 +1093,7 @@ ADAPTER = register(
         checks={
             "pods": Check(
                 "pods",
-                _masked(pods),
+                masked(pods),
                 "pods with not-ready, CrashLoopBackOff and restarts flagged",
                 usage="[ns=<namespace>]",
                 guide="kubectl get pods -n ecommerce",
@@ -1124,7 +1103,7 @@ ADAPTER = register(
             ),
             "logs": Check(
                 "logs",
-                _masked(logs),
+                masked(logs),
                 "recent log lines of a pod or deployment, error lines counted",
                 usage="<pod|deployment/name> [tail=100] [since=10m] [grep=error] [previous=true] [container=c]",
                 guide="kubectl logs deployment/ecommerce-app -n ecommerce --tail=100",
@@ -1135,7 +1114,7 @@ ADAPTER = register(
             ),
             "top": Check(
                 "top",
-                _masked(top),
+                masked(top),
                 "CPU and memory per pod against their limits (metrics.k8s.io)",
                 usage="[ns=<namespace>]",
                 guide="kubectl top pods -n ecommerce",
@@ -1145,7 +1124,7 @@ ADAPTER = register(
             ),
             "events": Check(
                 "events",
-                _masked(events),
+                masked(events),
                 "warning events, grouped by reason",
                 usage="[ns=<namespace>]",
                 guide="kubectl get events --field-selector type=Warning",
@@ -1155,7 +1134,7 @@ ADAPTER = register(
             ),
             "rollout": Check(
                 "rollout",
-                _masked(rollout),
+                masked(rollout),
                 "rollout status and revision history of a deployment",
                 usage="<deployment> [ns=<namespace>]",
                 guide="kubectl rollout status deployment/ecommerce-app -n ecommerce",
@@ -1166,7 +1145,7 @@ ADAPTER = register(
             ),
             "nodes": Check(
                 "nodes",
-                _masked(nodes),
+                masked(nodes),
                 "nodes with NotReady and memory/disk/PID pressure flagged",
                 guide="kubectl get nodes",
                 max_args=0,
