@@ -126,10 +126,6 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-
-
-
-
 def _name(container: dict[str, Any]) -> str:
     names = container.get("Names") or [container.get("Name") or container.get("Id", "?")[:12]]
     return str(names[0]).lstrip("/")

@@ -606,10 +606,6 @@ def _read_log(ctx: CheckContext, ns: str, pod: str, container: str, request: Log
     return raw.decode("utf-8", errors="replace")
 
 
-
-
-
-
 def logs(ctx: CheckContext) -> Report:
     """kubectl logs <pod|deployment/name> --tail --since --previous, error lines counted, secrets masked."""
     kind, name = _parse_ref(ctx.arg(0, "pod or deployment/<name>"))
