@@ -135,7 +135,9 @@ def run(count: int, tick: float, spread: float, burst: bool, replicas: int, tier
         while time.monotonic() < deadline:
             with runtimes[0].session() as session:
                 sent = session.scalar(
-                    select(func.count()).select_from(PageOutbox).where(PageOutbox.sent_at.is_not(None))
+                    select(func.count())
+                    .select_from(PageOutbox)
+                    .where(PageOutbox.kind == "page", PageOutbox.sent_at.is_not(None))
                 )
             if sent >= expected:
                 break

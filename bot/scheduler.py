@@ -88,8 +88,23 @@ def readiness_checks(runtime: Runtime, scheduler: BackgroundScheduler) -> dict[s
     }
 
 
+class _QuietOverrun(logging.Filter):
+    """A tick that runs through its next fire time is by design (it stretches its window, see
+    bot.escalation.engine.tick); APScheduler's warning about the skipped run is noise then."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.getMessage().startswith('Execution of job "escalation')
+            and "maximum number of running instances" in record.getMessage()
+        )
+
+
+_QUIET = _QuietOverrun()
+
+
 def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
     """Start the background scheduler with every periodic job; the caller shuts it down."""
+    logging.getLogger("apscheduler.scheduler").addFilter(_QUIET)
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max_workers=max(4, len(PERIODIC_JOBS) + 2))},
         job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1},

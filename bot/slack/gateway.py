@@ -54,29 +54,24 @@ class SlackGateway:
             if exc.code not in ("already_in_channel", "cant_invite_self"):
                 raise
 
-    def post_summary(self, incident: IncidentView) -> Posted:
-        text, blocks = incident_blocks.summary_message(incident)
+    def _post(self, channel_id: str | None, rendered: tuple[str, list[dict]]) -> Posted:
+        text, blocks = rendered
         response = _call(
-            "chat.postMessage",
-            self.client.chat_postMessage,
-            channel=incident.channel_id,
-            text=text,
-            blocks=blocks,
+            "chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks
         )
         return Posted(response["channel"], response["ts"])
 
-    def update_summary(self, incident: IncidentView) -> None:
-        if not (incident.channel_id and incident.summary_ts):
+    def _update(self, channel_id: str | None, ts: str | None, rendered: tuple[str, list[dict]]) -> None:
+        if not (channel_id and ts):
             return
-        text, blocks = incident_blocks.summary_message(incident)
-        _call(
-            "chat.update",
-            self.client.chat_update,
-            channel=incident.channel_id,
-            ts=incident.summary_ts,
-            text=text,
-            blocks=blocks,
-        )
+        text, blocks = rendered
+        _call("chat.update", self.client.chat_update, channel=channel_id, ts=ts, text=text, blocks=blocks)
+
+    def post_summary(self, incident: IncidentView) -> Posted:
+        return self._post(incident.channel_id, incident_blocks.summary_message(incident))
+
+    def update_summary(self, incident: IncidentView) -> None:
+        self._update(incident.channel_id, incident.summary_ts, incident_blocks.summary_message(incident))
 
     def pin(self, channel_id: str, ts: str) -> None:
         try:
@@ -86,28 +81,10 @@ class SlackGateway:
                 raise
 
     def post_checklist(self, incident: IncidentView) -> Posted:
-        text, blocks = incident_blocks.checklist_message(incident)
-        response = _call(
-            "chat.postMessage",
-            self.client.chat_postMessage,
-            channel=incident.channel_id,
-            text=text,
-            blocks=blocks,
-        )
-        return Posted(response["channel"], response["ts"])
+        return self._post(incident.channel_id, incident_blocks.checklist_message(incident))
 
     def update_checklist(self, incident: IncidentView) -> None:
-        if not (incident.channel_id and incident.checklist_ts):
-            return
-        text, blocks = incident_blocks.checklist_message(incident)
-        _call(
-            "chat.update",
-            self.client.chat_update,
-            channel=incident.channel_id,
-            ts=incident.checklist_ts,
-            text=text,
-            blocks=blocks,
-        )
+        self._update(incident.channel_id, incident.checklist_ts, incident_blocks.checklist_message(incident))
 
     def announce(self, channel_id: str, incident: IncidentView) -> None:
         text, blocks = incident_blocks.announcement(incident)
