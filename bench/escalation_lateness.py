@@ -147,6 +147,14 @@ def run(count: int, tick: float, spread: float, burst: bool, replicas: int, tier
         with runtimes[0].session() as session:
             rows = list(session.scalars(select(PageOutbox).where(PageOutbox.kind == "page")))
         lateness = [(r.sent_at - r.due_at).total_seconds() for r in rows if r.sent_at is not None]
+        # Where the slowest 1 % lost their time: waiting for the tick/claim, or inside the Slack call.
+        slow = sorted((r for r in rows if r.sent_at is not None), key=lambda r: r.sent_at - r.due_at)
+        slow = slow[-max(1, len(slow) // 100) :]
+        slack_ms = sorted(r.deliveries["slack"].get("ms", 0) for r in slow)
+        print(
+            f"  slowest 1% ({len(slow)} pages): Slack call p50 {slack_ms[len(slack_ms) // 2]} ms, "
+            f"max {slack_ms[-1]} ms; the rest is waiting to be claimed"
+        )
         conn.send("report")
         received: Counter[tuple[str, str]] = conn.recv()
         duplicates = sum(n - 1 for n in received.values() if n > 1) + max(0, len(rows) - expected)

@@ -98,14 +98,19 @@ class Console:
             return f"DM → {self._name(other)}"
         return f"#{channel.name}"
 
-    def settle(self, timeout: float = 4.0) -> None:
+    def settle(self, timeout: float = 8.0, since: int | None = None) -> None:
+        """Wait until the bot has gone quiet; with `since`, first wait for it to start (a button press)."""
         deadline = time.monotonic() + timeout
+        if since is not None:
+            start_by = time.monotonic() + 3
+            while len(self.emu.calls) == since and time.monotonic() < start_by:
+                time.sleep(0.05)
         last, quiet_since = -1, time.monotonic()
         while time.monotonic() < deadline:
             count = len(self.emu.calls)
             if count != last:
                 last, quiet_since = count, time.monotonic()
-            elif time.monotonic() - quiet_since > 0.4:
+            elif time.monotonic() - quiet_since > 0.5:
                 return
             time.sleep(0.05)
 
@@ -229,8 +234,9 @@ class Console:
             print("Which button? `:press <n>` with a number shown as [n].")
             return
         channel, ts, local = self.screen.buttons[int(rest)]
+        before = len(self.emu.calls)
         self.driver.press(self.user, channel, ts, local)
-        self.settle()
+        self.settle(since=before)
         self.show_new()
 
     def _pin_or_react(self, verb: str, rest: str) -> None:

@@ -47,7 +47,9 @@ def ok(check: str, detail: str) -> Row:
 
 
 def fail(check: str, detail: str, fix: str) -> Row:
-    return Row(Status.FAIL, check, mask(detail), mask(fix))
+    # Details may quote configuration and errors, so they are masked; fixes are our own words
+    # (like "export SLACK_BOT_TOKEN=xoxb-…"), which the masking would garble.
+    return Row(Status.FAIL, check, mask(detail), fix)
 
 
 def skip(check: str, detail: str) -> Row:

@@ -9,7 +9,7 @@ from slack_bolt import App
 from bot.runtime import Runtime
 
 # Each module has register(app, runtime). Sub-command modules register /incident verbs on import.
-LISTENER_MODULES = ("incident_router", "actions", "events", "modals", "diag")
+LISTENER_MODULES = ("incident_router", "actions", "events", "modals", "diag", "remediate")
 SUBCOMMAND_MODULES = ("lifecycle", "notes", "overview", "paging", "postmortem")
 
 

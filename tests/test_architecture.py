@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAIN = ["bot/incidents", "bot/escalation", "bot/postmortem", "bot/audit", "bot/config", "bot/db"]
+DOMAIN = [
+    "bot/incidents",
+    "bot/escalation",
+    "bot/postmortem",
+    "bot/audit",
+    "bot/config",
+    "bot/db",
+    "bot/remediation",
+]
 FORBIDDEN = ("slack_sdk", "slack_bolt", "bot.slack", "handlers", "bot.slack_emulator")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot import metrics
 from bot.audit.service import record
 from bot.config.policy import Policy
 from bot.diagnostics import runner, triage
@@ -62,6 +63,7 @@ def execute(runtime: Runtime, command: Command, *, actor: str, channel_id: str |
 
 def save(runtime: Runtime, result: Result, *, actor: str, channel_id: str | None) -> int | None:
     """Write the audit entry and the timeline event; returns the incident id when in an incident channel."""
+    metrics.observe_diag(getattr(result, "adapter", "triage"), result.outcome)  # every run is saved once
     data = {
         "command": result.command,
         "outcome": str(result.outcome),

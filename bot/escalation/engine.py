@@ -25,7 +25,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, defer
 
+from bot import metrics
 from bot.config.durations import format_duration
 from bot.config.policy import EscalationPolicy, Policy
 from bot.escalation import messages, service
@@ -643,25 +644,33 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
     """Every channel of this row not yet delivered; results in claim.results. Never raises."""
     done = {name for name, result in claim.deliveries.items() if result.get("ok")}
 
-    def stamp(result: dict[str, Any]) -> dict[str, Any]:
-        return {**result, "at": runtime.clock.now().isoformat(), "attempt": claim.attempt, "by": WORKER}
+    def attempt(channel: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        started = time.monotonic()
+        result = _try(call)
+        claim.results[channel] = {
+            **result,
+            "at": runtime.clock.now().isoformat(),
+            "ms": round((time.monotonic() - started) * 1000),  # how long the provider took
+            "attempt": claim.attempt,
+            "by": WORKER,
+        }
+        return claim.results[channel]
 
+    channel_id = claim.view.channel_id
     if claim.kind == "notice":
-        if claim.view.channel_id is None:
-            claim.results["slack"] = stamp(_failed("no_channel"))
+        if channel_id is None:
+            attempt("slack", lambda: _failed("no_channel"))
         elif "slack" not in done:
-            posted = _try(lambda: _ok(ts=runtime.warroom.notify(claim.view.channel_id, claim.text or "").ts))
-            claim.results["slack"] = stamp(posted)
+            attempt("slack", lambda: _ok(ts=runtime.warroom.notify(channel_id, claim.text or "").ts))
         return claim
 
     user = claim.target
     if "slack" not in done:
         request = PageRequest(user, claim.view, claim.tier_name, claim.reason, claim.requested_by)
-        claim.results["slack"] = stamp(_try(lambda: _ok(ts=runtime.pager.page(request).ts)))
-        if claim.results["slack"]["ok"]:
+        if attempt("slack", lambda: _ok(ts=runtime.pager.page(request).ts))["ok"]:
             _save_progress(runtime, claim)
-    if "invite" not in done and claim.view.channel_id:
-        claim.results["invite"] = stamp(_try(lambda: _invite(runtime, claim.view.channel_id, user)))
+    if "invite" not in done and channel_id:
+        attempt("invite", lambda: _invite(runtime, channel_id, user))
     # Contacts come from the live policy: a changed phone number applies to running incidents too.
     contact = runtime.policy.contacts.get(user)
     if contact is None:
@@ -670,22 +679,18 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
     aws = aws_target(runtime.policy)
     if contact.sms and "sms" not in done:
         text = messages.sms_text(claim.view, claim.tier_name, claim.reason, claim.requested_by, now)
-        claim.results["sms"] = stamp(_try(lambda: _ok(id=send_sms(aws, contact.sms or "", text))))
+        attempt("sms", lambda: _ok(id=send_sms(aws, contact.sms or "", text)))
     if contact.email and "email" not in done:
         subject = messages.email_subject(claim.view, claim.tier_name)
         body = messages.email_body(claim.view, claim.tier_name, claim.reason, claim.requested_by, now)
         sender = runtime.policy.paging.email_from
-        claim.results["email"] = stamp(
-            _try(lambda: _ok(id=send_email(aws, sender, contact.email or "", subject, body)))
-        )
+        attempt("email", lambda: _ok(id=send_email(aws, sender, contact.email or "", subject, body)))
     if contact.webhook and "webhook" not in done:
         payload = messages.webhook_payload(
             claim.view, user, claim.tier_name, claim.reason, claim.requested_by, claim.key, now
         )
         timeout = runtime.policy.paging.webhook_timeout
-        claim.results["webhook"] = stamp(
-            _try(lambda: _ok(status=post_webhook(contact.webhook or "", payload, timeout)))
-        )
+        attempt("webhook", lambda: _ok(status=post_webhook(contact.webhook or "", payload, timeout)))
     return claim
 
 
@@ -769,6 +774,8 @@ def _record(runtime: Runtime, claims: list[_Claim]) -> tuple[int, int]:
                     "channel notice %s for incident %s failed: %s", claim.target, claim.incident_id, row.error
                 )
         insert_events(session, events)
+    for claim in claims:  # after the commit: counted once the outcome is recorded
+        metrics.observe_page(claim.results, claim.due_at, claim.kind)
     return sent, failed
 
 

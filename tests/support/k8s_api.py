@@ -8,6 +8,13 @@ tailLines, sinceSeconds, previous and container.
 
 Every request is recorded in `served` as (verb, path): the deploy issue compares them against RBAC.
 
+Writes, for `/remediate` (everything else that is not a GET answers 405):
+- PATCH deployments/{name} with a strategic-merge or merge patch (what `kubectl rollout restart` sends:
+  spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]); a changed pod template bumps
+  the generation and the revision, as the controller would;
+- GET, PATCH and PUT deployments/{name}/scale (what `kubectl scale` uses), answered with a Scale object.
+Each write is recorded in `writes` as (verb, path, content type, JSON body).
+
 The fixture is one incident in namespace `ecommerce`:
 - deployment `ecommerce-app`: healthy, 2/2 ready; one replica close to its memory limit (metrics);
 - deployment `payments`: a stuck rollout (ProgressDeadlineExceeded) from revision 1 to 2; the new
@@ -617,6 +624,17 @@ def _matches_selector(labels: dict[str, str], selector: str | None) -> bool:
     return True
 
 
+def _merge(target: dict, patch: dict) -> None:
+    """JSON merge patch (RFC 7386): what strategic merge also does for the maps a restart or scale touches."""
+    for key, value in patch.items():
+        if value is None:
+            target.pop(key, None)
+        elif isinstance(value, dict) and isinstance(target.get(key), dict):
+            _merge(target[key], value)
+        else:
+            target[key] = json.loads(json.dumps(value))
+
+
 class Reply:
     def __init__(self, code: int, body: dict | str) -> None:
         self.code, self.body = code, body
@@ -643,6 +661,7 @@ class FakeKubeAPI:
         self.hang_paths: set[str] = set()  # requests to these paths block until the server stops
         self.served: list[tuple[str, str]] = []
         self.queries: list[tuple[str, dict[str, list[str]]]] = []
+        self.writes: list[tuple[str, str, str, Any]] = []  # (verb, path, content type, JSON body)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -695,12 +714,13 @@ class FakeKubeAPI:
             (r"/api/v1/nodes", self._list_nodes),
             (rf"/apis/apps/v1/namespaces/{ns}/deployments", self._list_deployments),
             (rf"/apis/apps/v1/namespaces/{ns}/deployments/{name}", self._get_deployment),
+            (rf"/apis/apps/v1/namespaces/{ns}/deployments/{name}/scale", self._get_scale),
             (rf"/apis/apps/v1/namespaces/{ns}/replicasets", self._list_replica_sets),
             (rf"/apis/metrics.k8s.io/v1beta1/namespaces/{ns}/pods", self._pod_metrics),
         ]
         return [(re.compile(f"^{pattern}$"), handler) for pattern, handler in table]
 
-    def handle(self, method: str, raw_path: str) -> Reply:
+    def handle(self, method: str, raw_path: str, body: bytes = b"", content_type: str = "") -> Reply:
         parts = urlsplit(raw_path)
         path, query = parts.path, parse_qs(parts.query)
         with self._lock:
@@ -709,6 +729,8 @@ class FakeKubeAPI:
         if path in self.hang_paths:
             self._stopping.wait(30)
             return Reply(504, _status(504, "Timeout", "the fake server was stopped"))
+        if method in ("PATCH", "PUT"):
+            return self._write(method, path, body, content_type.split(";")[0].strip())
         if method != "GET":
             return Reply(
                 405, _status(405, "MethodNotAllowed", f"the fake server only reads; {method} refused")
@@ -721,6 +743,92 @@ class FakeKubeAPI:
                     return self._forbidden(path, groups)
                 return handler(query=query, **groups)
         return Reply(404, _status(404, "NotFound", "the server could not find the requested resource"))
+
+    # -- writes (PATCH / PUT of deployments and their scale subresource)
+    _DEPLOYMENT_PATH = re.compile(
+        r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments/(?P<name>[^/]+)(?P<scale>/scale)?$"
+    )
+    _MERGE_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json")
+
+    def _write(self, method: str, path: str, raw: bytes, content_type: str) -> Reply:
+        match = self._DEPLOYMENT_PATH.match(path)
+        if match is None:
+            return Reply(
+                405, _status(405, "MethodNotAllowed", f"the fake server does not take {method} on {path}")
+            )
+        ns, name, scale = match.group("ns"), match.group("name"), bool(match.group("scale"))
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            return Reply(400, _status(400, "BadRequest", "the body of the request was not valid JSON"))
+        with self._lock:
+            self.writes.append((method, path, content_type, body))
+        if ns == FORBIDDEN_NAMESPACE:
+            resource = "deployments/scale" if scale else "deployments"
+            message = (
+                f'{resource} "{name}" is forbidden: User "{SERVICE_ACCOUNT}" cannot {method.lower()} resource '
+                f'"{resource}" in API group "apps" in the namespace "{ns}"'
+            )
+            return Reply(403, _status(403, "Forbidden", message, {"name": name, "kind": resource}))
+        if method == "PATCH" and content_type not in self._MERGE_TYPES:
+            return Reply(
+                415,
+                _status(
+                    415,
+                    "UnsupportedMediaType",
+                    f"the body of the request was in an unknown format - accepted media types include: {', '.join(self._MERGE_TYPES)}",
+                ),
+            )
+        if not isinstance(body, dict):
+            return Reply(400, _status(400, "BadRequest", "the body must be a JSON object"))
+        with self._lock:
+            deployment = self._find(self.deployments, ns, name)
+            if deployment is None:
+                return self._not_found("deployments.apps", name)
+            if scale:
+                return self._write_scale(deployment, method, body)
+            before = json.dumps(deployment["spec"]["template"], sort_keys=True)
+            _merge(deployment, body)
+            meta = deployment["metadata"]
+            meta["generation"] = int(meta.get("generation", 1)) + 1
+            meta["resourceVersion"] = str(int(meta.get("resourceVersion", "1")) + 1)
+            if json.dumps(deployment["spec"]["template"], sort_keys=True) != before:
+                annotations = meta.setdefault("annotations", {})
+                revision = int(annotations.get("deployment.kubernetes.io/revision", "1")) + 1
+                annotations["deployment.kubernetes.io/revision"] = str(revision)
+            return Reply(200, json.loads(json.dumps(deployment)))
+
+    @staticmethod
+    def _scale_of(deployment: dict) -> dict:
+        meta = deployment["metadata"]
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            },
+            "spec": {"replicas": deployment["spec"].get("replicas", 1)},
+            "status": {
+                "replicas": deployment["status"].get("replicas", 0),
+                "selector": ",".join(
+                    f"{k}={v}" for k, v in deployment["spec"]["selector"]["matchLabels"].items()
+                ),
+            },
+        }
+
+    def _write_scale(self, deployment: dict, method: str, body: dict) -> Reply:
+        replicas = (body.get("spec") or {}).get("replicas")
+        if method == "PUT" and body.get("kind") not in (None, "Scale"):
+            return Reply(400, _status(400, "BadRequest", f"expected kind Scale, got {body.get('kind')}"))
+        if replicas is not None and (not isinstance(replicas, int) or replicas < 0):
+            message = f'Scale.autoscaling "{deployment["metadata"]["name"]}" is invalid: spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0'
+            return Reply(422, _status(422, "Invalid", message))
+        if replicas is not None:
+            deployment["spec"]["replicas"] = replicas
+            meta = deployment["metadata"]
+            meta["generation"] = int(meta.get("generation", 1)) + 1
+            meta["resourceVersion"] = str(int(meta.get("resourceVersion", "1")) + 1)
+        return Reply(200, self._scale_of(deployment))
 
     def _forbidden(self, path: str, groups: dict[str, str]) -> Reply:
         resource = path.rstrip("/").split("/")[-1 if "name" not in groups else -2]
@@ -822,6 +930,14 @@ class FakeKubeAPI:
         deployment = self._find(self.deployments, ns, name)
         return Reply(200, deployment) if deployment else self._not_found("deployments.apps", name)
 
+    def _get_scale(self, query: dict, ns: str, name: str) -> Reply:
+        deployment = self._find(self.deployments, ns, name)
+        return (
+            Reply(200, self._scale_of(deployment))
+            if deployment
+            else self._not_found("deployments.apps", name)
+        )
+
     def _list_replica_sets(self, query: dict, ns: str) -> Reply:
         return self._list("ReplicaSetList", "apps/v1", self._in_ns(self.replica_sets, ns, query))
 
@@ -841,8 +957,8 @@ class FakeKubeAPI:
             # the client's delayed ACK, which would make the adapter look slow in the timings.
             disable_nagle_algorithm = True
 
-            def _answer(self) -> None:
-                reply = api.handle(self.command, self.path)
+            def _answer(self, body: bytes = b"") -> None:
+                reply = api.handle(self.command, self.path, body, self.headers.get("Content-Type") or "")
                 if isinstance(reply.body, str):
                     payload, content_type = reply.body.encode(), "text/plain"
                 else:
@@ -859,9 +975,7 @@ class FakeKubeAPI:
 
             def _body(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                if length:
-                    self.rfile.read(length)
-                self._answer()
+                self._answer(self.rfile.read(length) if length else b"")
 
             do_GET = _answer
             do_POST = do_PUT = do_PATCH = do_DELETE = _body

@@ -1,0 +1,1 @@
+"""Remediation (`/remediate`): previewed, confirmed, signed, single-use changes to infrastructure."""

@@ -1,0 +1,130 @@
+"""Parsing `/remediate` text, offline, so every mistake is answered in the ack and nothing runs.
+
+Form: `/remediate <kind> [target] <action> <args> [ns=…]` and `/remediate help`. As with `/diag`, the
+target may be left out when the policy names exactly one target of that kind; an unknown target
+is answered with the known ones. Tokenizing (quotes, Slack's link markup) is the diagnostics grammar's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.config.policy import Policy
+from bot.diagnostics.base import UsageError
+from bot.diagnostics.grammar import HELP_WORDS, _known, _match, _split_options, targets_of, tokenize
+from bot.remediation.actions import ACTIONS, KINDS, of_kind
+from bot.remediation.actions.base import Action
+from bot.security.redact import mask
+
+COMMAND = "/remediate"
+
+
+@dataclass(frozen=True)
+class Request:
+    action: str  # "k8s.scale"
+    target: str
+    args: list[str]
+    options: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return self.action.split(".", 1)[0]
+
+    @property
+    def verb(self) -> str:
+        return self.action.split(".", 1)[1]
+
+    @property
+    def text(self) -> str:
+        """`k8s prod scale ecommerce-app 5`: the command as audited and shown (target filled in, masked)."""
+        opts = [f"{k}={v}" for k, v in self.options.items()]
+        return mask(" ".join([self.kind, self.target, self.verb, *self.args, *opts]))
+
+
+@dataclass(frozen=True)
+class Help:
+    text: str
+
+
+def usage(action: Action, target: str | None = None) -> str:
+    where = f"{action.kind} {target}" if target else action.kind
+    return f"`{COMMAND} {where} {action.verb} {action.usage}`"
+
+
+def help_text(policy: Policy) -> str:
+    lines = [f"*{COMMAND}* — changes to infrastructure, each previewed and confirmed by a remediator:"]
+    for action in ACTIONS.values():
+        names = targets_of(policy, action.kind)
+        lines.append(
+            f"• {usage(action)} — {action.summary} (the guide's `{action.guide}`); targets: {_known(names)}"
+        )
+    ttl = int(policy.remediation.confirm_ttl.total_seconds())
+    lines.append(
+        f"The Confirm button works once, for {ttl // 60} min {ttl % 60} s"
+        if ttl % 60
+        else f"The Confirm button works once, for {ttl // 60} min"
+    )
+    return "\n".join(lines) + "; only `roles.remediators` may press it."
+
+
+def parse(policy: Policy, text: str) -> Request | Help:
+    tokens = tokenize(text)
+    if not tokens or tokens[0].lower() in HELP_WORDS:
+        return Help(help_text(policy))
+    kind, rest = tokens[0].lower(), tokens[1:]
+    if kind not in KINDS:
+        raise UsageError(
+            f"Unknown remediation kind `{tokens[0]}`. Try one of: {_known(list(KINDS))} — or `{COMMAND} help`."
+        )
+    verbs = of_kind(kind)
+    target, rest = _target(policy, kind, verbs, rest)
+    if not rest:
+        raise UsageError(f"Which action? Type {' or '.join(usage(a, target) for a in verbs.values())}.")
+    action = verbs.get(rest[0].lower())
+    if action is None:
+        raise UsageError(
+            f"Unknown {kind} remediation `{rest[0]}`. Type {' or '.join(usage(a, target) for a in verbs.values())}."
+        )
+    args, options = _split_options(rest[1:])
+    if len(args) != action.args:
+        what = (
+            "Missing arguments"
+            if len(args) < action.args
+            else f"Too many arguments (`{' '.join(args[action.args :])}`)"
+        )
+        raise UsageError(f"{what}. Type {usage(action, target)}.")
+    unknown = sorted(set(options) - set(action.options))
+    if unknown:
+        allowed = ", ".join(f"`{o}=`" for o in action.options) or "no options"
+        raise UsageError(f"`{kind} {action.verb}` does not take `{unknown[0]}=`; it takes {allowed}.")
+    if action.validate is not None:
+        try:
+            action.validate(args, options)
+        except UsageError as exc:
+            raise UsageError(f"{exc} Type {usage(action, target)}.") from exc
+    return Request(action.name, target, args, options)
+
+
+def _target(policy: Policy, kind: str, verbs: dict[str, Action], rest: list[str]) -> tuple[str, list[str]]:
+    names = targets_of(policy, kind)
+    if not names:
+        raise UsageError(
+            f"No {kind} targets configured. Name one under `targets.{kind}` in the YAML policy first."
+        )
+    if rest:
+        found = _match(rest[0], names)
+        if found is not None:
+            return found, rest[1:]
+        is_verb = rest[0].lower() in verbs
+        if is_verb and len(names) == 1:
+            return names[0], rest
+        if is_verb:
+            raise UsageError(
+                f"Which {kind} target? Type `{COMMAND} {kind} <target> {rest[0].lower()} …`. Known: {_known(names)}."
+            )
+        raise UsageError(f"Unknown {kind} target `{rest[0]}`. Known: {_known(names)}.")
+    if len(names) == 1:
+        return names[0], rest
+    raise UsageError(
+        f"Which {kind} target? Type `{COMMAND} {kind} <target> <action>`. Known: {_known(names)}."
+    )

@@ -1,0 +1,465 @@
+"""The `/remediate` flows, Slack-free: request → preview; confirm → verify → apply → record; cancel.
+
+Every decision is written to the audit log (action "remediate") and, inside an incident channel,
+to the timeline (EventKind.REMEDIATION), with outcomes:
+  requested — a preview was shown with a signed Confirm button;
+  confirmed / cancelled — a remediator (or the requester, for cancel) decided; the token's nonce is
+      claimed in the same transaction, so a token works once whatever the number of clicks or replicas;
+  ok / error — the result of applying (error: the engine failed or timed out);
+  refused — a rule said no (not allowed, expired, already used, tampered, out of bounds, grow-only…),
+      always with the reason.
+Bad syntax is not a decision: it is answered in the ack and recorded nowhere, as for `/diag`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from sqlalchemy import select
+
+from bot.audit.models import AuditEntry
+from bot.audit.service import record
+from bot.diagnostics.base import CheckFailed, CheckRefused, UsageError
+from bot.diagnostics.runner import format_seconds, one_line
+from bot.idempotency import ProcessedKey, claim
+from bot.incidents.service import by_channel
+from bot.incidents.timeline import EventKind, add_event
+from bot.remediation import permissions, tokens
+from bot.remediation.actions import ACTIONS
+from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
+from bot.remediation.grammar import COMMAND, Help, Request, parse
+from bot.runtime import Runtime
+from bot.security.redact import mask
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Decision", "Help", "Proposal", "Request", "Started", "cancel", "confirm", "parse", "request"]
+
+AUDIT_ACTION = "remediate"
+_ONCE = ("requested", "confirmed", "cancelled", "result")
+T = TypeVar("T")
+
+
+@dataclass
+class Proposal:
+    request: Request
+    preview: Preview
+    claims: tokens.Claims
+    token: str
+    incident_id: int | None
+
+
+@dataclass
+class Started:
+    """What `request` hands back: a proposal to show, or a refusal / error to tell the requester."""
+
+    status: Literal["proposed", "refused", "error"]
+    request: Request
+    message: str = ""
+    code: str | None = None
+    proposal: Proposal | None = None
+    allowed_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Decision:
+    """What a Confirm or Cancel click came to."""
+
+    status: Literal["applied", "failed", "cancelled", "refused"]
+    actor: str
+    message: str = ""
+    # For refusals: tampered, expired, not_allowed, already_used, or the action's own rule.
+    code: str | None = None
+    claims: tokens.Claims | None = None
+    final: bool = False  # the preview message is settled: show the outcome and drop its buttons
+    applied: Applied | None = None
+    allowed_ids: tuple[str, ...] = ()
+    elapsed_ms: float | None = None
+    settled_by: tuple[str, str] | None = None  # for already_used: ("confirmed" | "cancelled", user id)
+
+    @property
+    def request(self) -> Request | None:
+        return request_of(self.claims) if self.claims else None
+
+
+def request_of(claims: tokens.Claims) -> Request:
+    return Request(claims.action, claims.target, list(claims.args), dict(claims.options))
+
+
+def command_text(req: Request) -> str:
+    return f"{COMMAND} {req.text}"
+
+
+# ------------------------------------------------------------------------------------ running
+def _bounded(func: Callable[[ActionContext], T], ctx: ActionContext, limit: float, name: str) -> T:
+    """Run `func(ctx)` in a daemon thread; TimeoutError after `limit` seconds (the engine call may go on)."""
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["value"] = func(ctx)
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=work, daemon=True, name=f"remediate-{name}").start()
+    if not done.wait(limit):
+        raise TimeoutError(f"no answer within {format_seconds(limit)}")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]  # type: ignore[no-any-return]
+
+
+def _context(
+    runtime: Runtime, action: Action, req: Request, expect: dict[str, Any] | None = None
+) -> ActionContext:
+    targets = getattr(runtime.policy.targets, action.kind, {}) or {}
+    if req.target not in targets:
+        raise UsageError(
+            f"Unknown {action.kind} target `{req.target}`. Known: {', '.join(targets) or 'none'}."
+        )
+    return ActionContext(
+        policy=runtime.policy,
+        target_name=req.target,
+        target=targets[req.target],
+        args=list(req.args),
+        options=dict(req.options),
+        timeout=runtime.policy.diagnostics.timeout.total_seconds(),
+        expect=dict(expect or {}),
+    )
+
+
+def _masked_changes(changes: list[Change]) -> list[Change]:
+    return [Change(mask(c.what), mask(c.before), mask(c.after)) for c in changes]
+
+
+def _masked_facts(facts: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(name, mask(str(value))) for name, value in facts]
+
+
+def _changes_text(changes: list[Change]) -> str:
+    return "; ".join(str(c) for c in changes)
+
+
+# ------------------------------------------------------------------------------------ records
+def _save(
+    runtime: Runtime,
+    *,
+    actor: str,
+    outcome: str,
+    req: Request | None,
+    channel_id: str | None,
+    text: str,
+    detail: str = "",
+    data: dict[str, Any] | None = None,
+    elapsed_ms: float | None = None,
+    nonce: str | None = None,
+    stage: str | None = None,
+    claim_key: str | None = None,
+) -> bool:
+    """One audit row and, in an incident channel, one timeline event, in one transaction.
+    With `claim_key`, the key is claimed in the same transaction; False when it was already taken."""
+    command = command_text(req) if req else f"{COMMAND} ?"
+    payload = {"command": command, "outcome": outcome, "stage": stage or outcome, **(data or {})}
+    if nonce:
+        payload["nonce"] = nonce
+    with runtime.session() as session:
+        if claim_key is not None and not claim(session, claim_key):
+            return False
+        incident = by_channel(session, channel_id) if channel_id else None
+        incident_id = incident.id if incident is not None else None
+        record(
+            session,
+            actor=actor,
+            action=AUDIT_ACTION,
+            target=req.text if req else "?",
+            outcome=outcome,
+            channel_id=channel_id,
+            incident_id=incident_id,
+            detail=mask(detail or text),
+            elapsed_ms=elapsed_ms,
+            data=payload,
+        )
+        if incident_id is not None:
+            add_event(
+                session,
+                incident_id,
+                EventKind.REMEDIATION,
+                actor,
+                mask(text),
+                data=payload,
+                # Once per token and stage; refusals are not deduplicated (each click is its own).
+                dedupe_key=f"remediate:{nonce}:{stage}" if nonce and stage in _ONCE else None,
+            )
+    return True
+
+
+def _refuse_request(runtime: Runtime, req: Request, actor: str, channel_id: str, code: str, message: str,
+                    allowed: tuple[str, ...] = ()) -> Started:  # fmt: skip
+    _save(
+        runtime, actor=actor, outcome="refused", req=req, channel_id=channel_id,
+        text=f"Refused {command_text(req)}: {message}", data={"reason": code, "requester": actor},
+    )  # fmt: skip
+    return Started("refused", req, message, code, allowed_ids=allowed)
+
+
+# ------------------------------------------------------------------------------------ request
+def request(runtime: Runtime, req: Request, *, actor: str, channel_id: str) -> Started:
+    """Read the current state and propose the change. UsageError for input only the engine can judge
+    (a deployment that does not exist): answered, not recorded — like a typo."""
+    action = ACTIONS[req.action]
+    ctx = _context(runtime, action, req)
+    try:
+        key = tokens.key_from_settings(runtime.settings)
+    except tokens.TokenKeyMissing as exc:
+        return _refuse_request(runtime, req, actor, channel_id, "no_key", str(exc))
+    if not permissions.remediators(runtime.policy):
+        verdict = permissions.may_confirm(runtime.policy, runtime.pager, actor)
+        return _refuse_request(
+            runtime, req, actor, channel_id, "not_allowed", verdict.reason.capitalize() + "."
+        )
+    started = time.monotonic()
+    try:
+        if action.bounds is not None:
+            action.bounds(runtime.policy, req.args, req.options)
+        preview = _bounded(action.preview, ctx, ctx.timeout, req.action)
+    except Refused as exc:
+        return _refuse_request(runtime, req, actor, channel_id, exc.code, str(exc))
+    except CheckRefused as exc:
+        return _refuse_request(runtime, req, actor, channel_id, "refused", one_line(exc))
+    except UsageError:
+        raise
+    except Exception as exc:  # CheckFailed, TimeoutError, or a driver error: reported, never raised
+        message = _failure(exc, "reading the current state")
+        _save(
+            runtime, actor=actor, outcome="error", req=req, channel_id=channel_id,
+            text=f"{command_text(req)} could not read the current state: {message}",
+            elapsed_ms=_ms(started), data={"requester": actor},
+        )  # fmt: skip
+        return Started("error", req, message)
+    preview = Preview(
+        title=mask(preview.title),
+        changes=_masked_changes(preview.changes),
+        facts=_masked_facts(preview.facts),
+        note=mask(preview.note),
+        expect=preview.expect,
+    )
+    claims = tokens.new_claims(
+        action=req.action, target=req.target, args=req.args, options=req.options, requester=actor,
+        channel=channel_id, now=runtime.clock.now(), ttl=runtime.policy.remediation.confirm_ttl,
+        expect=preview.expect,
+    )  # fmt: skip
+    token = tokens.sign(key, claims)
+    changes = _changes_text(preview.changes)
+    _save(
+        runtime, actor=actor, outcome="requested", req=req, channel_id=channel_id,
+        text=f"Requested {command_text(req)}: {changes} (awaiting confirmation)",
+        detail=f"{preview.title}: {changes}", elapsed_ms=_ms(started), nonce=claims.nonce, stage="requested",
+        data={"requester": actor, "expires_at": claims.expires_at,
+              "changes": [str(c) for c in preview.changes], "facts": dict(preview.facts)},
+    )  # fmt: skip
+    with runtime.session() as session:
+        incident = by_channel(session, channel_id) if channel_id else None
+        incident_id = incident.id if incident else None
+    return Started("proposed", req, proposal=Proposal(req, preview, claims, token, incident_id))
+
+
+def _failure(exc: BaseException, doing: str) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"timed out {doing}: {one_line(exc)}"
+    if isinstance(exc, CheckFailed):
+        return one_line(exc) + (f" — {exc.fix}" if exc.fix else "")
+    log.warning("remediation failed %s", doing, exc_info=exc)
+    return f"failed {doing}: {one_line(exc)}"
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
+
+
+# ----------------------------------------------------------------------------------- decisions
+def _used_by(runtime: Runtime, claims: tokens.Claims) -> tuple[str, str] | None:
+    """Who settled this token, from the audit log: ("confirmed", "U…") (best effort)."""
+    with runtime.session() as session:
+        rows = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == AUDIT_ACTION, AuditEntry.outcome.in_(("confirmed", "cancelled")))
+            .order_by(AuditEntry.id.desc())
+            .limit(200)
+        )
+        for row in rows:
+            if (row.data or {}).get("nonce") == claims.nonce:
+                return row.outcome, row.actor
+    return None
+
+
+def _is_used(runtime: Runtime, claims: tokens.Claims) -> bool:
+    with runtime.session() as session:
+        return session.get(ProcessedKey, _claim_key(claims)) is not None
+
+
+def _claim_key(claims: tokens.Claims) -> str:
+    return f"remediate:{claims.nonce}"
+
+
+def _refuse(runtime: Runtime, actor: str, channel_id: str, code: str, message: str,
+            claims: tokens.Claims | None = None, *, final: bool = False,
+            allowed: tuple[str, ...] = ()) -> Decision:  # fmt: skip
+    req = request_of(claims) if claims else None
+    what = command_text(req) if req else "a remediation"
+    _save(
+        runtime, actor=actor, outcome="refused", req=req, channel_id=channel_id,
+        text=f"Refused {what}: {message}", nonce=claims.nonce if claims else None,
+        data={"reason": code, **({"requester": claims.requester} if claims else {})},
+    )  # fmt: skip
+    return Decision("refused", actor, message, code, claims, final=final, allowed_ids=allowed)
+
+
+def _verified(runtime: Runtime, token: str, actor: str, channel_id: str) -> tokens.Claims | Decision:
+    try:
+        key = tokens.key_from_settings(runtime.settings)
+    except tokens.TokenKeyMissing as exc:
+        return _refuse(runtime, actor, channel_id, "no_key", str(exc))
+    try:
+        claims = tokens.verify(key, token, runtime.clock.now())
+    except tokens.TokenError as exc:
+        if exc.code == "expired" and exc.claims is not None:
+            if _is_used(runtime, exc.claims):
+                return _already_used(runtime, actor, channel_id, exc.claims)
+            return _refuse(runtime, actor, channel_id, "expired", str(exc), exc.claims, final=True)
+        return _refuse(runtime, actor, channel_id, "tampered", str(exc))
+    if claims.channel != channel_id:
+        return _refuse(
+            runtime, actor, channel_id, "tampered",
+            "This confirmation belongs to another channel; nothing was run.", claims,
+        )  # fmt: skip
+    if claims.action not in ACTIONS:
+        return _refuse(
+            runtime, actor, channel_id, "tampered", f"Unknown remediation `{claims.action}`.", claims
+        )
+    return claims
+
+
+def _already_used(runtime: Runtime, actor: str, channel_id: str, claims: tokens.Claims) -> Decision:
+    by = _used_by(runtime, claims)
+    message = (
+        "This confirmation was already used" + (f" ({by[0]} by {by[1]})" if by else "") + "; it works once."
+    )
+    decision = _refuse(runtime, actor, channel_id, "already_used", message, claims)
+    decision.settled_by = by
+    return decision
+
+
+def cancel(runtime: Runtime, token: str, *, actor: str, channel_id: str) -> Decision:
+    claims = _verified(runtime, token, actor, channel_id)
+    if isinstance(claims, Decision):
+        return claims
+    if _is_used(runtime, claims):
+        return _already_used(runtime, actor, channel_id, claims)
+    verdict = permissions.may_cancel(runtime.policy, runtime.pager, actor, claims.requester)
+    if not verdict.allowed:
+        return _refuse(
+            runtime, actor, channel_id, "not_allowed", f"You may not cancel this: {verdict.reason}.", claims,
+            allowed=verdict.allowed_ids,
+        )  # fmt: skip
+    req = request_of(claims)
+    settled = _save(
+        runtime, actor=actor, outcome="cancelled", req=req, channel_id=channel_id,
+        text=f"Cancelled {command_text(req)}", nonce=claims.nonce, stage="cancelled",
+        claim_key=_claim_key(claims), data={"requester": claims.requester},
+    )  # fmt: skip
+    if not settled:
+        return _already_used(runtime, actor, channel_id, claims)
+    return Decision("cancelled", actor, "Cancelled; nothing was changed.", None, claims, final=True)
+
+
+def confirm(
+    runtime: Runtime,
+    token: str,
+    *,
+    actor: str,
+    channel_id: str,
+    on_confirmed: Callable[[tokens.Claims], None] | None = None,
+) -> Decision:
+    """Verify, check the role, claim the nonce (with the "confirmed" record), apply, record the result."""
+    claims = _verified(runtime, token, actor, channel_id)
+    if isinstance(claims, Decision):
+        return claims
+    if _is_used(runtime, claims):
+        return _already_used(runtime, actor, channel_id, claims)
+    verdict = permissions.may_confirm(runtime.policy, runtime.pager, actor)
+    if not verdict.allowed:
+        return _refuse(
+            runtime, actor, channel_id, "not_allowed", f"You may not confirm this: {verdict.reason}.", claims,
+            allowed=verdict.allowed_ids,
+        )  # fmt: skip
+    req = request_of(claims)
+    settled = _save(
+        runtime, actor=actor, outcome="confirmed", req=req, channel_id=channel_id,
+        text=f"Confirmed {command_text(req)}", nonce=claims.nonce, stage="confirmed",
+        claim_key=_claim_key(claims), data={"requester": claims.requester, "via": verdict.via},
+    )  # fmt: skip
+    if not settled:
+        return _already_used(runtime, actor, channel_id, claims)
+    if on_confirmed is not None:
+        try:
+            on_confirmed(claims)
+        except Exception:
+            log.warning("on_confirmed hook failed", exc_info=True)
+    return _apply(runtime, req, claims, actor, channel_id)
+
+
+def _apply(runtime: Runtime, req: Request, claims: tokens.Claims, actor: str, channel_id: str) -> Decision:
+    action = ACTIONS[req.action]
+    started = time.monotonic()
+    try:
+        ctx = _context(runtime, action, req, claims.expect)
+        if action.bounds is not None:  # the policy may have been tightened since the preview
+            action.bounds(runtime.policy, req.args, req.options)
+        applied = _bounded(action.apply, ctx, ctx.timeout * 2 + action.apply_grace, req.action)
+    except (Refused, CheckRefused, UsageError) as exc:
+        code = exc.code if isinstance(exc, Refused) else "refused"
+        message = one_line(exc)
+        _save(
+            runtime, actor=actor, outcome="refused", req=req, channel_id=channel_id,
+            text=f"{command_text(req)} → refused: {message}", elapsed_ms=_ms(started), nonce=claims.nonce,
+            stage="result", data={"reason": code, "requester": claims.requester},
+        )  # fmt: skip
+        return Decision("refused", actor, message, code, claims, final=True, elapsed_ms=_ms(started))
+    except Exception as exc:
+        message = _failure(exc, "applying the change")
+        if isinstance(exc, TimeoutError):
+            message += " — the change may still happen; check with `/diag`"
+        _save(
+            runtime, actor=actor, outcome="error", req=req, channel_id=channel_id,
+            text=f"{command_text(req)} → error: {message}", elapsed_ms=_ms(started), nonce=claims.nonce,
+            stage="result", data={"requester": claims.requester, "error": message},
+        )  # fmt: skip
+        return Decision("failed", actor, message, "error", claims, final=True, elapsed_ms=_ms(started))
+    applied = Applied(
+        summary=mask(applied.summary),
+        changes=_masked_changes(applied.changes),
+        facts=_masked_facts(applied.facts),
+        note=mask(applied.note),
+        data=applied.data,
+    )
+    elapsed = _ms(started)
+    changes = _changes_text(applied.changes)
+    _save(
+        runtime, actor=actor, outcome="ok", req=req, channel_id=channel_id,
+        text=f"{command_text(req)} → ok: {applied.summary}" + (f" ({changes})" if changes else ""),
+        elapsed_ms=elapsed, nonce=claims.nonce, stage="result",
+        data={"requester": claims.requester, "result": applied.data,
+              "changes": [str(c) for c in applied.changes],
+              "findings": [{"level": "ok", "message": str(c), "fix": None} for c in applied.changes]},
+    )  # fmt: skip
+    return Decision(
+        "applied", actor, applied.summary, None, claims, final=True, applied=applied, elapsed_ms=elapsed
+    )

@@ -1,0 +1,180 @@
+"""The `/remediate` command and its Confirm / Cancel buttons. Thin: parse, call bot.remediation, render.
+
+Parsing needs no network, so a mistake is answered in the ack itself (ephemeral) and nothing runs.
+After the ack the current state is read and the preview posted in the channel with signed buttons.
+A click is acknowledged at once; the decision (verify → role → single-use claim → apply) follows,
+and the preview message is updated in place to its settled state without buttons. Refusals go
+only to the person who clicked, saying why and who may.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.diagnostics.base import UsageError
+from bot.remediation import permissions, service
+from bot.remediation.tokens import Claims
+from bot.runtime import Runtime
+from bot.slack.blocks.diagnostics import escape
+from bot.slack.blocks.remediation import (
+    CANCEL_ACTION,
+    CONFIRM_ACTION,
+    refusal_text,
+    render_applying,
+    render_preview,
+    render_settled,
+    request_refusal_text,
+)
+
+log = logging.getLogger(__name__)
+
+# Errors meaning "the bot may not post here": the preview goes to the requester through response_url.
+CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
+NOT_A_MEMBER = (
+    "The bot is not in this channel, so only you can see this preview (and only a remediator can confirm "
+    "it). Invite the bot with `/invite @warroom` so the team sees it."
+)
+
+
+# ------------------------------------------------------------------------------ the command
+def handle_command(
+    runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient
+) -> None:
+    try:
+        parsed = service.parse(runtime.policy, body.get("text") or "")
+    except UsageError as exc:
+        ack(text=escape(str(exc)))
+        return
+    if isinstance(parsed, service.Help):
+        ack(text=escape(parsed.text))
+        return
+    ack()
+    user_id, channel_id = body["user_id"], body.get("channel_id", "")
+    try:
+        started = service.request(runtime, parsed, actor=user_id, channel_id=channel_id)
+    except UsageError as exc:  # input only the engine could judge, e.g. a deployment that does not exist
+        respond(text=escape(str(exc)), response_type="ephemeral")
+        return
+    except Exception:
+        log.exception("/remediate %s failed", parsed.text)
+        respond(text=f"Something went wrong preparing `/remediate {parsed.text}`; it is logged. Nothing was changed.",
+                response_type="ephemeral")  # fmt: skip
+        return
+    if started.status == "refused":
+        respond(text=request_refusal_text(started.code, started.message), response_type="ephemeral")
+        return
+    if started.status == "error" or started.proposal is None:
+        respond(
+            text=f"❌ Could not read the current state for `/remediate {escape(parsed.text)}`: "
+            f"{escape(started.message)}. Nothing was changed.",
+            response_type="ephemeral",
+        )
+        return
+    text, blocks = render_preview(started.proposal, permissions.remediators(runtime.policy))
+    try:
+        client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in CANNOT_POST:
+            log.warning("posting the /remediate preview failed: %s", exc.response.get("error"))
+        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": NOT_A_MEMBER}]}
+        respond(text=text, blocks=[*blocks[:-1], note, blocks[-1]], response_type="ephemeral")
+
+
+# ------------------------------------------------------------------------------ the buttons
+class Click:
+    """One button press: who, where, which message, and how to answer privately or update it."""
+
+    def __init__(self, body: dict[str, Any], client: WebClient, respond: Respond):
+        self.body, self.client, self.respond = body, client, respond
+        container = body.get("container") or {}
+        self.user: str = body["user"]["id"]
+        self.channel: str = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+        self.ts: str | None = container.get("message_ts") or (body.get("message") or {}).get("ts")
+        self.ephemeral: bool = bool(container.get("is_ephemeral"))
+        self.blocks: list[dict[str, Any]] = list((body.get("message") or {}).get("blocks") or [])
+        self.token: str = str((body.get("actions") or [{}])[0].get("value") or "")
+
+    @property
+    def title(self) -> str:
+        head = next((b for b in self.blocks if b.get("type") == "header"), None)
+        return str(((head or {}).get("text") or {}).get("text") or "Remediation")
+
+    def update(self, text: str, blocks: list[dict[str, Any]]) -> None:
+        try:
+            if self.ephemeral or not self.ts:
+                self.respond(text=text, blocks=blocks, replace_original=True)
+            else:
+                self.client.chat_update(channel=self.channel, ts=self.ts, text=text, blocks=blocks)
+        except Exception:
+            log.warning("could not update the /remediate preview", exc_info=True)
+
+    def tell(self, text: str) -> None:
+        """Only the person who clicked sees it; in a DM or without membership, a DM."""
+        try:
+            if self.channel and not self.channel.startswith("D"):
+                try:
+                    self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=text)
+                    return
+                except SlackApiError as exc:
+                    if exc.response.get("error") not in ("user_not_in_channel", *CANNOT_POST):
+                        raise
+            self.client.chat_postMessage(channel=self.user, text=text)
+        except Exception:
+            log.warning("could not answer a /remediate click", exc_info=True)
+
+
+def _finish(click: Click, decision: service.Decision) -> None:
+    if decision.final:
+        click.update(*render_settled(decision, click.blocks))
+    if decision.status == "refused":
+        click.tell(refusal_text(decision))
+
+
+def handle_confirm(runtime: Runtime, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    click = Click(body, client, respond)
+
+    def applying(claims: Claims) -> None:
+        click.update(*render_applying(click.blocks, click.user, click.title))
+
+    try:
+        decision = service.confirm(
+            runtime, click.token, actor=click.user, channel_id=click.channel, on_confirmed=applying
+        )
+    except Exception:
+        log.exception("confirming a remediation failed")
+        click.tell("Something went wrong confirming this remediation; it is logged. Check the audit log "
+                   "and `/diag` before trying again.")  # fmt: skip
+        return
+    _finish(click, decision)
+
+
+def handle_cancel(runtime: Runtime, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    click = Click(body, client, respond)
+    try:
+        decision = service.cancel(runtime, click.token, actor=click.user, channel_id=click.channel)
+    except Exception:
+        log.exception("cancelling a remediation failed")
+        click.tell("Something went wrong cancelling this remediation; it is logged.")
+        return
+    _finish(click, decision)
+
+
+def register(app: App, runtime: Runtime) -> None:
+    @app.command("/remediate")
+    def remediate_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        handle_command(runtime, body, ack, respond, client)
+
+    @app.action(CONFIRM_ACTION)
+    def remediate_confirm(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        handle_confirm(runtime, body, client, respond)
+
+    @app.action(CANCEL_ACTION)
+    def remediate_cancel(ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        ack()
+        handle_cancel(runtime, body, client, respond)
