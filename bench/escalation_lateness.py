@@ -33,7 +33,7 @@ from bot.config.loader import load_policy_text
 from bot.config.settings import Settings
 from bot.db import create_db_engine, migrate
 from bot.escalation import service as escalation
-from bot.escalation.models import PageOutbox
+from bot.escalation.models import EscalationState, PageOutbox
 from bot.incidents import service as incidents
 from bot.scheduler import start_scheduler
 from bot.slack_emulator import SlackEmulator, collect_actions
@@ -114,10 +114,11 @@ def run(count: int, tick: float, spread: float, burst: bool, replicas: int, tier
         schedulers = [start_scheduler(rt) for rt in runtimes]
         time.sleep(2 * tick)  # the schedulers are ticking before any incident exists
 
-        first_due = datetime.now(UTC) + timedelta(seconds=2)
+        # Declaring 1,000 incidents takes seconds: declare them parked an hour ahead, then set every
+        # due time in one statement, so no incident is already overdue when the clock starts.
+        parked = datetime.now(UTC) + timedelta(hours=1)
         with runtimes[0].session() as session:
             for n, channel in enumerate(channels):
-                due = first_due if burst else first_due + timedelta(seconds=spread * n / max(1, count))
                 incident, _ = incidents.declare(
                     session,
                     policy,
@@ -125,10 +126,15 @@ def run(count: int, tick: float, spread: float, burst: bool, replicas: int, tier
                     title=f"Bench incident {n}",
                     reporter_id=USERS[0],
                     origin_channel_id=None,
-                    now=due,
+                    now=parked,
                 )
                 incident.channel_id, incident.channel_name = channel, f"inc-bench-{n}"
-                escalation.start(session, incident, due)
+                escalation.start(session, incident, parked)
+        with runtimes[0].session() as session:
+            states = session.scalars(select(EscalationState).order_by(EscalationState.incident_id)).all()
+            first_due = datetime.now(UTC) + timedelta(seconds=2)
+            for n, state in enumerate(states):
+                state.next_at = first_due if burst else first_due + timedelta(seconds=spread * n / count)
         started = time.monotonic()
         expected = count * TIERS
         deadline = started + spread + TIERS * tier + 60

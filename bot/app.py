@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App
@@ -88,8 +87,9 @@ def build_bolt_app(runtime: Runtime) -> App:
         token_verification_enabled=False,
         process_before_response=False,
         raise_error_for_unhandled_request=False,
-        # Listeners run on this pool after the ack; it carries the request's log context along.
-        listener_executor=ContextThreadPoolExecutor(max_workers=10, thread_name_prefix="bolt-listener"),
+        # Listeners run on this pool after the ack: roomier than Bolt's 10 so a burst of slow Slack
+        # calls does not queue new commands; it carries the request's log context along.
+        listener_executor=ContextThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt-listener"),
     )
     app.middleware(bolt_context_middleware(runtime))  # request_id / incident_id on every log line
     from handlers import register_all

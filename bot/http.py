@@ -11,7 +11,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
-from bot.logs import request_context, request_id_from
+from bot.logs import request_context, wsgi_request_id
 from bot.runtime import Runtime
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -46,7 +46,7 @@ def make_wsgi_app(
         return [body]
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        with request_context(request_id_from(environ)):  # every log line of this request carries its id
+        with request_context(wsgi_request_id(environ)):  # every log line of this request carries its id
             return route(environ, start_response)
 
     def route(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

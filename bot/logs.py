@@ -22,7 +22,13 @@ from contextvars import copy_context
 from typing import IO, TYPE_CHECKING, Any
 
 import structlog
-from structlog.contextvars import bound_contextvars, get_contextvars, merge_contextvars
+from structlog.contextvars import (
+    bind_contextvars,
+    bound_contextvars,
+    clear_contextvars,
+    merge_contextvars,
+    unbind_contextvars,
+)
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from bot.security.redact import MASK, mask_data
@@ -32,7 +38,13 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 # Libraries that are chatty at INFO about things an operator does not act on.
-QUIET = {"urllib3": logging.WARNING, "kubernetes.client.rest": logging.WARNING, "botocore": logging.WARNING}
+QUIET = {
+    "urllib3": logging.WARNING,
+    "kubernetes.client.rest": logging.WARNING,
+    "botocore": logging.WARNING,
+    "apscheduler.executors.default": logging.WARNING,  # two lines a second per replica for the tick
+    "alembic.runtime.plugins": logging.WARNING,
+}
 
 _literal_secrets: list[str] = []
 # Fields structlog itself adds: never secret, and cheap to skip.
@@ -139,10 +151,18 @@ def get_logger(name: str | None = None) -> Any:
 # -------------------------------------------------------------------------------- bound identifiers
 @contextmanager
 def request_context(request_id: str | None = None) -> Iterator[str]:
-    """Bind a request id (the caller's X-Request-Id, or a new one) to every record in this context."""
-    rid = request_id or uuid.uuid4().hex[:16]
-    with bound_contextvars(request_id=rid):
+    """One request's log context: its id bound, and nothing left over from the thread's last request."""
+    rid = request_id or new_request_id()
+    clear_contextvars()
+    bind_contextvars(request_id=rid)
+    try:
         yield rid
+    finally:
+        clear_contextvars()
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex[:16]
 
 
 @contextmanager
@@ -152,13 +172,12 @@ def incident_context(incident_id: int | str) -> Iterator[None]:
         yield
 
 
-def request_id_from(environ: MutableMapping[str, Any]) -> str | None:
-    """The id a proxy or Slack put on the request, if any, kept short and printable."""
-    for header in ("HTTP_X_REQUEST_ID", "HTTP_X_SLACK_REQUEST_ID"):
-        value = environ.get(header)
-        if value:
-            return "".join(ch for ch in str(value) if ch.isprintable())[:64]
-    return None
+def wsgi_request_id(environ: MutableMapping[str, Any]) -> str:
+    """The request's id: the one a proxy put in X-Request-Id (kept short and printable), or a new
+    one, written back into the environ so that Bolt's middleware sees the same id."""
+    given = "".join(ch for ch in str(environ.get("HTTP_X_REQUEST_ID") or "") if ch.isprintable())[:64]
+    environ["HTTP_X_REQUEST_ID"] = given or new_request_id()
+    return str(environ["HTTP_X_REQUEST_ID"])
 
 
 class ContextThreadPoolExecutor(ThreadPoolExecutor):
@@ -171,19 +190,23 @@ class ContextThreadPoolExecutor(ThreadPoolExecutor):
 
 
 def bolt_context_middleware(runtime: Runtime) -> Callable[..., Any]:
-    """Bolt middleware: binds request_id (Socket Mode has no HTTP request to take it from) and,
-    inside an incident channel, incident_id — before the listener is handed to the pool."""
+    """Bolt middleware: binds request_id and, inside an incident channel, incident_id.
 
-    def middleware(context: Any, next: Callable[[], Any]) -> Any:  # Bolt injects arguments by name
-        ids: dict[str, Any] = {}
-        if "request_id" not in get_contextvars():
-            ids["request_id"] = uuid.uuid4().hex[:16]
+    Bolt runs listeners after the whole middleware chain has returned, so the ids are bound for the
+    rest of the dispatch (not in a `with` block) and travel to the listener pool with the context.
+    Both are set on every request, so a reused thread never logs the previous request's ids.
+    """
+
+    def middleware(req: Any, context: Any, next: Callable[[], Any]) -> Any:  # Bolt injects by name
+        given = (getattr(req, "headers", None) or {}).get("x-request-id") or []
+        bind_contextvars(request_id=given[0] if given else new_request_id())  # none in Socket Mode
         channel_id = getattr(context, "channel_id", None)
         incident_id = _incident_of(runtime, channel_id) if channel_id else None
-        if incident_id is not None:
-            ids["incident_id"] = incident_id
-        with bound_contextvars(**ids):
-            return next()
+        if incident_id is None:
+            unbind_contextvars("incident_id")
+        else:
+            bind_contextvars(incident_id=incident_id)
+        return next()
 
     return middleware
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess  # noqa: S404 - image build step with fixed arguments
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,7 +42,7 @@ def main() -> None:
     for folder in (Path("/var/lib/warroom"), Path("/etc/warroom")):
         folder.mkdir(parents=True, exist_ok=True)
     os.chown("/var/lib/warroom", UID, GID)
-    os.chmod("/var/lib/warroom", 0o750)
+    os.chmod("/var/lib/warroom", 0o700)
     share = Path(sys.prefix) / "share" / "warroom"
     share.mkdir(parents=True, exist_ok=True)
     shutil.copy(SRC / "manifest.yml", share / "manifest.yml")

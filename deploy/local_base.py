@@ -22,12 +22,13 @@ The image is tagged with a digest of its inputs and reused until they change.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import io
 import os
 import re
 import shutil
-import subprocess  # noqa: S404 - build tooling, not the bot: ldd and pip on fixed arguments
+import subprocess  # build tooling, not the bot: ldd and pip on fixed arguments
 import sys
 import sysconfig
 import tarfile
@@ -122,7 +123,7 @@ class Rootfs:
     """A tar being written, with the directory and symlink bookkeeping a rootfs needs."""
 
     def __init__(self, fileobj: io.BufferedWriter):
-        self.tar = tarfile.open(fileobj=fileobj, mode="w|")
+        self.tar = tarfile.open(fileobj=fileobj, mode="w|")  # noqa: SIM115 - closed by close()
         self.members: set[str] = set()
 
     def _dirs(self, name: str) -> None:
@@ -177,9 +178,7 @@ def _add_tree(rootfs: Rootfs, source: Path, dest: str, skip_top: set[str]) -> No
     for dirpath, dirnames, filenames in os.walk(source):
         rel = Path(dirpath).relative_to(source)
         if rel == Path("."):
-            dirnames[:] = [
-                d for d in dirnames if d not in skip_top and not d.startswith(STDLIB_SKIP_PREFIX)
-            ]
+            dirnames[:] = [d for d in dirnames if d not in skip_top and not d.startswith(STDLIB_SKIP_PREFIX)]
         dirnames[:] = [d for d in dirnames if d != "__pycache__"]
         for filename in filenames:
             path = Path(dirpath) / filename
@@ -274,11 +273,17 @@ def build(docker_url: str, repository: str = "warroom-pybase", tag: str | None =
             ],
         )
     client.images.get(name)  # raises if the import did not produce it
+    for old in client.images.list(name=repository):  # earlier inputs: a full copy each on vfs
+        if name not in old.tags:
+            with contextlib.suppress(docker.errors.APIError):  # still used by a container: keep it
+                client.images.remove(old.id)
     return name
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build a registry-free Python base image for deploy/Dockerfile.")
+    parser = argparse.ArgumentParser(
+        description="Build a registry-free Python base image for deploy/Dockerfile."
+    )
     parser.add_argument("--docker", default=os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock"))
     parser.add_argument("--repository", default="warroom-pybase")
     parser.add_argument("--tag", default=None, help="default: <python version>-<digest of the inputs>")

@@ -52,7 +52,9 @@ def declare_view(runtime: Runtime, origin_channel: str | None) -> dict[str, Any]
     }
 
 
-def open_declare_modal(runtime: Runtime, client: WebClient, trigger_id: str, origin_channel: str | None) -> None:
+def open_declare_modal(
+    runtime: Runtime, client: WebClient, trigger_id: str, origin_channel: str | None
+) -> None:
     client.views_open(trigger_id=trigger_id, view=declare_view(runtime, origin_channel))
 
 

@@ -62,6 +62,10 @@ LEASE = timedelta(minutes=2)  # a 'sending' row older than this belongs to a dea
 CHANNEL_WAIT = timedelta(seconds=15)  # a page waits this long for the war room to exist
 CHANNEL_POLL = timedelta(milliseconds=250)
 GROUP_RETRY_FOR = timedelta(seconds=60)  # keep retrying a failing user group this long
+GROUP_BACKOFF = 2.0  # seconds between two lookups of a failing group for one rung
+# (incident, tier, loop) -> time.monotonic() before which a rung waiting on a group is not retried.
+# Process-local on purpose: another replica retrying too is harmless, the outbox keys stay unique.
+_group_backoff: dict[tuple[int, int, int], float] = {}
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 # Slack answers that another try will not change: the page fails at once instead of retrying for minutes.
 PERMANENT = frozenset(
@@ -132,7 +136,7 @@ def tick(runtime: Runtime, budget: float | None = None) -> PassReport:
         if upcoming is not None:
             pause = min(remaining, (upcoming - runtime.clock.now()).total_seconds())
         # Something due but not ours (locked by a replica): do not spin on it.
-        pause = max(pause, 0.0 if done.work else 0.02)
+        pause = max(pause, 0.0 if done.work else 0.05)
         wait_for_nudge(min(pause, remaining))
 
 
@@ -220,8 +224,19 @@ def advance_ladders(runtime: Runtime) -> PassReport:
 
 def _advance_batch(runtime: Runtime, groups: GroupCache, seen: set[tuple[int, int, int]]) -> PassReport:
     now = runtime.clock.now()
+    started = time.monotonic()
     steps = _peek_steps(runtime, now, groups, seen)
-    return _apply_steps(runtime, steps, now) if steps else PassReport()
+    if not steps:
+        return PassReport()
+    peeked = time.monotonic()
+    report = _apply_steps(runtime, steps, now)
+    log.debug(
+        "stepped %d ladders (peek %.0f ms, apply %.0f ms)",
+        report.advanced + report.exhausted,
+        (peeked - started) * 1000,
+        (time.monotonic() - peeked) * 1000,
+    )
+    return report
 
 
 def _peek_steps(
@@ -242,6 +257,8 @@ def _peek_steps(
         if key in seen:  # still due after our pass: a replica holds it, or a group lookup is retrying
             continue
         seen.add(key)
+        if _group_backoff.get(key, 0.0) > time.monotonic():
+            continue
         assert state.next_at is not None
         policy = service.snapshot_policy(incident)
         ladder = service.ladder(policy, state.policy)
@@ -252,7 +269,11 @@ def _peek_steps(
             step.retry = (
                 any(not e.permanent for e in step.resolved.errors) and now - step.due < GROUP_RETRY_FOR
             )
-        if not step.retry:
+        if step.retry:
+            # Not again before a short backoff: a Slack outage must not turn into a lookup storm.
+            _group_backoff[key] = time.monotonic() + GROUP_BACKOFF
+        else:
+            _group_backoff.pop(key, None)
             steps.append(step)
     return steps
 
@@ -500,13 +521,24 @@ def send_due(runtime: Runtime, only_ids: Iterable[int] | None = None) -> PassRep
 def _send_batch(runtime: Runtime, wanted: list[int] | None) -> PassReport:
     report = PassReport()
     now = runtime.clock.now()
+    started = time.monotonic()
     claims, cancelled = _claim(runtime, now, wanted)
+    claimed = time.monotonic()
     report.cancelled += len(cancelled)
     if cancelled:
         _note_cancelled(runtime, cancelled, now)
     if claims:
-        list(_senders.map(lambda c: _deliver(runtime, c), claims))
+        list(_senders.map(lambda c: _deliver(runtime, c, first=True), claims))
+        paged = time.monotonic()
+        list(_senders.map(lambda c: _deliver(runtime, c, first=False), claims))
         report.sent, report.failed = _record(runtime, claims)
+        log.debug(
+            "sent %d (claim %.0f ms, pages %.0f ms, rest+record %.0f ms)",
+            len(claims),
+            (claimed - started) * 1000,
+            (paged - claimed) * 1000,
+            (time.monotonic() - paged) * 1000,
+        )
     return report
 
 
@@ -640,8 +672,13 @@ def _try(fn: Any) -> dict[str, Any]:
         return _failed(type(exc).__name__)
 
 
-def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
-    """Every channel of this row not yet delivered; results in claim.results. Never raises."""
+def _deliver(runtime: Runtime, claim: _Claim, first: bool) -> _Claim:
+    """The channels of this row not yet delivered; results in claim.results. Never raises.
+
+    `first`: the page itself (the Slack DM, or a channel notice); otherwise the rest (the channel
+    invite, SMS, e-mail, webhook). A batch sends all its DMs before any of the rest, so in a burst
+    the thousandth DM does not wait behind 999 invites.
+    """
     done = {name for name, result in claim.deliveries.items() if result.get("ok")}
 
     def attempt(channel: str, call: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -658,6 +695,8 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
 
     channel_id = claim.view.channel_id
     if claim.kind == "notice":
+        if not first:
+            return claim
         if channel_id is None:
             attempt("slack", lambda: _failed("no_channel"))
         elif "slack" not in done:
@@ -665,10 +704,12 @@ def _deliver(runtime: Runtime, claim: _Claim) -> _Claim:
         return claim
 
     user = claim.target
-    if "slack" not in done:
-        request = PageRequest(user, claim.view, claim.tier_name, claim.reason, claim.requested_by)
-        if attempt("slack", lambda: _ok(ts=runtime.pager.page(request).ts))["ok"]:
-            _save_progress(runtime, claim)
+    if first:
+        if "slack" not in done:
+            request = PageRequest(user, claim.view, claim.tier_name, claim.reason, claim.requested_by)
+            if attempt("slack", lambda: _ok(ts=runtime.pager.page(request).ts))["ok"]:
+                _save_progress(runtime, claim)
+        return claim
     if "invite" not in done and channel_id:
         attempt("invite", lambda: _invite(runtime, channel_id, user))
     # Contacts come from the live policy: a changed phone number applies to running incidents too.

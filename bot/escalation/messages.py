@@ -11,7 +11,15 @@ from typing import Any
 from bot.config.durations import format_duration
 from bot.config.policy import EscalationPolicy
 from bot.incidents.views import IncidentView
-from bot.slack.blocks.page import age_text
+
+
+def age_text(declared_at: datetime, now: datetime) -> str:
+    """How long ago an incident was declared, to the minute: "just now", "42s ago", "1h 5m ago"."""
+    seconds = max(0, int((now - declared_at).total_seconds()))
+    if seconds < 60:
+        return "just now" if seconds < 5 else f"{seconds}s ago"
+    # Minutes are precise enough for a page; "1h 2m 3s" is noise at 3 a.m.
+    return format_duration(timedelta(seconds=seconds - seconds % 60)) + " ago"
 
 
 def mentions(users: list[str]) -> str:

@@ -15,9 +15,11 @@ from threading import Lock
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from bot.config.durations import format_duration
 from bot.config.policy import EscalationPolicy, Policy
 from bot.escalation.models import MANUAL_TIER, EscalationState, PageOutbox
 from bot.escalation.outbox import insert_rows
+from bot.escalation.rotations import shift_at
 from bot.escalation.targets import GroupCache, TargetError, kind_of, resolve, resolve_one
 from bot.escalation.wake import nudge
 from bot.incidents.models import Incident
@@ -189,9 +191,6 @@ def on_call_now(
     policy: Policy, ladder_policy: EscalationPolicy, now: datetime, groups: GroupCache
 ) -> list[OnCallLine]:
     """Who each tier of `ladder_policy` would page at `now`, target by target."""
-    from bot.config.durations import format_duration
-    from bot.escalation.rotations import shift_at
-
     lines = []
     for tier in ladder_policy.tiers:
         if not tier.targets:

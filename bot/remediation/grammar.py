@@ -122,6 +122,9 @@ def _target(policy: Policy, kind: str, verbs: dict[str, Action], rest: list[str]
             raise UsageError(
                 f"Which {kind} target? Type `{COMMAND} {kind} <target> {rest[0].lower()} …`. Known: {_known(names)}."
             )
+        if len(names) == 1 and not (len(rest) > 1 and rest[1].lower() in verbs):
+            # `/remediate k8s delete x` with one target: a wrong action, not a wrong target.
+            return names[0], rest
         raise UsageError(f"Unknown {kind} target `{rest[0]}`. Known: {_known(names)}.")
     if len(names) == 1:
         return names[0], rest

@@ -11,7 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("gen_config_reference", ROOT / "scripts" / "gen_config_reference.py")
+    spec = importlib.util.spec_from_file_location(
+        "gen_config_reference", ROOT / "scripts" / "gen_config_reference.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

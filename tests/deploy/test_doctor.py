@@ -22,7 +22,7 @@ from tests.support.k8s_api import FakeKubeAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST_SCOPES = yaml.safe_load((ROOT / "manifest.yml").read_text())["oauth_config"]["scopes"]["bot"]
-SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # noqa: S105 - test-only
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # test-only
 CLOSED_PORT = 1  # nothing listens on tcpmux
 
 GOOD_POLICY = """\
@@ -160,14 +160,18 @@ def test_broken_yaml_is_reported_with_its_line(
     assert "fix the YAML syntax" in line
 
 
-def test_a_missing_policy_file(env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_policy_file(
+    env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out = doctor(capsys, str(tmp_path / "nope.yml"))
     assert code == 1
     assert "cannot read it" in row(out, "✗", "policy")
     assert "WARROOM_CONFIG" in row(out, "✗", "policy")
 
 
-def test_a_ladder_that_pages_nobody(env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_ladder_that_pages_nobody(
+    env: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = write(tmp_path, "announce_channel: C0INCIDENTS\n")
     code, out = doctor(capsys, config)
     assert code == 1
@@ -219,7 +223,9 @@ def test_an_app_token_that_is_not_xapp(
 def test_an_unreachable_database(
     env: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://warroom:hunter2secret@127.0.0.1:{CLOSED_PORT}/warroom")
+    monkeypatch.setenv(
+        "DATABASE_URL", f"postgresql+psycopg://warroom:hunter2secret@127.0.0.1:{CLOSED_PORT}/warroom"
+    )
     code, out = doctor(capsys, write(tmp_path, GOOD_POLICY))
     assert code == 1
     line = row(out, "✗", "database")

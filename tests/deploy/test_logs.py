@@ -33,7 +33,9 @@ def test_logs_are_json_with_ids_and_without_secrets(sqlite_url: str, restore_log
         incident = h.declare("p1 Checkout API returns 502")
         h.command(f"note rolled back; the token was {token}", channel=incident.channel_id)
         h.wait_idle()
-        logging.getLogger("warroom.test").info("connecting with password=hunter2 to postgresql://u:pw123456@db/x")
+        logging.getLogger("warroom.test").info(
+            "connecting with password=hunter2 to postgresql://u:pw123456@db/x"
+        )
     lines = [line for line in stream.getvalue().splitlines() if line.strip()]
     assert lines
     records = [json.loads(line) for line in lines]  # every line is one JSON object

@@ -22,10 +22,16 @@ def manifest(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict,
 def urls(data: dict) -> list[str]:
     commands = [c.get("url") for c in data["features"]["slash_commands"]]
     settings = data["settings"]
-    return [*commands, settings["event_subscriptions"].get("request_url"), settings["interactivity"].get("request_url")]
+    return [
+        *commands,
+        settings["event_subscriptions"].get("request_url"),
+        settings["interactivity"].get("request_url"),
+    ]
 
 
-@pytest.mark.parametrize("given", ["https://bot.example.org", "https://bot.example.org/", "https://bot.example.org/slack/events"])
+@pytest.mark.parametrize(
+    "given", ["https://bot.example.org", "https://bot.example.org/", "https://bot.example.org/slack/events"]
+)
 def test_url_fills_every_request_url(capsys: pytest.CaptureFixture[str], given: str) -> None:
     code, data, _ = manifest(capsys, "--url", given)
     assert code == 0
@@ -41,7 +47,10 @@ def test_url_behind_a_path_prefix(capsys: pytest.CaptureFixture[str]) -> None:
 def test_everything_else_is_the_source_manifest(capsys: pytest.CaptureFixture[str]) -> None:
     _, data, _ = manifest(capsys, "--url", "https://bot.example.org")
     assert data["oauth_config"] == SOURCE["oauth_config"]
-    assert data["settings"]["event_subscriptions"]["bot_events"] == SOURCE["settings"]["event_subscriptions"]["bot_events"]
+    assert (
+        data["settings"]["event_subscriptions"]["bot_events"]
+        == SOURCE["settings"]["event_subscriptions"]["bot_events"]
+    )
     assert [c["command"] for c in data["features"]["slash_commands"]] == ["/incident", "/diag", "/remediate"]
 
 

@@ -62,7 +62,10 @@ def test_diag_runs_are_counted_by_adapter_and_outcome(sqlite_url: str) -> None:
         after = scrape(h.url)
     outcome = str(result.outcome)
     runs = "warroom_diag_runs_total"
-    assert value(after, runs, adapter="tcp", outcome=outcome) == value(before, runs, adapter="tcp", outcome=outcome) + 1
+    assert (
+        value(after, runs, adapter="tcp", outcome=outcome)
+        == value(before, runs, adapter="tcp", outcome=outcome) + 1
+    )
 
 
 def test_metrics_page_shows_every_warroom_family_from_the_first_scrape(sqlite_url: str) -> None:

@@ -81,7 +81,8 @@ def api_classes() -> dict[str, type]:
         node.attr if isinstance(node, ast.Attribute) else node.id
         for _, tree in _trees()
         for node in ast.walk(tree)
-        if isinstance(node, ast.Attribute | ast.Name) and re.fullmatch(r"\w+V\d\w*Api|CustomObjectsApi", getattr(node, "attr", getattr(node, "id", "")))
+        if isinstance(node, ast.Attribute | ast.Name)
+        and re.fullmatch(r"\w+V\d\w*Api|CustomObjectsApi", getattr(node, "attr", getattr(node, "id", "")))
     }
     return {name: getattr(client, name) for name in sorted(names)}
 
@@ -102,7 +103,9 @@ def client_methods() -> dict[str, tuple[str, str]]:
             if builder is None:
                 continue
             source = inspect.getsource(builder)
-            method = re.search(r"method='(\w+)'", source) or re.search(r"'(GET|POST|PUT|PATCH|DELETE)'", source)
+            method = re.search(r"method='(\w+)'", source) or re.search(
+                r"'(GET|POST|PUT|PATCH|DELETE)'", source
+            )
             path = re.search(r"resource_path='([^']+)'", source) or re.search(r"'(/apis?/[^']+)'", source)
             if method and path:
                 found = (method.group(1), path.group(1))
@@ -117,7 +120,9 @@ def referenced_methods() -> dict[str, set[str]]:
     for path, tree in _trees():
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in known:
-                assert known[node.attr] != AMBIGUOUS, f"{path}: {node.attr} means different requests in different APIs"
+                assert known[node.attr] != AMBIGUOUS, (
+                    f"{path}: {node.attr} means different requests in different APIs"
+                )
                 found.setdefault(node.attr, set()).add(str(path.relative_to(ROOT)))
     return found
 
@@ -142,11 +147,23 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> set[tuple[str, str]]:
     with FakeKubeAPI() as api:
         kubeconfig = api.write_kubeconfig(tmp_path_factory.mktemp("kube") / "config")
         policy = Policy.model_validate(
-            {"targets": {"k8s": {"prod": {"kubeconfig": str(kubeconfig), "context": "test", "namespaces": ["ecommerce"]}}}}
+            {
+                "targets": {
+                    "k8s": {
+                        "prod": {
+                            "kubeconfig": str(kubeconfig),
+                            "context": "test",
+                            "namespaces": ["ecommerce"],
+                        }
+                    }
+                }
+            }
         )
         for check in ADAPTER.checks.values():
             runs = CHECK_ARGS.get(check.name, [([], {})])
-            assert runs[0][0] or not check.min_args, f"add arguments for `/diag k8s {check.name}` to CHECK_ARGS"
+            assert runs[0][0] or not check.min_args, (
+                f"add arguments for `/diag k8s {check.name}` to CHECK_ARGS"
+            )
             for args, options in runs:
                 result = run_check(policy, "k8s", check.name, "prod", args, options, timeout=10)
                 assert str(result.outcome) not in ("error", "timeout"), (check.name, result.error)
@@ -168,11 +185,17 @@ def used(served: set[tuple[str, str]]) -> set[tuple[Rule, bool]]:
 # --------------------------------------------------------------------------------------- the RBAC
 def granted(docs: list[Doc]) -> Iterator[tuple[Rule, str, str | None]]:
     """(rule, binding kind, binding namespace) for every rule bound to Warroom's ServiceAccount."""
-    roles = {(d["kind"], d["metadata"]["name"], d["metadata"].get("namespace")): d for d in docs if d["kind"] in ("ClusterRole", "Role")}
+    roles = {
+        (d["kind"], d["metadata"]["name"], d["metadata"].get("namespace")): d
+        for d in docs
+        if d["kind"] in ("ClusterRole", "Role")
+    }
     for binding in docs:
         if binding["kind"] not in ("RoleBinding", "ClusterRoleBinding"):
             continue
-        subjects = {(s.get("namespace"), s["name"]) for s in binding["subjects"] if s["kind"] == "ServiceAccount"}
+        subjects = {
+            (s.get("namespace"), s["name"]) for s in binding["subjects"] if s["kind"] == "ServiceAccount"
+        }
         if SERVICE_ACCOUNT not in subjects:
             continue
         namespace = binding["metadata"].get("namespace")
@@ -191,7 +214,9 @@ def granted(docs: list[Doc]) -> Iterator[tuple[Rule, str, str | None]]:
 def policy_namespaces() -> set[str]:
     """The namespaces the in-cluster k8s targets of the shipped policy read."""
     policy = load_policy(K8S / "policy.yml")
-    return {ns for target in policy.targets.k8s.values() if target.kubeconfig is None for ns in target.namespaces}
+    return {
+        ns for target in policy.targets.k8s.values() if target.kubeconfig is None for ns in target.namespaces
+    }
 
 
 def test_read_only_rbac_is_exactly_what_the_adapters_read(used: set[tuple[Rule, bool]]) -> None:

@@ -128,21 +128,14 @@ def test_acks_racing_the_tick_at_the_boundary_never_let_a_page_out_after_commit(
         barrier = threading.Barrier(2)
         seen_at_ack: dict[int, list[str]] = {}
 
+        def ack_one(incident_id: int) -> list[str]:
+            time.sleep(random.uniform(0, 0.05))  # spread the acks across the tick's work
+            return _ack_and_look(runtime, incident_id, clock.now())
+
         def acks() -> None:
             barrier.wait()
             with ThreadPoolExecutor(8) as pool:
-                for incident_id, seen in zip(
-                    ids,
-                    pool.map(
-                        lambda i: (
-                            time.sleep(random.uniform(0, 0.05)),
-                            _ack_and_look(runtime, i, clock.now()),
-                        )[1],
-                        ids,
-                    ),
-                    strict=True,
-                ):
-                    seen_at_ack[incident_id] = seen
+                seen_at_ack.update(zip(ids, pool.map(ack_one, ids), strict=True))
 
         def tick() -> None:
             barrier.wait()

@@ -20,8 +20,8 @@ from tests.escalation.helpers import (
 )
 
 
-def test_rate_limited_page_is_retried_after_retry_after_and_sent_once(emu, db_url) -> None:
-    runtime = make_runtime(emu, db_url, guide_policy(), ManualClock())
+def test_rate_limited_page_is_retried_after_retry_after_and_sent_once(emu, pg_url) -> None:
+    runtime = make_runtime(emu, pg_url, guide_policy(), ManualClock())
     try:
         incident = declare(runtime)
         emu.fail("chat.postMessage", 429, retry_after=1, times=2)
@@ -35,8 +35,8 @@ def test_rate_limited_page_is_retried_after_retry_after_and_sent_once(emu, db_ur
         close(runtime)
 
 
-def test_server_errors_are_retried(emu, db_url) -> None:
-    runtime = make_runtime(emu, db_url, guide_policy(), ManualClock())
+def test_server_errors_are_retried(emu, pg_url) -> None:
+    runtime = make_runtime(emu, pg_url, guide_policy(), ManualClock())
     try:
         incident = declare(runtime)
         emu.fail("chat.postMessage", 503, times=2)

@@ -24,9 +24,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 SHORT_LADDER = f"""
 escalation:
   tiers:
-    - {{name: tier1, targets: [{ONCALL}], timeout: 3s}}
-    - {{name: tier2, targets: [{LEAD}], timeout: 3s}}
-    - {{name: tier3, targets: [{DIRECTOR}], timeout: 3s}}
+    - {{name: tier1, targets: [{ONCALL}], timeout: 2s}}
+    - {{name: tier2, targets: [{LEAD}], timeout: 2s}}
+    - {{name: tier3, targets: [{DIRECTOR}], timeout: 2s}}
 """
 
 
@@ -50,10 +50,10 @@ def test_sigkill_mid_escalation_then_restart_after_the_next_tier_fell_due(emu, p
         emu.wait_for(lambda: pages(emu, ONCALL), timeout=10)
         emu.wait_for(lambda: [r for r in _rows(pg_url, tier=0) if r.status == "sent"], timeout=5)
         declared = datetime.now(UTC)
-        first.kill()  # mid-escalation: tier 2 is due in ~3 s and nobody is running
+        first.kill()  # mid-escalation: tier 2 is due in ~2 s and nobody is running
         killed_at = time.monotonic()
 
-        time.sleep(4.5)  # tier 2 falls due while no bot runs
+        time.sleep(3.5)  # tier 2 falls due while no bot runs
         assert pages(emu, LEAD) == []
         [tier1] = _rows(pg_url, tier=0)
         assert tier1.status == "sent"
@@ -68,7 +68,7 @@ def test_sigkill_mid_escalation_then_restart_after_the_next_tier_fell_due(emu, p
             ],
             timeout=10,
         )
-        time.sleep(1.5)  # more ticks: nothing else may go out
+        time.sleep(1.2)  # more ticks: nothing else may go out
 
         # Exactly once each: tier 1 was not re-sent by the new process, tier 2 was sent once, late.
         assert [len(pages(emu, u)) for u in (ONCALL, LEAD, DIRECTOR)] == [1, 1, 1]
@@ -77,7 +77,7 @@ def test_sigkill_mid_escalation_then_restart_after_the_next_tier_fell_due(emu, p
         tier2 = rows[1]
         downtime = time.monotonic() - killed_at
         assert tier2.sent_at - tier2.due_at > timedelta(seconds=1.0)  # it fell due while nobody ran
-        assert tier2.due_at < declared + timedelta(seconds=4)
+        assert tier2.due_at < declared + timedelta(seconds=3)
         assert rows[0].deliveries["slack"]["by"] != tier2.deliveries["slack"]["by"]  # two different processes
         print(
             f"tier 2 sent {(tier2.sent_at - tier2.due_at).total_seconds():.2f}s after due (downtime {downtime:.1f}s)"

@@ -61,7 +61,7 @@ def _moto_data(url: str) -> dict[str, Any]:
     return json.loads(urllib.request.urlopen(f"{url}/moto-api/data.json").read())
 
 
-def test_sms_email_and_webhook_pages_are_delivered_once_each(emu, db_url) -> None:
+def test_sms_email_and_webhook_pages_are_delivered_once_each(emu, pg_url) -> None:
     clock = ManualClock()
     with moto_server() as aws_url, webhook_receiver(fail_first=1) as (hook_url, hooks):
         boto3.client("ses", region_name="us-east-1", endpoint_url=aws_url).verify_email_identity(
@@ -77,7 +77,7 @@ targets:
   aws: {{main: {{region: us-east-1, endpoint_url: "{aws_url}"}}}}
 """
         )
-        runtime = make_runtime(emu, db_url, policy, clock)
+        runtime = make_runtime(emu, pg_url, policy, clock)
         try:
             incident = declare(runtime, severity="p0", title="Payments down")
             engine.run_due(runtime)

@@ -122,3 +122,39 @@ def test_a_missing_group_is_reported_and_the_rest_of_the_tier_is_paged(emu, db_u
         assert failed.text == "Could not resolve S0GONE for tier1: no_such_subteam"
     finally:
         close(runtime)
+
+
+def test_a_group_slack_cannot_list_right_now_is_retried_then_given_up(emu, db_url, monkeypatch) -> None:
+    monkeypatch.setattr(engine, "GROUP_BACKOFF", 0.0)  # retry on the next pass instead of after 2 s
+    emu.add_usergroup("sre", [ONCALL, LEAD], id="S0SRE")
+    policy = guide_policy().model_copy(
+        update={
+            "escalation": load_policy_text(
+                f"escalation: {{tiers: [{{name: tier1, targets: [S0SRE, {DIRECTOR}], timeout: 15m}}]}}"
+            ).escalation
+        }
+    )
+    clock = ManualClock()
+    runtime = make_runtime(emu, db_url, policy, clock)
+    try:
+        flaky = declare(runtime, title="Flaky lookup")
+        emu.fail("usergroups.users.list", error="internal_error", times=2)
+        engine.run_due(runtime)
+        engine.run_due(runtime)
+        assert pages(emu, ONCALL) == [] and pages(emu, DIRECTOR) == []  # the rung waits for its group
+        engine.run_due(runtime)
+        assert [len(pages(emu, u, flaky.id)) for u in (ONCALL, LEAD, DIRECTOR)] == [1, 1, 1]
+        assert timeline(runtime, flaky.id, "page_failed") == []
+
+        broken = declare(runtime, title="Broken lookup")
+        emu.fail("usergroups.users.list", error="internal_error", times=None)
+        engine.run_due(runtime)
+        assert pages(emu, DIRECTOR, broken.id) == []
+        clock.advance(timedelta(seconds=61))  # a minute of trying: page who can be paged
+        engine.run_due(runtime)
+        emu.clear_faults()
+        assert len(pages(emu, DIRECTOR, broken.id)) == 1 and pages(emu, ONCALL, broken.id) == []
+        [failed] = timeline(runtime, broken.id, "page_failed")
+        assert failed.text == "Could not resolve S0SRE for tier1: internal_error"
+    finally:
+        close(runtime)

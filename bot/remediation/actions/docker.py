@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.diagnostics import docker as diag
+from bot.diagnostics.base import clean_line
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
 
 STOP_SECONDS = 10  # docker's own default for `docker restart -t`
@@ -47,7 +48,7 @@ def _facts(info: dict[str, Any]) -> list[tuple[str, str]]:
     policy = (host.get("RestartPolicy") or {}).get("Name") or "no"
     return [
         ("container", f"{diag._name(info)} ({str(info.get('Id', ''))[:12]})"),
-        ("image", diag._clip(str(config.get("Image") or "?"), 200)),
+        ("image", clean_line(str(config.get("Image") or "?"), 200)),
         ("state", _state(info)),
         ("started at", diag._when(state.get("StartedAt"))),
         ("restart count", str(info.get("RestartCount", 0))),

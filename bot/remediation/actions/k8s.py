@@ -144,6 +144,15 @@ def _facts(deployment: dict[str, Any], ns: str) -> list[tuple[str, str]]:
     ]  # fmt: skip
 
 
+def _same_object(ctx: ActionContext, deployment: dict[str, Any], ns: str, name: str) -> None:
+    uid = (deployment.get("metadata") or {}).get("uid")
+    if ctx.expect.get("uid") and uid != ctx.expect["uid"]:
+        raise Refused(
+            "changed",
+            f"Deployment {ns}/{name} was deleted and re-created since the preview; run the command again.",
+        )
+
+
 # ------------------------------------------------------------------------------------ restart
 def restart_preview(ctx: ActionContext) -> Preview:
     check, ns, name = _where(ctx)
@@ -179,12 +188,7 @@ def restart_preview(ctx: ActionContext) -> Preview:
 def restart_apply(ctx: ActionContext) -> Applied:
     check, ns, name = _where(ctx)
     deployment = _read(check, ns, name)
-    uid = (deployment.get("metadata") or {}).get("uid")
-    if ctx.expect.get("uid") and uid != ctx.expect["uid"]:
-        raise Refused(
-            "changed",
-            f"Deployment {ns}/{name} was deleted and re-created since the preview; run the command again.",
-        )
+    _same_object(ctx, deployment, ns, name)
     template = (deployment.get("spec") or {}).get("template") or {}
     before = ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT) or "never"
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -226,14 +230,16 @@ def scale_preview(ctx: ActionContext) -> Preview:
         changes=[Change("replicas", str(current), str(wanted))],
         facts=_facts(deployment, ns),
         note=note,
-        expect={"replicas": current},
+        expect={"replicas": current, "uid": (deployment.get("metadata") or {}).get("uid")},
     )
 
 
 def scale_apply(ctx: ActionContext) -> Applied:
     check, ns, name = _where(ctx)
     wanted = int(ctx.args[1])
-    current = _replicas(_read(check, ns, name))
+    deployment = _read(check, ns, name)
+    _same_object(ctx, deployment, ns, name)
+    current = _replicas(deployment)
     shown = ctx.expect.get("replicas")
     body = {"spec": {"replicas": wanted}}
     scale = _patch(

@@ -6,23 +6,15 @@ handler serves this button and the one on the channel's summary, so either stops
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.config.durations import format_duration
+from bot.escalation.messages import age_text
 from bot.ports import PageRequest
 
 ACK_ACTION_ID = "incident_ack"
 SEVERITY_EMOJI = {"p0": ":red_circle:", "p1": ":large_orange_circle:", "p2": ":large_yellow_circle:"}
 HEADER_MAX = 150
-
-
-def age_text(declared_at: datetime, now: datetime) -> str:
-    seconds = max(0, int((now - declared_at).total_seconds()))
-    if seconds < 60:
-        return "just now" if seconds < 5 else f"{seconds}s ago"
-    # Minutes are precise enough for a page; "1h 2m 3s" is noise at 3 a.m.
-    return format_duration(timedelta(seconds=seconds - seconds % 60)) + " ago"
 
 
 def _why(request: PageRequest) -> str:

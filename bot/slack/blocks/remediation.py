@@ -57,7 +57,7 @@ def render_preview(proposal: Proposal, remediators: tuple[str, ...]) -> tuple[st
     text = f"🛠️ {preview.title}: {'; '.join(str(c) for c in preview.changes)} — confirm or cancel"
     blocks: list[Block] = [
         header(f"🛠️ {preview.title}"),
-        section(clip(_change_lines(preview.changes), 2900)),
+        section(clip("*Will change*\n" + _change_lines(preview.changes), 2900)),
         *_facts(preview.facts),
     ]
     if preview.note:
