@@ -61,5 +61,8 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together on an empty database: one migrates, the others wait, then find it done.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7267961)")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
