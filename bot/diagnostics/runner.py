@@ -109,14 +109,21 @@ def run_check(
             check=check_name,
             args=[mask(a) for a in args] + [mask(f"{k}={v}") for k, v in options.items()],
             outcome=outcome,
-            findings=[Finding(f.level, mask(strip_ansi(f.message)), f.fix) for f in report.findings],
+            findings=[
+                Finding(f.level, mask(strip_ansi(f.message)), mask(f.fix) if f.fix else f.fix)
+                for f in report.findings
+            ],
             detail=mask(strip_ansi(report.detail)),
             elapsed_ms=elapsed_ms,
             error=error,
             data=mask_data(report.data),
         )
 
-    if not finished:
+    # A client's own timeout (urllib3, kubernetes, PyMySQL) can fire a hair before ours: same outcome.
+    client_timeout = box.error is not None and (
+        isinstance(box.error, TimeoutError) or "timeout" in type(box.error).__name__.lower()
+    )
+    if not finished or client_timeout:
         reason = f"timed out after {format_seconds(limit)}"
         return result(Outcome.TIMEOUT, Report([Finding(Level.CRIT, f"No answer: {reason}")]), reason)
     if isinstance(box.error, UsageError):
