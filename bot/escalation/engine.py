@@ -147,15 +147,15 @@ def run_due(runtime: Runtime) -> PassReport:
     first pages leave while later ladders are still being stepped.
     """
     report = PassReport()
-    groups, seen = GroupCache(runtime.pager), set[tuple[int, int, int]]()
+    groups, seen = GroupCache(runtime.pager), set[int]()
     try:
         report += notice_response_breaches(runtime)
         while True:
-            stepped = _advance_batch(runtime, groups, seen)
+            stepped, more = _advance_batch(runtime, groups, seen)
             sent = _send_batch(runtime, None)
             report += stepped
             report += sent
-            if not stepped.work and not sent.work:
+            if not more and not sent.work:
                 return report
     except Exception:  # one bad pass must not stop the scheduler; the rows are still there
         log.exception("escalation pass failed")
@@ -214,20 +214,21 @@ def _plan(state_tier: int, state_loop: int, ladder: EscalationPolicy) -> tuple[i
 def advance_ladders(runtime: Runtime) -> PassReport:
     """Step every due ladder (writes outbox rows; sends nothing)."""
     report = PassReport()
-    groups, seen = GroupCache(runtime.pager), set[tuple[int, int, int]]()
+    groups, seen = GroupCache(runtime.pager), set[int]()
     while True:
-        done = _advance_batch(runtime, groups, seen)
-        if not done.work:
-            return report
+        done, more = _advance_batch(runtime, groups, seen)
         report += done
+        if not more:
+            return report
 
 
-def _advance_batch(runtime: Runtime, groups: GroupCache, seen: set[tuple[int, int, int]]) -> PassReport:
+def _advance_batch(runtime: Runtime, groups: GroupCache, seen: set[int]) -> tuple[PassReport, bool]:
+    """One batch of due ladders; `more` is False once this pass has seen every due ladder."""
     now = runtime.clock.now()
     started = time.monotonic()
-    steps = _peek_steps(runtime, now, groups, seen)
+    steps, more = _peek_steps(runtime, now, groups, seen)
     if not steps:
-        return PassReport()
+        return PassReport(), more
     peeked = time.monotonic()
     report = _apply_steps(runtime, steps, now)
     log.debug(
@@ -236,27 +237,32 @@ def _advance_batch(runtime: Runtime, groups: GroupCache, seen: set[tuple[int, in
         (peeked - started) * 1000,
         (time.monotonic() - peeked) * 1000,
     )
-    return report
+    return report, True
 
 
 def _peek_steps(
-    runtime: Runtime, now: datetime, groups: GroupCache, seen: set[tuple[int, int, int]]
-) -> list[_Step]:
-    """Read due ladders without locks and resolve their targets (Slack calls happen here, lock-free)."""
+    runtime: Runtime, now: datetime, groups: GroupCache, seen: set[int]
+) -> tuple[list[_Step], bool]:
+    """Read due ladders without locks and resolve their targets (Slack calls happen here, lock-free).
+
+    Ladders this pass has already looked at are left out, so when a replica holds the first batch
+    this process moves on to the next one instead of waiting behind it.
+    """
+    query = (
+        select(EscalationState, Incident)
+        .join(Incident, Incident.id == EscalationState.incident_id)
+        .where(EscalationState.active.is_(True), EscalationState.next_at <= now)
+        .order_by(EscalationState.next_at)
+        .limit(BATCH)
+    )
+    if seen:
+        query = query.where(EscalationState.incident_id.not_in(seen))
     with runtime.session() as session:
-        rows = session.execute(
-            select(EscalationState, Incident)
-            .join(Incident, Incident.id == EscalationState.incident_id)
-            .where(EscalationState.active.is_(True), EscalationState.next_at <= now)
-            .order_by(EscalationState.next_at)
-            .limit(BATCH)
-        ).all()
+        rows = session.execute(query).all()
     steps = []
     for state, incident in rows:
         key = (state.incident_id, state.tier, state.loop)
-        if key in seen:  # still due after our pass: a replica holds it, or a group lookup is retrying
-            continue
-        seen.add(key)
+        seen.add(state.incident_id)
         if _group_backoff.get(key, 0.0) > time.monotonic():
             continue
         assert state.next_at is not None
@@ -275,7 +281,7 @@ def _peek_steps(
         else:
             _group_backoff.pop(key, None)
             steps.append(step)
-    return steps
+    return steps, bool(rows)
 
 
 def _apply_steps(runtime: Runtime, steps: list[_Step], now: datetime) -> PassReport:

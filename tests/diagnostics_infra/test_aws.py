@@ -205,7 +205,10 @@ def test_bad_input_is_refused_offline(policy: Policy, text: str) -> None:
 
 
 # -------------------------------------------------------------------------------- failure modes
-def test_silent_endpoint_times_out() -> None:
+def test_silent_endpoint_times_out(monkeypatch) -> None:
+    # Credentials of its own: without them boto3 fails before it ever reaches the silent endpoint.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     with socket.socket() as silent:  # accepts connections (backlog) but never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
