@@ -117,7 +117,11 @@ def _ack_and_look(runtime, incident_id: int, now) -> list[str]:
         )
 
 
-def test_acks_racing_the_tick_at_the_boundary_never_let_a_page_out_after_commit(emu, pg_url) -> None:
+def test_acks_racing_the_tick_at_the_boundary_never_let_a_page_out_after_commit(
+    emu, pg_url, monkeypatch
+) -> None:
+    # Small batches spread the tick's claims over ~100 ms, so acks land before, between and after them.
+    monkeypatch.setattr(engine, "BATCH", 3)
     clock = ManualClock()
     runtime = make_runtime(emu, pg_url, guide_policy(), clock)
     outcomes: dict[str, int] = {}
@@ -129,7 +133,7 @@ def test_acks_racing_the_tick_at_the_boundary_never_let_a_page_out_after_commit(
         seen_at_ack: dict[int, list[str]] = {}
 
         def ack_one(incident_id: int) -> list[str]:
-            time.sleep(random.uniform(0, 0.05))  # spread the acks across the tick's work
+            time.sleep(random.uniform(0, 0.15))  # spread the acks across the tick's work
             return _ack_and_look(runtime, incident_id, clock.now())
 
         def acks() -> None:
