@@ -101,8 +101,8 @@ def declare(
         for problem in problems:
             add_event(session, incident_id, EventKind.SETUP_ERROR, BOT_ACTOR, problem)
         # The first page comes last: it links to the channel and invites the paged people into it.
-        if channel_id:
-            escalation.start(session, incident, now)
+        # Without a channel people must still be reached, so the ladder starts either way.
+        escalation.start(session, incident, now)
         view = service.view(session, incident, runtime.policy)
     return DeclareResult(view, created=True, problems=problems)
 

@@ -88,3 +88,21 @@ def test_list_and_timeline_in_order(sqlite_url: str) -> None:
         assert timeline.index("Declared P0") < timeline.index("one") < timeline.index("two")
         with h.runtime.session() as s:
             assert s.get(Incident, first.id).status == "declared"
+
+
+def test_no_channel_still_pages_tier_one(sqlite_url: str) -> None:
+    from bot.config.policy import EscalationPolicy, Tier
+
+    policy = Policy(escalation=EscalationPolicy(tiers=[Tier(name="tier1", targets=["U0BOB"], timeout="1m")]))
+    with Harness(sqlite_url, policy=policy) as h:
+        from bot.scheduler import start_scheduler
+
+        scheduler = start_scheduler(h.runtime)
+        try:
+            h.emulator.fail("conversations.create", error="restricted_action", times=None)
+            reply = h.reply(h.command("p0 Payments down"), timeout=10)
+            assert "Could not create the channel" in reply and "restricted_action" in reply
+            page = h.wait_until(lambda: h.emulator.dms(h.bob), timeout=30)
+            assert "Payments down" in str(page[0])
+        finally:
+            scheduler.shutdown(wait=False)
