@@ -315,3 +315,31 @@ def masked(func: CheckFunc) -> CheckFunc:
 
     run.__name__, run.__doc__ = func.__name__, func.__doc__
     return run
+
+
+# ----------------------------------------------------------------------- log window options
+MAX_TAIL = 2000
+
+
+def tail_option(options: dict[str, str]) -> int:
+    """`tail=` for log checks: 1…MAX_TAIL lines, 100 by default."""
+    raw = options.get("tail", "100")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_TAIL:
+        raise UsageError(f"`tail=` takes a number of lines from 1 to {MAX_TAIL}, not `{raw}`.")
+    return int(raw)
+
+
+def since_option(options: dict[str, str]) -> int | None:
+    """`since=10m` in whole seconds (what the engines' APIs take), None when not given."""
+    from bot.config.durations import parse_duration
+
+    raw = options.get("since")
+    if raw is None:
+        return None
+    try:
+        seconds = int(parse_duration(raw).total_seconds())
+    except ValueError:
+        raise UsageError(f"`since=` takes a duration like 30s, 10m, 2h or 1d, not `{raw}`.") from None
+    if seconds < 1:
+        raise UsageError("`since=` must be at least 1s.")
+    return seconds

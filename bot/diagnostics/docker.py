@@ -31,6 +31,8 @@ from bot.diagnostics.base import (
     human_bytes,
     level_for,
     masked,
+    since_option,
+    tail_option,
 )
 from bot.diagnostics.registry import register
 
@@ -42,7 +44,6 @@ _ERROR_LINE = re.compile(
     r"|\"\s5\d\d\s|\bstatus[=:]\s?5\d\d\b",
     re.IGNORECASE,
 )
-_MAX_TAIL = 2000
 _UNREACHABLE_FIX = "is dockerd running and is the target's url right (unix socket path, tcp://host:2376)?"
 
 
@@ -56,27 +57,6 @@ def validate_container(value: str) -> str:
     return value.lstrip("/")
 
 
-def _tail(options: dict[str, str]) -> int:
-    raw = options.get("tail", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_TAIL:
-        raise UsageError(f"`tail=` takes a number of lines from 1 to {_MAX_TAIL}, not `{raw}`.")
-    return int(raw)
-
-
-def _since(options: dict[str, str]) -> int | None:
-    """`since=10m` as seconds, None when not given."""
-    from bot.config.durations import parse_duration
-
-    raw = options.get("since")
-    if raw is None:
-        return None
-    try:
-        seconds = int(parse_duration(raw).total_seconds())
-    except ValueError:
-        raise UsageError(f"`since=` takes a duration like 30s, 10m, 2h or 1d, not `{raw}`.") from None
-    return max(1, seconds)
-
-
 def _validate_container_arg(args: list[str], options: dict[str, str]) -> None:
     if args:
         validate_container(args[0])
@@ -84,8 +64,8 @@ def _validate_container_arg(args: list[str], options: dict[str, str]) -> None:
 
 def _validate_logs(args: list[str], options: dict[str, str]) -> None:
     _validate_container_arg(args, options)
-    _tail(options)
-    _since(options)
+    tail_option(options)
+    since_option(options)
 
 
 # -------------------------------------------------------------------------------- engine access
@@ -220,7 +200,7 @@ def _ports(ports: list[dict[str, Any]]) -> str:
 def logs(ctx: CheckContext) -> Report:
     """docker logs --tail N [--since], error lines counted, secrets masked."""
     name = validate_container(ctx.arg(0, "container name"))
-    tail, since = _tail(ctx.options), _since(ctx.options)
+    tail, since = tail_option(ctx.options), since_option(ctx.options)
     grep = [g.lower() for g in (ctx.options.get("grep") or "").split("|") if g]
     kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "tail": tail, "timestamps": False}
     if since:

@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from bot.config.durations import parse_duration
 from bot.diagnostics.base import (
     Adapter,
     Check,
@@ -35,6 +34,8 @@ from bot.diagnostics.base import (
     format_table,
     level_for,
     masked,
+    since_option,
+    tail_option,
 )
 from bot.diagnostics.registry import register
 
@@ -61,7 +62,6 @@ _KIND_PREFIXES = {
 }
 _DEPLOYMENTS = ("deployment", "deployments", "deploy")
 _MAX_LOG_PODS = 5  # kubectl reads one pod of a deployment; five, so one crashing replica is not missed
-_MAX_TAIL = 2000
 _ERROR_LINE = re.compile(
     r"\b(?:error|err|exception|fatal|panic|traceback|critical|oom\w*|outofmemory\w*|killed)\b"
     r"|\"\s5\d\d\s|\bstatus[=:]\s?5\d\d\b",
@@ -126,29 +126,8 @@ def _validate_logs(args: list[str], options: dict[str, str]) -> None:
     if "container" in options:
         validate_label(options["container"], "container name")
     _bool(options.get("previous"), "previous")
-    _tail(options)
-    _since(options)
-
-
-def _tail(options: dict[str, str]) -> int:
-    raw = options.get("tail", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= _MAX_TAIL:
-        raise UsageError(f"`tail=` takes a number of lines from 1 to {_MAX_TAIL}, not `{raw}`.")
-    return int(raw)
-
-
-def _since(options: dict[str, str]) -> int | None:
-    """`since=10m` in whole seconds (the API's sinceSeconds), None when not given."""
-    raw = options.get("since")
-    if raw is None:
-        return None
-    try:
-        seconds = int(parse_duration(raw).total_seconds())
-    except ValueError:
-        raise UsageError(f"`since=` takes a duration like 30s, 10m, 2h or 1d, not `{raw}`.") from None
-    if seconds < 1:
-        raise UsageError("`since=` must be at least 1s.")
-    return seconds
+    tail_option(options)
+    since_option(options)
 
 
 def _validate_deployment(args: list[str], options: dict[str, str]) -> None:
@@ -548,8 +527,8 @@ def _log_request(ctx: CheckContext) -> LogRequest:
     grep = ctx.options.get("grep")
     container = ctx.options.get("container")
     return LogRequest(
-        tail=_tail(ctx.options),
-        since=_since(ctx.options),
+        tail=tail_option(ctx.options),
+        since=since_option(ctx.options),
         previous=_bool(ctx.options.get("previous"), "previous"),
         container=validate_label(container, "container name") if container else None,
         # Plain case-insensitive text, `|` for alternatives: no user-supplied regex, so no ReDoS.

@@ -870,25 +870,7 @@ def _page_events(
 # ---------------------------------------------------------------------------------------- helpers
 def light_view(incident: Incident, policy: Policy) -> IncidentView:
     """An IncidentView without the roles/checklist queries a page does not need (cheap for 1,000)."""
-    return IncidentView(
-        id=incident.id,
-        title=incident.title,
-        severity=incident.severity,
-        severity_label=policy.severity(incident.severity).label,
-        status=incident.status,
-        reporter_id=incident.reporter_id,
-        commander_id=incident.commander_id,
-        channel_id=incident.channel_id,
-        channel_name=incident.channel_name,
-        declared_at=incident.declared_at,
-        response_due_at=incident.response_due_at,
-        acknowledged_at=incident.acknowledged_at,
-        acknowledged_by=incident.acknowledged_by,
-        mitigated_at=incident.mitigated_at,
-        resolved_at=incident.resolved_at,
-        summary_ts=incident.summary_ts,
-        checklist_ts=incident.checklist_ts,
-    )
+    return IncidentView.of(incident, policy.severity(incident.severity).label)
 
 
 __all__ = ["PassReport", "TargetError", "advance_ladders", "next_due", "run_due", "send_due", "tick"]

@@ -349,24 +349,9 @@ def view(session: Session, incident: Incident, policy: Policy | None = None) -> 
         .limit(1)
     )
     policy = policy or Policy.model_validate(incident.policy_snapshot or {})
-    return IncidentView(
-        id=incident.id,
-        title=incident.title,
-        severity=incident.severity,
-        severity_label=policy.severity(incident.severity).label,
-        status=incident.status,
-        reporter_id=incident.reporter_id,
-        commander_id=incident.commander_id,
-        channel_id=incident.channel_id,
-        channel_name=incident.channel_name,
-        declared_at=incident.declared_at,
-        response_due_at=incident.response_due_at,
-        acknowledged_at=incident.acknowledged_at,
-        acknowledged_by=incident.acknowledged_by,
-        mitigated_at=incident.mitigated_at,
-        resolved_at=incident.resolved_at,
-        summary_ts=incident.summary_ts,
-        checklist_ts=incident.checklist_ts,
+    return IncidentView.of(
+        incident,
+        policy.severity(incident.severity).label,
         roles=roles,
         checklist=tuple(ChecklistView(i.position, i.text, i.done_by, i.done_at) for i in items),
         last_status_update=last_status,

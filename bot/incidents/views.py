@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.incidents.models import Incident
 
 
 @dataclass(frozen=True)
@@ -45,3 +49,27 @@ class IncidentView:
     def handle(self) -> str:
         """How people refer to it: INC-42."""
         return f"INC-{self.id}"
+
+    @classmethod
+    def of(cls, incident: Incident, severity_label: str, **extra: object) -> IncidentView:
+        """The row's own fields; callers add roles, checklist and status only when they show them."""
+        return cls(
+            id=incident.id,
+            title=incident.title,
+            severity=incident.severity,
+            severity_label=severity_label,
+            status=incident.status,
+            reporter_id=incident.reporter_id,
+            commander_id=incident.commander_id,
+            channel_id=incident.channel_id,
+            channel_name=incident.channel_name,
+            declared_at=incident.declared_at,
+            response_due_at=incident.response_due_at,
+            acknowledged_at=incident.acknowledged_at,
+            acknowledged_by=incident.acknowledged_by,
+            mitigated_at=incident.mitigated_at,
+            resolved_at=incident.resolved_at,
+            summary_ts=incident.summary_ts,
+            checklist_ts=incident.checklist_ts,
+            **extra,  # type: ignore[arg-type]
+        )
