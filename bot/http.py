@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Iterable
@@ -120,10 +121,13 @@ class HttpServer:
                     channel.close()
             server.close()
 
-        if self._running.is_set():
+        try:
+            if not self._running.is_set():
+                raise OSError("loop not running")
             # Also right from a signal handler interrupting serve_forever: the loop runs the thunk next.
             server.trigger.pull_trigger(close_all)  # type: ignore[union-attr]
-        else:
-            close_all()
+        except OSError:  # the loop is gone (or going): nothing races us for the sockets
+            with contextlib.suppress(OSError):
+                close_all()
         if self._thread is not None:
             self._thread.join(timeout=5)

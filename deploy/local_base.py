@@ -154,6 +154,9 @@ class Rootfs:
             self.tar.addfile(info, handle)
 
     def data(self, name: str, content: bytes, mode: int = 0o644) -> None:
+        name = name.lstrip("/")
+        if name in self.members:  # a tar with one path twice cannot be imported ("duplicates of file paths")
+            return
         self._dirs(name)
         self.members.add(name)
         info = tarfile.TarInfo(name)
@@ -198,12 +201,15 @@ def write_rootfs(fileobj: io.BufferedWriter) -> None:
     rootfs.symlink("usr/local/bin/python", version)
     _add_tree(rootfs, stdlib, f"usr/local/lib/{version}", STDLIB_SKIP)
     native: list[Path] = [executable, *stdlib.joinpath("lib-dynload").glob("*.so")]
+    installed = {_canonical(dist.metadata["Name"]) for dist in runtime_distributions()}
     for dist in runtime_distributions():
         for path, relative in _dist_files(dist):
             rootfs.file(path, f"{site}/{relative}")
             if path.suffix == ".so" or ".so." in path.name:
                 native.append(path)
     for wheel in _download_wheels():
+        if _canonical(wheel.name.split("-")[0]) in installed:
+            continue  # already a runtime requirement (tzdata): one version only
         with zipfile.ZipFile(wheel) as archive:
             for member in archive.infolist():
                 if not member.is_dir():
