@@ -67,8 +67,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     server = HttpServer(make_wsgi_app(app, runtime, readiness), host=args.host, port=settings.port)
     stop = threading.Event()
 
+    socket_handler = None
+
     def shutdown(*_: object) -> None:
         stop.set()
+        if socket_handler is not None:
+            socket_handler.close()
         server.stop()
 
     signal.signal(signal.SIGTERM, shutdown)
@@ -77,8 +81,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
         assert settings.slack_app_token is not None
-        handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        handler.connect()
+        socket_handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        socket_handler.connect()
         logging.getLogger("warroom").info("socket mode connected; health on port %s", server.port)
     else:
         logging.getLogger("warroom").info("listening on %s:%s", args.host, server.port)

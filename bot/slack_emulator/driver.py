@@ -118,20 +118,14 @@ class SlackDriver:
         )
 
     # what a user does ------------------------------------------------------------------------------
-    def command(
-        self,
-        command: str,
-        text: str,
-        user_id: str,
-        channel_id: str = "C_GENERAL",
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        signed: bool = True,
-    ) -> DriverResponse:
-        response_url = self.emu.new_response_url(channel_id, user_id)
-        trigger_id = self.emu.issue_trigger(user_id)
-        form = {
+    def command_payload(
+        self, command: str, text: str, user_id: str, channel_id: str = "C_GENERAL"
+    ) -> dict[str, str]:
+        """The fields of a slash command, with a fresh response_url and trigger_id.
+
+        HTTP mode form-encodes them (`command`); Socket Mode sends them as the envelope payload.
+        """
+        return {
             "token": self.verification_token,
             "team_id": self.emu.team_id,
             "team_domain": self.emu.domain,
@@ -143,39 +137,42 @@ class SlackDriver:
             "text": text,
             "api_app_id": self.emu.app_id,
             "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
+            "response_url": self.emu.new_response_url(channel_id, user_id),
+            "trigger_id": self.emu.issue_trigger(user_id),
         }
+
+    def command(
+        self,
+        command: str,
+        text: str,
+        user_id: str,
+        channel_id: str = "C_GENERAL",
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        signed: bool = True,
+    ) -> DriverResponse:
+        form = self.command_payload(command, text, user_id, channel_id)
         return self.send(
             urlencode(form),
             "application/x-www-form-urlencoded",
             timestamp=timestamp,
             signature=signature,
             signed=signed,
-            response_url=response_url,
-            trigger_id=trigger_id,
+            response_url=form["response_url"],
+            trigger_id=form["trigger_id"],
         )
 
-    def event(
-        self,
-        event: dict[str, Any],
-        event_id: str | None = None,
-        retry_num: int | None = None,
-        retry_reason: str = "http_timeout",
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        signed: bool = True,
-    ) -> DriverResponse:
-        now = int(time.time())
-        envelope = {
+    def event_payload(self, event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+        """The `event_callback` envelope of an Events API event (HTTP body, or Socket Mode payload)."""
+        return {
             "token": self.verification_token,
             "team_id": self.emu.team_id,
             "api_app_id": self.emu.app_id,
             "event": {"event_ts": self.emu.new_ts(), **event},
             "type": "event_callback",
             "event_id": event_id or self.emu.new_id("Ev"),
-            "event_time": now,
+            "event_time": int(time.time()),
             "authorizations": [
                 {
                     "enterprise_id": None,
@@ -188,6 +185,19 @@ class SlackDriver:
             "is_ext_shared_channel": False,
             "event_context": f"4-{self.emu.new_id('ctx')}",
         }
+
+    def event(
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        retry_reason: str = "http_timeout",
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        signed: bool = True,
+    ) -> DriverResponse:
+        envelope = self.event_payload(event, event_id)
         headers = (
             {}
             if retry_num is None

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from bot.slack_emulator import responses
 from bot.slack_emulator.methods import REGISTRY, Ctx, SlackError
 from bot.slack_emulator.model import ResponseUrl
+from bot.slack_emulator.socket_mode import SocketModeServer
 from bot.slack_emulator.state import Workspace
 from bot.slack_emulator.wire import parse_params, parse_upload
 
@@ -96,6 +97,7 @@ class SlackEmulator(Workspace):
         self._latency: dict[str, float] = {}
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._socket_mode: SocketModeServer | None = None
         if seed:
             self.add_channel("general", id="C_GENERAL", is_general=True, purpose="Company-wide announcements")
 
@@ -112,6 +114,10 @@ class SlackEmulator(Workspace):
         return self
 
     def stop(self) -> None:
+        with self.lock:
+            socket_mode, self._socket_mode = self._socket_mode, None
+        if socket_mode is not None:
+            socket_mode.stop()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -124,6 +130,14 @@ class SlackEmulator(Workspace):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+    @property
+    def socket_mode(self) -> SocketModeServer:
+        """The Socket Mode WebSocket server, started on first use so that HTTP-only tests never pay for it."""
+        with self.lock:
+            if self._socket_mode is None:
+                self._socket_mode = SocketModeServer(self.app_id, host=self._address[0])
+            return self._socket_mode
 
     @property
     def port(self) -> int:
@@ -255,6 +269,9 @@ class SlackEmulator(Workspace):
         caller = self.tokens.get(token)
         if caller is None:
             return {"ok": False, "error": "invalid_auth"}
+        # Slack keeps token types apart: xapp- opens Socket Mode connections and nothing else.
+        if (name == "apps.connections.open") != token.startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
         if meth.scopes and not self.scopes & set(meth.scopes):
             return {
                 "ok": False,

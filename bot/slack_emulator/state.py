@@ -58,6 +58,9 @@ class Workspace:
         self.bot_user_id = bot.id
         self.bot_token = f"xoxb-{team_id}-{bot.id}-emulator"
         self.tokens[self.bot_token] = bot.id
+        # The app-level token (Socket Mode) acts as the app; the server allows it on apps.connections.open only.
+        self.app_token = f"xapp-1-{self.app_id}-{team_id}-emulator"
+        self.tokens[self.app_token] = bot.id
 
     # ids and clock ---------------------------------------------------------------------------
     @_locked
