@@ -30,7 +30,7 @@ Console commands:
   :as <user>      act as another person (you, oncall, lead, director, or a U… id)
   :in <#channel>  move to a channel (name or id); :channels lists them
   :say <text>     post a message here;  :pin <n> / :react <n> pin or :pushpin: message n
-  :press <n>      press button [n] of the messages shown last
+  :press <n|label> press button [n], or the newest button with that label (:press acknowledge)
   :dms [user]     show the DMs the bot sent to a person (pages, reminders)
   :wait <sec>     let time pass and show what happened;  :help;  :quit"""
 
@@ -42,6 +42,7 @@ class Screen:
     seen: set[tuple[str, str]] = field(default_factory=set)
     seen_ephemeral: int = 0
     buttons: dict[int, tuple[str, str, int]] = field(default_factory=dict)  # n -> (channel, ts, n in message)
+    labels: dict[int, str] = field(default_factory=dict)  # n -> the button's label
     numbered: dict[int, tuple[str, str]] = field(default_factory=dict)  # message n -> (channel, ts)
 
 
@@ -144,6 +145,7 @@ class Console:
         body = blocks_to_text(blocks, message.get("text"), resolve_user=self._name, start=start)
         for ref in collect_actions(blocks or [], start=start) if blocks else []:
             self.screen.buttons[ref.number] = (channel_id, message.get("ts", ""), ref.number - start + 1)
+            self.screen.labels[ref.number] = ref.label
         who = (
             "only you"
             if ephemeral
@@ -230,8 +232,12 @@ class Console:
         return True
 
     def _press(self, rest: str) -> None:
+        if not rest.isdigit():
+            # `:press acknowledge`: the newest button with that label, as a person would find it on screen.
+            matches = [n for n, label in self.screen.labels.items() if label.lower().startswith(rest.lower())]
+            rest = str(max(matches)) if rest and matches else rest
         if not rest.isdigit() or int(rest) not in self.screen.buttons:
-            print("Which button? `:press <n>` with a number shown as [n].")
+            print("Which button? `:press <n>` with a number shown as [n], or `:press <label>`.")
             return
         channel, ts, local = self.screen.buttons[int(rest)]
         before = len(self.emu.calls)

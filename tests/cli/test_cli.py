@@ -87,7 +87,7 @@ def test_run_serves_signed_requests_and_refuses_without_secrets(tmp_path) -> Non
 
 
 def test_console_declares_and_acks_offline(tmp_path) -> None:
-    script = "/incident p1 Checkout returns 502\n:press 1\n/incident timeline\n:quit\n"
+    script = "/incident p1 Checkout returns 502\n:press acknowledge\n/incident timeline\n:quit\n"
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "console", "--database-url", f"sqlite:///{tmp_path / 'c.db'}"],
         input=script,
