@@ -173,7 +173,8 @@ class Console:
             elif response.body:
                 body = response.json() if response.body.startswith("{") else {"text": response.body}
                 if body.get("text"):
-                    print(f"── only you\n   {body['text']}")
+                    answer = blocks_to_text(body.get("blocks"), body["text"], resolve_user=self._name)
+                    print("── only you\n   " + answer.replace("\n", "\n   "))
             if response.status == 200 and (not response.body.strip() or "⏳" in response.body):
                 # Work after the ack ends with an answer to the person: wait for it before showing the result.
                 response.wait_responses(1, timeout=15)

@@ -106,3 +106,12 @@ def test_no_channel_still_pages_tier_one(sqlite_url: str) -> None:
             assert "Payments down" in str(page[0])
         finally:
             scheduler.shutdown(wait=False)
+
+
+def test_help_shows_placeholders_intact(sqlite_url: str) -> None:
+    with Harness(sqlite_url) as h:
+        posts = h.command("help").wait_responses(1)
+        raw = str(posts[-1].get("blocks"))
+        assert "<title>" not in raw and "&lt;title&gt;" in raw  # escaped for Slack's mrkdwn
+        text = blocks_to_text(posts[-1].get("blocks"), posts[-1].get("text"))
+        assert "/incident p0|p1|p2|p3 <title>" in text and "/incident note <text>" in text

@@ -164,5 +164,6 @@ def timeline_message(
 
 
 def help_message(usages: Sequence[tuple[str, str]]) -> tuple[str, list[Block]]:
-    lines = [f"`/incident {usage}` — {summary}" for usage, summary in usages]
+    # Usages hold <placeholders>: escaped, or Slack would read them as links and drop them.
+    lines = [f"`{escape(f'/incident {usage}'.strip())}` — {escape(summary)}" for usage, summary in usages]
     return "Warroom commands", [header("Warroom — /incident commands"), section("\n".join(lines))]
