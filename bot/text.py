@@ -15,3 +15,11 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_PLACEHOLDER = re.compile(r"<(?![@#!]|https?:|mailto:)([^<>]*)>")
+
+
+def escape_placeholders(text: str) -> str:
+    """`<title>` in help and error text, escaped; mentions, channels and links (<@U…>, <#C…>, <https:…>) kept."""
+    return _PLACEHOLDER.sub(r"&lt;\1&gt;", text)

@@ -13,6 +13,7 @@ from bot.config.policy import SEVERITY_KEYS
 from bot.incidents import flows, service
 from bot.incidents.service import IncidentError
 from bot.runtime import Runtime
+from bot.text import escape_placeholders
 from handlers.subcommands import SUBCOMMANDS, CommandContext
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def register(app: App, runtime: Runtime) -> None:
             return
         error = _early_error(text)
         if error:
-            ack(text=error)
+            ack(text=escape_placeholders(error))
             return
         verb, _, args = text.partition(" ")
         verb = verb.lower()
@@ -97,7 +98,7 @@ def register(app: App, runtime: Runtime) -> None:
                     ctx.incident_id = service.require_in_channel(session, ctx.channel_id, verb).id
             command.func(ctx)
         except IncidentError as exc:
-            respond(text=str(exc))
+            respond(text=escape_placeholders(str(exc)))
         except Exception:
             log.exception("/incident %s failed", verb)
             respond(

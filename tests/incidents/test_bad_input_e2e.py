@@ -63,3 +63,15 @@ def test_resolve_twice_and_unknown_role(harness: Harness) -> None:
     assert "Unknown role" in harness.reply(harness.command(f"role janitor <@{harness.bob}>", channel=room))
     harness.wait_idle()
     assert _state(harness) == before
+
+
+def test_error_text_keeps_placeholders_and_mentions(harness: Harness) -> None:
+    incident = harness.declare("p3 Slow dashboards")
+    posts = harness.command("role", channel=incident.channel_id).wait_responses(1)
+    text = posts[-1]["text"]
+    assert "&lt;role&gt;" in text and "<role>" not in text
+    from bot.text import escape_placeholders
+
+    assert escape_placeholders("ask <@U0BOB> in <#C1|ops>: see <https://x.io|doc>, type <text>") == (
+        "ask <@U0BOB> in <#C1|ops>: see <https://x.io|doc>, type &lt;text&gt;"
+    )
