@@ -357,26 +357,50 @@ def _already_used(runtime: Runtime, actor: str, channel_id: str, claims: tokens.
     return decision
 
 
-def cancel(runtime: Runtime, token: str, *, actor: str, channel_id: str) -> Decision:
+def _settle(
+    runtime: Runtime,
+    token: str,
+    actor: str,
+    channel_id: str,
+    stage: str,
+    verdict_of: Callable[[tokens.Claims], permissions.Verdict],
+) -> tuple[tokens.Claims, permissions.Verdict] | Decision:
+    """The gate both buttons share: verify the token, refuse a second use or a person without the
+    right, and record the decision — claiming the nonce in the same transaction, so it works once."""
     claims = _verified(runtime, token, actor, channel_id)
     if isinstance(claims, Decision):
         return claims
     if _is_used(runtime, claims):
         return _already_used(runtime, actor, channel_id, claims)
-    verdict = permissions.may_cancel(runtime.policy, runtime.pager, actor, claims.requester)
+    verdict = verdict_of(claims)
     if not verdict.allowed:
+        verb = "cancel" if stage == "cancelled" else "confirm"
         return _refuse(
-            runtime, actor, channel_id, "not_allowed", f"You may not cancel this: {verdict.reason}.", claims,
+            runtime, actor, channel_id, "not_allowed", f"You may not {verb} this: {verdict.reason}.", claims,
             allowed=verdict.allowed_ids,
         )  # fmt: skip
     req = request_of(claims)
+    data: dict[str, Any] = {"requester": claims.requester}
+    if stage == "confirmed":
+        data["via"] = verdict.via
     settled = _save(
-        runtime, actor=actor, outcome="cancelled", req=req, channel_id=channel_id,
-        text=f"Cancelled {command_text(req)}", nonce=claims.nonce, stage="cancelled",
-        claim_key=_claim_key(claims), data={"requester": claims.requester},
+        runtime, actor=actor, outcome=stage, req=req, channel_id=channel_id,
+        text=f"{stage.capitalize()} {command_text(req)}", nonce=claims.nonce, stage=stage,
+        claim_key=_claim_key(claims), data=data,
     )  # fmt: skip
     if not settled:
         return _already_used(runtime, actor, channel_id, claims)
+    return claims, verdict
+
+
+def cancel(runtime: Runtime, token: str, *, actor: str, channel_id: str) -> Decision:
+    gate = _settle(
+        runtime, token, actor, channel_id, "cancelled",
+        lambda claims: permissions.may_cancel(runtime.policy, runtime.pager, actor, claims.requester),
+    )  # fmt: skip
+    if isinstance(gate, Decision):
+        return gate
+    claims, _ = gate
     return Decision("cancelled", actor, "Cancelled; nothing was changed.", None, claims, final=True)
 
 
@@ -389,25 +413,14 @@ def confirm(
     on_confirmed: Callable[[tokens.Claims], None] | None = None,
 ) -> Decision:
     """Verify, check the role, claim the nonce (with the "confirmed" record), apply, record the result."""
-    claims = _verified(runtime, token, actor, channel_id)
-    if isinstance(claims, Decision):
-        return claims
-    if _is_used(runtime, claims):
-        return _already_used(runtime, actor, channel_id, claims)
-    verdict = permissions.may_confirm(runtime.policy, runtime.pager, actor)
-    if not verdict.allowed:
-        return _refuse(
-            runtime, actor, channel_id, "not_allowed", f"You may not confirm this: {verdict.reason}.", claims,
-            allowed=verdict.allowed_ids,
-        )  # fmt: skip
-    req = request_of(claims)
-    settled = _save(
-        runtime, actor=actor, outcome="confirmed", req=req, channel_id=channel_id,
-        text=f"Confirmed {command_text(req)}", nonce=claims.nonce, stage="confirmed",
-        claim_key=_claim_key(claims), data={"requester": claims.requester, "via": verdict.via},
+    gate = _settle(
+        runtime, token, actor, channel_id, "confirmed",
+        lambda _claims: permissions.may_confirm(runtime.policy, runtime.pager, actor),
     )  # fmt: skip
-    if not settled:
-        return _already_used(runtime, actor, channel_id, claims)
+    if isinstance(gate, Decision):
+        return gate
+    claims, _ = gate
+    req = request_of(claims)
     if on_confirmed is not None:
         try:
             on_confirmed(claims)
