@@ -1,5 +1,5 @@
 """The draft as a reader sees it: golden files of a realistic incident in English and Chinese,
-Markdown safety of what people typed, and the 10,000-event render time.
+Markdown safety of what people typed, and that 10,000 events all reach the draft.
 
 Regenerate the golden files after an intended template change with
 `UPDATE_GOLDEN=1 .venv/bin/pytest tests/postmortem/test_render.py` and review the diff.
@@ -8,7 +8,6 @@ Regenerate the golden files after an intended template change with
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -170,14 +169,11 @@ def _synthetic(session: Session, count: int):  # type: ignore[no-untyped-def]
     return replace(content, events=events)
 
 
-def test_ten_thousand_events_render_under_a_second(session: Session) -> None:
+def test_ten_thousand_events_all_reach_the_draft(session: Session) -> None:
+    # How fast is bench/postmortem_render.py's business; here: nothing is dropped or truncated.
     content = _synthetic(session, 10_000)
-    render(content)  # load and compile the template once, as a running bot has
-    start = time.perf_counter()
     body = render(content, language="en")
-    elapsed = time.perf_counter() - start
     assert body.count("\n- `2026-01-05 ") >= 10_000
-    assert elapsed < 1.0, f"10,000 events took {elapsed:.2f}s"
 
 
 def test_unknown_language_is_refused() -> None:
