@@ -27,7 +27,6 @@ from bot.diagnostics.base import (
     level_for,
     masked,
 )
-from bot.diagnostics.registry import register
 
 # What the bot's IAM policy needs, for the deploy docs.
 IAM_ACTIONS = (
@@ -491,8 +490,7 @@ def _metric_findings(
 # --------------------------------------------------------------------------------------- adapter
 
 
-ADAPTER = register(
-    Adapter(
+ADAPTER = Adapter(
         name="aws",
         summary="AWS: EC2 status checks, EBS volumes and modifications, CloudWatch metrics (read-only)",
         target_kind="aws",
@@ -510,5 +508,4 @@ ADAPTER = register(
                                 options=None,  # lowercase dimension names arrive as options
                                 validate=_validate_cloudwatch),
         },
-    )
-)  # fmt: skip
+    )  # fmt: skip

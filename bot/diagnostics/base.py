@@ -1,7 +1,7 @@
 """The diagnostics contract: checks return findings (ok / warn / crit with the guide's fix) plus detail.
 
-Every adapter module under bot/diagnostics/ builds one `Adapter` and registers it with
-`bot.diagnostics.registry.register`. Checks are plain functions `(ctx: CheckContext) -> Report`;
+Every adapter module under bot/diagnostics/ builds one `Adapter` named `ADAPTER`, which
+`bot.diagnostics.registry` lists. Checks are plain functions `(ctx: CheckContext) -> Report`;
 the runner adds the timeout, timing, secret masking and error handling, so a check only
 talks to its engine and turns numbers into findings.
 """
@@ -222,6 +222,12 @@ class Adapter:
     checks: dict[str, Check]
     default_check: str
     target_kind: str | None = None  # key under policy.targets, or None for adapters that take a host/URL
+
+    def __post_init__(self) -> None:
+        if self.default_check not in self.checks:
+            raise ValueError(
+                f"adapter {self.name}: default check {self.default_check!r} is not one of its checks"
+            )
 
 
 T = TypeVar("T")

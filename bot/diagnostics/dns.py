@@ -22,7 +22,6 @@ from bot.diagnostics.base import (
     UsageError,
     format_table,
 )
-from bot.diagnostics.registry import register
 
 TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR")
 DEFAULT_TYPES = ("A", "AAAA")
@@ -121,23 +120,21 @@ def check(ctx: CheckContext) -> Report:
     return report
 
 
-ADAPTER = register(
-    Adapter(
-        name="dns",
-        summary="DNS resolution (A/AAAA by default, any type on request, PTR for an IP)",
-        default_check="lookup",
-        checks={
-            "lookup": Check(
-                "lookup",
-                check,
-                "resolve a name (or reverse-resolve an IP)",
-                usage="<name|ip> [type…] [server=ip]",
-                guide="dig <name>; nslookup <name>",
-                min_args=1,
-                max_args=1 + len(TYPES),
-                options=("server",),
-                validate=_validate,
-            )
-        },
-    )
+ADAPTER = Adapter(
+    name="dns",
+    summary="DNS resolution (A/AAAA by default, any type on request, PTR for an IP)",
+    default_check="lookup",
+    checks={
+        "lookup": Check(
+            "lookup",
+            check,
+            "resolve a name (or reverse-resolve an IP)",
+            usage="<name|ip> [type…] [server=ip]",
+            guide="dig <name>; nslookup <name>",
+            min_args=1,
+            max_args=1 + len(TYPES),
+            options=("server",),
+            validate=_validate,
+        )
+    },
 )

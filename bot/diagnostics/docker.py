@@ -34,7 +34,6 @@ from bot.diagnostics.base import (
     since_option,
     tail_option,
 )
-from bot.diagnostics.registry import register
 
 # Docker's own rule for container names ([a-zA-Z0-9][a-zA-Z0-9_.-]+); ids are hex and match it too.
 _CONTAINER = re.compile(r"^/?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -460,8 +459,7 @@ def df(ctx: CheckContext) -> Report:
 # ---------------------------------------------------------------------------------------- adapter
 
 
-ADAPTER = register(
-    Adapter(
+ADAPTER = Adapter(
         name="docker",
         summary="Docker engine: containers, logs, stats, inspect (env redacted), disk usage (read-only)",
         target_kind="docker",
@@ -482,5 +480,4 @@ ADAPTER = register(
             "df": Check("df", masked(df), "disk used by images, containers, volumes, build cache",
                         guide="docker system df", max_args=0, options=()),
         },
-    )
-)  # fmt: skip
+    )  # fmt: skip

@@ -31,7 +31,6 @@ from bot.diagnostics.base import (
     format_pairs,
     parse_seconds,
 )
-from bot.diagnostics.registry import register
 from bot.security.redact import MASK
 
 BODY_LIMIT = 64 * 1024
@@ -285,23 +284,21 @@ def get(ctx: CheckContext) -> Report:
     return report
 
 
-ADAPTER = register(
-    Adapter(
-        name="http",
-        summary="HTTP status and DNS / connect / TLS / first-byte / total times",
-        default_check="get",
-        checks={
-            "get": Check(
-                "get",
-                get,
-                "fetch a URL: status and timings in ms (no redirects followed)",
-                usage="<url> [method=GET|HEAD] [expect=200] [slow=1s] [insecure=yes]",
-                guide="curl -o /dev/null -s -w '%{time_connect} %{time_starttransfer} %{time_total}' <url>",
-                min_args=1,
-                max_args=1,
-                options=("method", "expect", "slow", "insecure"),
-                validate=_validate,
-            )
-        },
-    )
+ADAPTER = Adapter(
+    name="http",
+    summary="HTTP status and DNS / connect / TLS / first-byte / total times",
+    default_check="get",
+    checks={
+        "get": Check(
+            "get",
+            get,
+            "fetch a URL: status and timings in ms (no redirects followed)",
+            usage="<url> [method=GET|HEAD] [expect=200] [slow=1s] [insecure=yes]",
+            guide="curl -o /dev/null -s -w '%{time_connect} %{time_starttransfer} %{time_total}' <url>",
+            min_args=1,
+            max_args=1,
+            options=("method", "expect", "slow", "insecure"),
+            validate=_validate,
+        )
+    },
 )

@@ -28,7 +28,6 @@ from bot.diagnostics.base import (
     parse_seconds,
     percent,
 )
-from bot.diagnostics.registry import register
 
 LONG_QUERY_SECONDS = 300  # the guide's "Command != 'Sleep' AND Time > 300"
 # Connections that are busy by design, not stuck.
@@ -238,39 +237,37 @@ def slowlog(ctx: CheckContext) -> Report:
     return report
 
 
-ADAPTER = register(
-    Adapter(
-        name="mysql",
-        summary="MySQL/MariaDB connections, long queries, slow-query log",
-        target_kind="mysql",
-        default_check="connections",
-        checks={
-            "connections": Check(
-                "connections",
-                connections,
-                "Threads_connected vs max_connections (≥ 80 % warns)",
-                guide="SHOW STATUS LIKE 'Threads_connected'; SHOW VARIABLES LIKE 'max_connections'",
-                max_args=0,
-                options=(),
-            ),
-            "processlist": Check(
-                "processlist",
-                processlist,
-                "active queries, flagging non-Sleep ones over 300 s",
-                usage="[over=300s]",
-                guide="SELECT … FROM information_schema.PROCESSLIST WHERE Command != 'Sleep' AND Time > 300",
-                max_args=0,
-                options=("over",),
-                validate=_validate_over,
-            ),
-            "slowlog": Check(
-                "slowlog",
-                slowlog,
-                "slow-query-log state and count",
-                guide="SHOW VARIABLES LIKE 'slow_query%'",
-                max_args=0,
-                options=(),
-            ),
-        },
-    )
+ADAPTER = Adapter(
+    name="mysql",
+    summary="MySQL/MariaDB connections, long queries, slow-query log",
+    target_kind="mysql",
+    default_check="connections",
+    checks={
+        "connections": Check(
+            "connections",
+            connections,
+            "Threads_connected vs max_connections (≥ 80 % warns)",
+            guide="SHOW STATUS LIKE 'Threads_connected'; SHOW VARIABLES LIKE 'max_connections'",
+            max_args=0,
+            options=(),
+        ),
+        "processlist": Check(
+            "processlist",
+            processlist,
+            "active queries, flagging non-Sleep ones over 300 s",
+            usage="[over=300s]",
+            guide="SELECT … FROM information_schema.PROCESSLIST WHERE Command != 'Sleep' AND Time > 300",
+            max_args=0,
+            options=("over",),
+            validate=_validate_over,
+        ),
+        "slowlog": Check(
+            "slowlog",
+            slowlog,
+            "slow-query-log state and count",
+            guide="SHOW VARIABLES LIKE 'slow_query%'",
+            max_args=0,
+            options=(),
+        ),
+    },
 )

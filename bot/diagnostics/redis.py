@@ -26,7 +26,6 @@ from bot.diagnostics.base import (
     level_for,
     percent,
 )
-from bot.diagnostics.registry import register
 
 SLOW_PING_MS = 100.0
 MIN_LOOKUPS = 100  # below this, a hit rate says nothing
@@ -205,35 +204,31 @@ def _c(name: str, func: Callable[[CheckContext], Report], summary: str, guide: s
     return Check(name, func, summary, guide=guide, max_args=0, options=())
 
 
-ADAPTER = register(
-    Adapter(
-        name="redis",
-        summary="Redis ping, clients, memory and policy, evictions, hit rate",
-        target_kind="redis",
-        default_check="status",
-        checks={
-            "status": _c(
-                "status",
-                _check(evaluate_ping, evaluate_clients, evaluate_memory, evaluate_stats),
-                "all of the below in one card",
-                "redis-cli ping; info clients; info memory",
-            ),
-            "ping": _c("ping", _check(evaluate_ping), "PING latency", "redis-cli ping"),
-            "clients": _c(
-                "clients",
-                _check(evaluate_clients),
-                "connected clients vs maxclients (≥ 80 % warns)",
-                "redis-cli info clients; config get maxclients",
-            ),
-            "memory": _c(
-                "memory",
-                _check(evaluate_memory),
-                "used memory vs maxmemory and the eviction policy",
-                "redis-cli info memory",
-            ),
-            "stats": _c(
-                "stats", _check(evaluate_stats), "evictions and cache hit rate", "redis-cli info stats"
-            ),
-        },
-    )
+ADAPTER = Adapter(
+    name="redis",
+    summary="Redis ping, clients, memory and policy, evictions, hit rate",
+    target_kind="redis",
+    default_check="status",
+    checks={
+        "status": _c(
+            "status",
+            _check(evaluate_ping, evaluate_clients, evaluate_memory, evaluate_stats),
+            "all of the below in one card",
+            "redis-cli ping; info clients; info memory",
+        ),
+        "ping": _c("ping", _check(evaluate_ping), "PING latency", "redis-cli ping"),
+        "clients": _c(
+            "clients",
+            _check(evaluate_clients),
+            "connected clients vs maxclients (≥ 80 % warns)",
+            "redis-cli info clients; config get maxclients",
+        ),
+        "memory": _c(
+            "memory",
+            _check(evaluate_memory),
+            "used memory vs maxmemory and the eviction policy",
+            "redis-cli info memory",
+        ),
+        "stats": _c("stats", _check(evaluate_stats), "evictions and cache hit rate", "redis-cli info stats"),
+    },
 )

@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-
+from bot.diagnostics import aws, dns, docker, http, k8s, mysql, redis, tcp, tls
 from bot.diagnostics.base import Adapter, Check
 
-_ADAPTERS: dict[str, Adapter] = {}
-
-# One module per adapter; imported on first use so the bot starts without loading client libraries.
-ADAPTER_MODULES = ("k8s", "docker", "mysql", "redis", "http", "dns", "tcp", "tls", "aws")
-
-
-def register(adapter: Adapter) -> Adapter:
-    if adapter.default_check not in adapter.checks:
-        raise ValueError(
-            f"adapter {adapter.name}: default check {adapter.default_check!r} is not one of its checks"
-        )
-    _ADAPTERS[adapter.name] = adapter
-    return adapter
+# Registry order is help order. Adapters import their client libraries inside their checks,
+# so listing them here loads no driver at start-up.
+_ADAPTERS: dict[str, Adapter] = {
+    module.ADAPTER.name: module.ADAPTER for module in (k8s, docker, mysql, redis, http, dns, tcp, tls, aws)
+}
 
 
 def adapters() -> dict[str, Adapter]:
-    for module in ADAPTER_MODULES:
-        if module not in _ADAPTERS:
-            try:
-                importlib.import_module(f"bot.diagnostics.{module}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"bot.diagnostics.{module}":
-                    raise
-    # Registry order, not import order, so the help always lists adapters the same way.
-    order = {name: i for i, name in enumerate(ADAPTER_MODULES)}
-    return dict(sorted(_ADAPTERS.items(), key=lambda item: order.get(item[0], len(order))))
+    return dict(_ADAPTERS)
 
 
 def get(name: str) -> Adapter | None:

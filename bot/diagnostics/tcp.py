@@ -10,7 +10,6 @@ import time
 
 from bot.diagnostics import netguard
 from bot.diagnostics.base import Adapter, Check, CheckContext, Fix, Report, UsageError, format_table
-from bot.diagnostics.registry import register
 
 MAX_PORTS = 10
 
@@ -81,23 +80,21 @@ def check(ctx: CheckContext) -> Report:
     return report
 
 
-ADAPTER = register(
-    Adapter(
-        name="tcp",
-        summary="TCP port reachability",
-        default_check="port",
-        checks={
-            "port": Check(
-                "port",
-                check,
-                "connect to host:port — open, refused or no answer",
-                usage="<host> <port> [port…] | <host:port>",
-                guide="nc -zv <host> <port>",
-                min_args=1,
-                max_args=MAX_PORTS + 1,
-                options=(),
-                validate=_validate,
-            )
-        },
-    )
+ADAPTER = Adapter(
+    name="tcp",
+    summary="TCP port reachability",
+    default_check="port",
+    checks={
+        "port": Check(
+            "port",
+            check,
+            "connect to host:port — open, refused or no answer",
+            usage="<host> <port> [port…] | <host:port>",
+            guide="nc -zv <host> <port>",
+            min_args=1,
+            max_args=MAX_PORTS + 1,
+            options=(),
+            validate=_validate,
+        )
+    },
 )

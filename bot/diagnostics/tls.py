@@ -24,7 +24,6 @@ from bot.diagnostics.base import (
     UsageError,
     format_pairs,
 )
-from bot.diagnostics.registry import register
 
 WARN_DAYS = 30
 CRIT_DAYS = 7
@@ -162,23 +161,21 @@ def check(ctx: CheckContext) -> Report:
     return report
 
 
-ADAPTER = register(
-    Adapter(
-        name="tls",
-        summary="TLS certificate expiry and trust",
-        default_check="cert",
-        checks={
-            "cert": Check(
-                "cert",
-                check,
-                f"certificate expiry (≤ {WARN_DAYS} days warns, ≤ {CRIT_DAYS} critical) and trust",
-                usage="<host[:port]> [days=30]",
-                guide="openssl s_client -connect <host>:443 | openssl x509 -noout -enddate",
-                min_args=1,
-                max_args=1,
-                options=("days",),
-                validate=_validate,
-            )
-        },
-    )
+ADAPTER = Adapter(
+    name="tls",
+    summary="TLS certificate expiry and trust",
+    default_check="cert",
+    checks={
+        "cert": Check(
+            "cert",
+            check,
+            f"certificate expiry (≤ {WARN_DAYS} days warns, ≤ {CRIT_DAYS} critical) and trust",
+            usage="<host[:port]> [days=30]",
+            guide="openssl s_client -connect <host>:443 | openssl x509 -noout -enddate",
+            min_args=1,
+            max_args=1,
+            options=("days",),
+            validate=_validate,
+        )
+    },
 )

@@ -30,28 +30,16 @@ RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 STRATEGIC = "application/strategic-merge-patch+json"
 MERGE = "application/merge-patch+json"
 
-# What remediation needs beyond diagnostics' GETs, for the RBAC role (verb "patch").
-API_PATHS: tuple[tuple[str, str], ...] = (
-    ("GET", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"),
-    ("PATCH", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"),
-    ("PATCH", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale"),
-)
-
 
 # ---------------------------------------------------------------------------------- validation
 def _validate(args: list[str], options: dict[str, str]) -> None:
     if args:
-        diag.validate_name(_strip_kind(args[0]), "deployment name")
+        diag.validate_name(diag.strip_kind(args[0]), "deployment name")
     if len(args) > 1:
         whole_number(args[1], "The number of replicas")
     for key in ("ns", "namespace"):
         if key in options:
             diag.validate_label(options[key])
-
-
-def _strip_kind(ref: str) -> str:
-    kind, sep, name = ref.partition("/")
-    return name if sep and kind.lower() in ("deployment", "deployments", "deploy") else ref
 
 
 def scale_bounds(policy: Policy, args: list[str], options: dict[str, str]) -> None:
@@ -68,12 +56,12 @@ def scale_bounds(policy: Policy, args: list[str], options: dict[str, str]) -> No
 # --------------------------------------------------------------------------------- API access
 def _where(ctx: ActionContext) -> tuple[CheckContext, str, str]:
     check = ctx.check()
-    name = _strip_kind(ctx.args[0])
-    return check, diag._namespace(check), name
+    name = diag.strip_kind(ctx.args[0])
+    return check, diag.namespace_of(check), name
 
 
 def _read(check: CheckContext, ns: str, name: str) -> dict[str, Any]:
-    return diag._deployment(check, name, ns)
+    return diag.read_deployment(check, name, ns)
 
 
 def _patch(
@@ -95,7 +83,7 @@ def _patch(
         data: dict[str, Any] = json.loads(response.data or b"{}")
         return data
     except ApiException as exc:
-        message = diag._status_message(exc.body) or exc.reason
+        message = diag.status_message(exc.body) or exc.reason
         if exc.status == 404:
             raise UsageError(f"Not found: {message}.") from None
         if exc.status == 403:
@@ -109,11 +97,11 @@ def _patch(
             ) from None
         raise CheckFailed(f"the Kubernetes API answered {exc.status} to {what}: {message}") from None
     except urllib3.exceptions.NewConnectionError as exc:
-        raise CheckFailed(f"Can't reach the Kubernetes API to {what}: {exc}", diag._UNREACHABLE_FIX) from None
+        raise CheckFailed(f"Can't reach the Kubernetes API to {what}: {exc}", diag.UNREACHABLE_FIX) from None
     except urllib3.exceptions.TimeoutError:
         raise TimeoutError(f"the Kubernetes API did not answer ({what}) within {check.timeout:g} s") from None
     except urllib3.exceptions.HTTPError as exc:
-        raise CheckFailed(f"Can't reach the Kubernetes API to {what}: {exc}", diag._UNREACHABLE_FIX) from None
+        raise CheckFailed(f"Can't reach the Kubernetes API to {what}: {exc}", diag.UNREACHABLE_FIX) from None
 
 
 def _replicas(deployment: dict[str, Any]) -> int:
@@ -137,7 +125,7 @@ def _facts(deployment: dict[str, Any], ns: str) -> list[tuple[str, str]]:
         ("namespace", ns),
         ("replicas", f"{status.get('readyReplicas', 0)}/{_replicas(deployment)} ready, "
                      f"{status.get('updatedReplicas', 0)} up to date, {status.get('availableReplicas', 0)} available"),
-        ("revision", str(((deployment.get("metadata") or {}).get("annotations") or {}).get(diag._REVISION, "?"))),
+        ("revision", str(((deployment.get("metadata") or {}).get("annotations") or {}).get(diag.REVISION, "?"))),
         ("image", images or "?"),
         ("strategy", how),
         ("last restart", restarted or "never (by rollout restart)"),
@@ -194,7 +182,7 @@ def restart_apply(ctx: ActionContext) -> Applied:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     patched = _patch(
-        check, f"restart deployment {ns}/{name}", diag._apps(check).patch_namespaced_deployment, name, ns,
+        check, f"restart deployment {ns}/{name}", diag.apps_api(check).patch_namespaced_deployment, name, ns,
         body, STRATEGIC,
     )  # fmt: skip
     generation = (patched.get("metadata") or {}).get("generation")
@@ -243,7 +231,7 @@ def scale_apply(ctx: ActionContext) -> Applied:
     shown = ctx.expect.get("replicas")
     body = {"spec": {"replicas": wanted}}
     scale = _patch(
-        check, f"scale deployment {ns}/{name}", diag._apps(check).patch_namespaced_deployment_scale, name, ns,
+        check, f"scale deployment {ns}/{name}", diag.apps_api(check).patch_namespaced_deployment_scale, name, ns,
         body, MERGE,
     )  # fmt: skip
     now = (scale.get("spec") or {}).get("replicas", wanted)

@@ -1,0 +1,115 @@
+"""`/diag k8s`: the guide's kubectl diagnostics, read-only, through the official `kubernetes` client.
+
+kubectl get pods / logs / top pods, warning events, rollout status and history, node pressure.
+Every call is a GET (the REST paths are listed in `API_PATHS`, for RBAC) with the per-call timeout,
+and only the namespaces the target lists may be read. Responses are read as raw JSON (the API's own
+field names, as kubectl shows them) instead of the generated models: the raw form survives server
+versions newer than the client and needs no translation for the tables.
+"""
+
+from __future__ import annotations
+
+from bot.diagnostics.base import Adapter, Check, masked
+from bot.diagnostics.k8s.capacity import nodes, top
+from bot.diagnostics.k8s.client import (
+    API_PATHS,
+    REVISION,
+    UNREACHABLE_FIX,
+    apps_api,
+    namespace_of,
+    read_deployment,
+    status_message,
+    strip_kind,
+    validate_deployment,
+    validate_label,
+    validate_logs,
+    validate_name,
+    validate_ns_only,
+)
+from bot.diagnostics.k8s.events import events
+from bot.diagnostics.k8s.pods import logs, pods
+from bot.diagnostics.k8s.workloads import rollout
+
+ADAPTER = Adapter(
+    name="k8s",
+    summary="Kubernetes: pods, logs, top, warning events, rollouts and nodes (read-only)",
+    target_kind="k8s",
+    default_check="pods",
+    checks={
+        "pods": Check(
+            "pods",
+            masked(pods),
+            "pods with not-ready, CrashLoopBackOff and restarts flagged",
+            usage="[ns=<namespace>]",
+            guide="kubectl get pods -n ecommerce",
+            max_args=0,
+            options=("ns", "namespace"),
+            validate=validate_ns_only,
+        ),
+        "logs": Check(
+            "logs",
+            masked(logs),
+            "recent log lines of a pod or deployment, error lines counted",
+            usage="<pod|deployment/name> [tail=100] [since=10m] [grep=error] [previous=true] [container=c]",
+            guide="kubectl logs deployment/ecommerce-app -n ecommerce --tail=100",
+            min_args=1,
+            max_args=1,
+            options=("tail", "since", "grep", "previous", "container", "ns", "namespace"),
+            validate=validate_logs,
+        ),
+        "top": Check(
+            "top",
+            masked(top),
+            "CPU and memory per pod against their limits (metrics.k8s.io)",
+            usage="[ns=<namespace>]",
+            guide="kubectl top pods -n ecommerce",
+            max_args=0,
+            options=("ns", "namespace"),
+            validate=validate_ns_only,
+        ),
+        "events": Check(
+            "events",
+            masked(events),
+            "warning events, grouped by reason",
+            usage="[ns=<namespace>]",
+            guide="kubectl get events --field-selector type=Warning",
+            max_args=0,
+            options=("ns", "namespace"),
+            validate=validate_ns_only,
+        ),
+        "rollout": Check(
+            "rollout",
+            masked(rollout),
+            "rollout status and revision history of a deployment",
+            usage="<deployment> [ns=<namespace>]",
+            guide="kubectl rollout status deployment/ecommerce-app -n ecommerce",
+            min_args=1,
+            max_args=1,
+            options=("ns", "namespace"),
+            validate=validate_deployment,
+        ),
+        "nodes": Check(
+            "nodes",
+            masked(nodes),
+            "nodes with NotReady and memory/disk/PID pressure flagged",
+            guide="kubectl get nodes",
+            max_args=0,
+            options=(),
+        ),
+    },
+)
+
+# The public face: what remediation and the RBAC manifests use, besides the adapter itself.
+__all__ = [
+    "ADAPTER",
+    "API_PATHS",
+    "REVISION",
+    "UNREACHABLE_FIX",
+    "apps_api",
+    "namespace_of",
+    "read_deployment",
+    "status_message",
+    "strip_kind",
+    "validate_label",
+    "validate_name",
+]

@@ -1,0 +1,104 @@
+"""Warning events, grouped by reason, each with the guide's advice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.diagnostics.base import (
+    CheckContext,
+    Fix,
+    Level,
+    Report,
+    clean_line,
+)
+from bot.diagnostics.k8s.client import core_api, get_json, namespaces_of
+from bot.diagnostics.k8s.fields import age_since, table
+
+# -------------------------------------------------------------------------------------- events
+_EVENT_ADVICE: dict[str, tuple[Level, str]] = {
+    "BackOff": (
+        Level.CRIT,
+        "a container keeps crashing: /diag k8s logs <pod> previous=true; fix config or memory limit",
+    ),
+    "CrashLoopBackOff": (Level.CRIT, "a container keeps crashing: /diag k8s logs <pod> previous=true"),
+    "OOMKilling": (Level.CRIT, Fix.OOM),
+    "OOMKilled": (Level.CRIT, Fix.OOM),
+    "FailedScheduling": (
+        Level.WARN,
+        "not enough CPU/memory or a tainted node: /diag k8s nodes; add nodes (扩容实例) "
+        "or lower the pod's requests",
+    ),
+    "Unhealthy": (
+        Level.WARN,
+        "a liveness/readiness probe fails: /diag k8s logs <pod>; check the app's health endpoint",
+    ),
+    "Failed": (
+        Level.CRIT,
+        "a container could not start (often the image): check the image name, tag and pull secret",
+    ),
+    "ErrImagePull": (Level.CRIT, "check the image name, tag and pull secret"),
+    "FailedMount": (Level.WARN, "a volume, Secret or ConfigMap is missing or cannot be attached"),
+    "FailedAttachVolume": (Level.WARN, "the volume is attached elsewhere or the node cannot reach it"),
+    "FailedCreate": (Level.WARN, "the controller cannot create pods: check ResourceQuota / LimitRange"),
+    "Evicted": (Level.WARN, "the node was under pressure: /diag k8s nodes"),
+    "ProgressDeadlineExceeded": (Level.CRIT, "a rollout is stuck: /diag k8s rollout <deployment>"),
+    "NodeNotReady": (Level.CRIT, "a node is down: /diag k8s nodes"),
+}
+
+
+def _event_time(event: dict[str, Any]) -> str:
+    return str(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or (event.get("series") or {}).get("lastObservedTime")
+        or event["metadata"].get("creationTimestamp")
+        or ""
+    )
+
+
+def events(ctx: CheckContext) -> Report:
+    """Warning events of the namespace(s), newest first, grouped by reason with the guide's fix."""
+    namespaces = namespaces_of(ctx)
+    core, many, found = core_api(ctx), len(namespaces) > 1, []
+    for ns in namespaces:
+        listing = get_json(
+            ctx, f"events in {ns}", core.list_namespaced_event, ns, field_selector="type=Warning"
+        )
+        found += [(ns, e) for e in listing.get("items", []) if e.get("type", "Warning") == "Warning"]
+    found.sort(key=lambda pair: _event_time(pair[1]), reverse=True)
+    report = Report()
+    by_reason: dict[str, list[dict[str, Any]]] = {}
+    for _, event in found:
+        by_reason.setdefault(str(event.get("reason") or "Unknown"), []).append(event)
+    for reason, group in by_reason.items():
+        level, fix = _EVENT_ADVICE.get(reason, (Level.WARN, "see the events below: /diag k8s pods"))
+        objects = sorted({e["involvedObject"].get("name", "?") for e in group})
+        count = sum(int(e.get("count") or 1) for e in group)
+        message = clean_line(group[0].get("message") or "", 200)
+        # The advice names `<pod>`; fill in the object when the events are about one.
+        fix = fix.replace("<pod>", objects[0]) if len(objects) == 1 else fix
+        more = " …" if len(objects) > 3 else ""
+        report.add(level, f"{reason} ×{count} on {', '.join(objects[:3])}{more}: {message}", fix)
+    if not found:
+        report.ok(f"no warning events in {', '.join(namespaces)}")
+    report.detail = table(
+        ["NAMESPACE"] * many + ["LAST SEEN", "REASON", "OBJECT", "COUNT", "MESSAGE"],
+        (
+            [ns] * many
+            + [
+                age_since(_event_time(e)),
+                str(e.get("reason")),
+                _involved(e),
+                str(e.get("count") or 1),
+                clean_line(e.get("message") or "", 160),
+            ]
+            for ns, e in found[:50]
+        ),
+    )
+    report.data["reasons"] = {reason: len(group) for reason, group in by_reason.items()}
+    return report
+
+
+def _involved(event: dict[str, Any]) -> str:
+    obj = event.get("involvedObject") or {}
+    return f"{str(obj.get('kind', '')).lower()}/{obj.get('name', '?')}"

@@ -1,0 +1,306 @@
+"""kubectl get pods and kubectl logs: pod states with their fixes, and recent log lines with errors counted."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.diagnostics.base import (
+    CheckContext,
+    Fix,
+    Level,
+    Report,
+    UsageError,
+    clean,
+    clean_line,
+    since_option,
+    tail_option,
+)
+from bot.diagnostics.k8s.client import (
+    call,
+    core_api,
+    get_json,
+    namespace_of,
+    namespaces_of,
+    parse_bool,
+    parse_ref,
+    read_deployment,
+    validate_label,
+)
+from bot.diagnostics.k8s.fields import age_since, deployment_of, scoped, selector_text, table
+
+_MAX_LOG_PODS = 5  # kubectl reads one pod of a deployment; five, so one crashing replica is not missed
+_ERROR_LINE = re.compile(
+    r"\b(?:error|err|exception|fatal|panic|traceback|critical|oom\w*|outofmemory\w*|killed)\b"
+    r"|\"\s5\d\d\s|\bstatus[=:]\s?5\d\d\b",
+    re.IGNORECASE,
+)
+
+
+# ---------------------------------------------------------------------------------------- pods
+@dataclass
+class PodRow:
+    namespace: str
+    name: str
+    ready: str
+    status: str
+    restarts: int
+    age: str
+    node: str
+    deployment: str | None
+    level: Level
+    problem: str
+    fix: str | None
+
+
+def _pod_status(pod: dict[str, Any]) -> str:
+    """The STATUS column of kubectl get pods: a waiting/terminated reason beats the phase."""
+    if pod["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    status = pod.get("status", {})
+    for cs in status.get("containerStatuses") or []:
+        state = cs.get("state") or {}
+        if "waiting" in state and state["waiting"].get("reason"):
+            return str(state["waiting"]["reason"])
+        if "terminated" in state:
+            return str(state["terminated"].get("reason") or f"ExitCode:{state['terminated'].get('exitCode')}")
+    return str(status.get("reason") or status.get("phase") or "Unknown")
+
+
+def _last_termination(pod: dict[str, Any]) -> tuple[str, int | None] | None:
+    for cs in pod.get("status", {}).get("containerStatuses") or []:
+        terminated = (cs.get("lastState") or {}).get("terminated")
+        if terminated:
+            return str(terminated.get("reason") or "Error"), terminated.get("exitCode")
+    return None
+
+
+def _pod_fix(status: str, pod: str, deployment: str | None, oom: bool) -> str:
+    restart = f"/remediate k8s restart {deployment or '<deployment>'}"
+    if oom:
+        return (
+            f"{Fix.OOM}: read the previous logs: /diag k8s logs {pod} previous=true; raise the memory limit, "
+            f"then {restart}"
+        )
+    if status == "CrashLoopBackOff":
+        return f"read the previous logs: /diag k8s logs {pod} previous=true; fix config or memory limit, then {restart}"
+    if status in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName"):
+        return "check the image name and tag and the registry credentials (imagePullSecrets), then redeploy"
+    if status in ("CreateContainerConfigError", "CreateContainerError"):
+        return f"a ConfigMap or Secret the pod needs is missing: /diag k8s events; {Fix.NOT_RUNNING}"
+    if status == "Pending":
+        return "see why it cannot be scheduled: /diag k8s events, /diag k8s nodes; add nodes or lower its requests"
+    return f"read its logs: /diag k8s logs {pod}; check /diag k8s events; {Fix.NOT_RUNNING}"
+
+
+def _pod_row(pod: dict[str, Any], ns: str) -> PodRow:
+    spec, status = pod.get("spec", {}), pod.get("status", {})
+    statuses = status.get("containerStatuses") or []
+    ready = sum(1 for cs in statuses if cs.get("ready"))
+    total = len(spec.get("containers") or [])
+    restarts = sum(int(cs.get("restartCount") or 0) for cs in statuses)
+    name, state, phase = pod["metadata"]["name"], _pod_status(pod), status.get("phase")
+    deployment = deployment_of(pod)
+    last = _last_termination(pod)
+    oom = last is not None and last[0] == "OOMKilled"
+    level, problem = _pod_level(state, phase, ready, total, restarts)
+    if problem and restarts:
+        problem += f", {restarts} restarts"
+    if problem and last:
+        problem += f", last exit {last[0]}" + (f" ({last[1]})" if last[1] is not None else "")
+    if phase == "Pending":
+        problem += _unscheduled_reason(status)
+    return PodRow(
+        namespace=ns,
+        name=name,
+        ready=f"{ready}/{total}",
+        status=state,
+        restarts=restarts,
+        age=age_since(pod["metadata"].get("creationTimestamp")),
+        node=spec.get("nodeName") or "<none>",
+        deployment=deployment,
+        level=level,
+        problem=problem,
+        fix=_pod_fix(state, name, deployment, oom) if level is not Level.OK else None,
+    )
+
+
+def _pod_level(state: str, phase: str | None, ready: int, total: int, restarts: int) -> tuple[Level, str]:
+    if phase == "Succeeded":
+        return Level.OK, ""
+    if state in ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName", "Error") or (
+        state.startswith("Create") and state.endswith("Error")
+    ):
+        return Level.CRIT, state
+    if phase == "Failed":
+        return Level.CRIT, f"{state} (pod failed)"
+    if phase == "Pending":
+        return Level.WARN, "Pending"
+    if ready < total:
+        return Level.WARN, f"{state} but not ready ({ready}/{total})"
+    if restarts:
+        return Level.WARN, "Running"
+    return Level.OK, ""
+
+
+def _unscheduled_reason(status: dict[str, Any]) -> str:
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            first_sentence = str(condition.get("message", "")).split(". ")[0]
+            return f" — {condition.get('reason')}: {clean_line(first_sentence, 200)}"
+    return ""
+
+
+def pods(ctx: CheckContext) -> Report:
+    """kubectl get pods, with not-ready / CrashLoopBackOff / restarts flagged."""
+    namespaces = namespaces_of(ctx)
+    core, many = core_api(ctx), len(namespaces) > 1
+    rows: list[PodRow] = []
+    for ns in namespaces:
+        listing = get_json(ctx, f"pods in {ns}", core.list_namespaced_pod, ns)
+        rows += [_pod_row(pod, ns) for pod in listing.get("items", [])]
+    report = Report()
+    for row in sorted(rows, key=lambda r: -r.level.rank):
+        if row.level is not Level.OK:
+            report.add(row.level, f"pod {scoped(row.name, row.namespace, many)}: {row.problem}", row.fix)
+    healthy = sum(1 for row in rows if row.level is Level.OK)
+    where = ", ".join(namespaces)
+    if not rows:
+        report.warn(f"no pods in {where}", "check the namespace and that the deployment exists")
+    elif healthy == len(rows):
+        report.ok(f"all {len(rows)} pods in {where} are running and ready")
+    else:
+        report.ok(f"{healthy} of {len(rows)} pods in {where} are healthy")
+    headers = ["NAMESPACE"] * many + ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE"]
+    report.detail = table(
+        headers,
+        ([r.namespace] * many + [r.name, r.ready, r.status, str(r.restarts), r.age, r.node] for r in rows),
+    )
+    report.data["pods"] = [
+        {k: getattr(r, k) for k in ("namespace", "name", "ready", "status", "restarts", "node", "deployment")}
+        | {"level": r.level.value}
+        for r in rows
+    ]
+    return report
+
+
+# ---------------------------------------------------------------------------------------- logs
+@dataclass
+class LogRequest:
+    tail: int
+    since: int | None
+    previous: bool
+    container: str | None
+    grep: list[str]
+
+
+def _log_request(ctx: CheckContext) -> LogRequest:
+    grep = ctx.options.get("grep")
+    container = ctx.options.get("container")
+    return LogRequest(
+        tail=tail_option(ctx.options),
+        since=since_option(ctx.options),
+        previous=parse_bool(ctx.options.get("previous"), "previous"),
+        container=validate_label(container, "container name") if container else None,
+        # Plain case-insensitive text, `|` for alternatives: no user-supplied regex, so no ReDoS.
+        grep=[g.lower() for g in grep.split("|") if g] if grep else [],
+    )
+
+
+def _log_pods(ctx: CheckContext, ns: str, kind: str, name: str) -> list[dict[str, Any]]:
+    core = core_api(ctx)
+    if kind == "pod":
+        return [get_json(ctx, f"pod {name}", core.read_namespaced_pod, name, ns)]
+    if kind == "any":
+        raw = call(ctx, f"pod {name}", core.read_namespaced_pod, name, ns, absent=(404,))
+        if raw is not None:
+            return [json.loads(raw)]
+    deployment = read_deployment(ctx, name, ns, "pod or deployment" if kind == "any" else "deployment")
+    selector = selector_text(deployment["spec"]["selector"])
+    listing = get_json(
+        ctx, f"pods of deployment {name}", core.list_namespaced_pod, ns, label_selector=selector
+    )
+    found = sorted(listing.get("items", []), key=lambda p: p["metadata"]["name"])
+    if not found:
+        raise UsageError(f"Deployment `{name}` has no pods in {ns}.")
+    return found[:_MAX_LOG_PODS]
+
+
+def _container_of(pod: dict[str, Any], wanted: str | None) -> str:
+    names = [c["name"] for c in pod["spec"].get("containers", [])]
+    if wanted:
+        if wanted not in names:
+            raise UsageError(
+                f"Pod `{pod['metadata']['name']}` has no container `{wanted}` (it has {', '.join(names)})."
+            )
+        return wanted
+    annotations = pod["metadata"].get("annotations") or {}
+    default = annotations.get("kubectl.kubernetes.io/default-container")
+    return default if default in names else names[0]
+
+
+def _read_log(ctx: CheckContext, ns: str, pod: str, container: str, request: LogRequest) -> str:
+    kwargs: dict[str, Any] = {"container": container, "tail_lines": request.tail}
+    if request.since:
+        kwargs["since_seconds"] = request.since
+    if request.previous:
+        kwargs["previous"] = True
+    raw = call(ctx, f"logs of {pod}", core_api(ctx).read_namespaced_pod_log, pod, ns, **kwargs) or b""
+    # Logs are bytes from the app: never let a stray invalid byte abort the check.
+    return raw.decode("utf-8", errors="replace")
+
+
+def logs(ctx: CheckContext) -> Report:
+    """kubectl logs <pod|deployment/name> --tail --since --previous, error lines counted, secrets masked."""
+    kind, name = parse_ref(ctx.arg(0, "pod or deployment/<name>"))
+    ns, request = namespace_of(ctx), _log_request(ctx)
+    report, sections = Report(), []
+    counts: dict[str, int] = {}
+    for pod in _log_pods(ctx, ns, kind, name):
+        pod_name = pod["metadata"]["name"]
+        container = _container_of(pod, request.container)
+        try:
+            text = clean(_read_log(ctx, ns, pod_name, container, request))
+        except UsageError as exc:  # previous=true without a restart, a container still starting …
+            report.warn(f"{pod_name}: {exc}")
+            continue
+        lines = text.splitlines()
+        shown = [ln for ln in lines if any(g in ln.lower() for g in request.grep)] if request.grep else lines
+        errors = [ln for ln in lines if _ERROR_LINE.search(ln)]
+        counts[pod_name] = len(errors)
+        _log_findings(report, pod_name, container, len(lines), shown, errors, request, deployment_of(pod))
+        header = f"==> {pod_name}/{container}{' (previous)' if request.previous else ''} <=="
+        sections.append(header + "\n" + ("\n".join(shown) if shown else "(no lines)"))
+    report.detail = "\n\n".join(sections)
+    report.data.update(namespace=ns, error_lines=counts, tail=request.tail)
+    return report
+
+
+def _log_findings(
+    report: Report,
+    pod: str,
+    container: str,
+    total: int,
+    shown: list[str],
+    errors: list[str],
+    request: LogRequest,
+    deployment: str | None,
+) -> None:
+    scope = f"{pod}/{container}" + (" (previous)" if request.previous else "")
+    if not total:
+        report.ok(f"{scope}: no log lines" + (f" in the last {request.since} s" if request.since else ""))
+        return
+    if request.grep:
+        # Informational: what matches a user's word is not by itself a problem; error lines are judged below.
+        report.ok(f"{scope}: {len(shown)} of the last {total} lines match `{'|'.join(request.grep)}`")
+    if errors:
+        sample = clean_line(errors[-1], 200)
+        restart = f"; {Fix.HTTP_502}: /remediate k8s restart {deployment}" if deployment else ""
+        report.warn(
+            f"{scope}: {len(errors)} error lines in the last {total} lines — latest: {sample}",
+            Fix.HTTP_500 + restart,
+        )
+    elif not request.grep:
+        report.ok(f"{scope}: no error lines in the last {total} lines")
