@@ -105,7 +105,7 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:199] + "…"
 
 
-def _name(container: dict[str, Any]) -> str:
+def container_name(container: dict[str, Any]) -> str:
     names = container.get("Names") or [container.get("Name") or container.get("Id", "?")[:12]]
     return str(names[0]).lstrip("/")
 
@@ -138,7 +138,7 @@ def _exited_finding(name: str, code: int) -> tuple[Level, str, str]:
 
 
 def _ps_finding(container: dict[str, Any]) -> tuple[Level, str, str] | None:
-    name, state, status = _name(container), container.get("State", ""), container.get("Status", "")
+    name, state, status = container_name(container), container.get("State", ""), container.get("Status", "")
     if state == "exited":
         return _exited_finding(name, _exit_code(status) or 0)
     if state == "restarting":
@@ -177,11 +177,17 @@ def ps(ctx: CheckContext) -> Report:
     else:
         report.ok(f"{running} of {len(containers)} containers running")
     rows = [
-        [_name(c), c.get("Image", ""), c.get("State", ""), c.get("Status", ""), _ports(c.get("Ports") or [])]
-        for c in sorted(containers, key=_name)
+        [
+            container_name(c),
+            c.get("Image", ""),
+            c.get("State", ""),
+            c.get("Status", ""),
+            _ports(c.get("Ports") or []),
+        ]
+        for c in sorted(containers, key=container_name)
     ]
     report.detail = format_table(["NAMES", "IMAGE", "STATE", "STATUS", "PORTS"], rows)
-    report.data["containers"] = {_name(c): c.get("State") for c in containers}
+    report.data["containers"] = {container_name(c): c.get("State") for c in containers}
     return report
 
 
@@ -322,7 +328,10 @@ def inspect(ctx: CheckContext) -> Report:
         ("Command", command),
         ("Created", info.get("Created")),
         ("State", _state_line(state)),
-        ("Started / finished", f"{_when(state.get('StartedAt'))} / {_when(state.get('FinishedAt'))}"),
+        (
+            "Started / finished",
+            f"{docker_time(state.get('StartedAt'))} / {docker_time(state.get('FinishedAt'))}",
+        ),
         ("Restart count", info.get("RestartCount", 0)),
         ("Restart policy", (host.get("RestartPolicy") or {}).get("Name") or "no"),
         ("Health", health.get("Status", "no health check")),
@@ -380,17 +389,17 @@ def _inspect_findings(report: Report, name: str, state: dict[str, Any], restarts
     if restarts:
         report.warn(f"container {name} has restarted {restarts} times", f"/diag docker logs {name}")
     if not report.findings:
-        running_for = _age(state.get("StartedAt")) if status == "running" else None
+        running_for = age_of(state.get("StartedAt")) if status == "running" else None
         report.ok(f"container {name} is {status}" + (f" for {running_for}" if running_for else ""))
 
 
-def _when(value: str | None) -> str:
+def docker_time(value: str | None) -> str:
     """Docker writes "never" as year 1."""
     return "-" if not value or value.startswith("0001-") else value
 
 
-def _age(value: str | None) -> str | None:
-    if _when(value) == "-":
+def age_of(value: str | None) -> str | None:
+    if docker_time(value) == "-":
         return None
     try:
         # Docker's timestamps carry nanoseconds, which fromisoformat (3.11) does not take.

@@ -63,11 +63,11 @@ def tokenize(text: str) -> list[str]:
         raise UsageError(f"Could not read that command ({exc}). Close your quotes and try again.") from exc
 
 
-def _known(names: list[str]) -> str:
+def known_names(names: list[str]) -> str:
     return ", ".join(f"`{n}`" for n in names) if names else "none"
 
 
-def _match(name: str, candidates: list[str]) -> str | None:
+def match_name(name: str, candidates: list[str]) -> str | None:
     if name in candidates:
         return name
     folded = [c for c in candidates if c.lower() == name.lower()]
@@ -84,12 +84,14 @@ def parse(policy: Policy, text: str) -> Command:
     adapter = registry.get(head)
     if adapter is None:
         names = ["triage", *registry.adapters()]
-        raise UsageError(f"Unknown diagnostic `{tokens[0]}`. Try one of: {_known(names)} — or `/diag help`.")
+        raise UsageError(
+            f"Unknown diagnostic `{tokens[0]}`. Try one of: {known_names(names)} — or `/diag help`."
+        )
     if rest and rest[0].lower() in HELP_WORDS:
         return _help(policy, adapter.name)
     target, rest = _target(policy, adapter, rest)
     check, rest = _check(adapter, target, rest)
-    args, options = _split_options(rest)
+    args, options = split_options(rest)
     _validate(adapter, target, check, args, options)
     return Command("check", adapter.name, target, check.name, args, options)
 
@@ -109,11 +111,11 @@ def _help(policy: Policy, name: str | None) -> Command:
             "help",
             adapter="triage",
             help="*/diag triage <service>* — pods, events, recent error lines, health URL, database and "
-            f"cache of a service from `services:` in the YAML, in parallel. Services: {_known(services)}",
+            f"cache of a service from `services:` in the YAML, in parallel. Services: {known_names(services)}",
         )
     adapter = registry.get(name.lower())
     if adapter is None:
-        raise UsageError(f"No help for `{name}`. Adapters: {_known(list(registry.adapters()))}.")
+        raise UsageError(f"No help for `{name}`. Adapters: {known_names(list(registry.adapters()))}.")
     return Command(
         "help",
         adapter=adapter.name,
@@ -128,12 +130,12 @@ def _triage(policy: Policy, rest: list[str]) -> Command:
     if not rest:
         if len(services) == 1:
             return Command("triage", service=services[0])
-        raise UsageError(f"Which service? Type `/diag triage <service>`. Known: {_known(services)}.")
+        raise UsageError(f"Which service? Type `/diag triage <service>`. Known: {known_names(services)}.")
     if len(rest) > 1:
         raise UsageError("`/diag triage` takes one service name, e.g. `/diag triage " + services[0] + "`.")
-    name = _match(rest[0], services)
+    name = match_name(rest[0], services)
     if name is None:
-        raise UsageError(f"Unknown service `{rest[0]}`. Known: {_known(services)}.")
+        raise UsageError(f"Unknown service `{rest[0]}`. Known: {known_names(services)}.")
     return Command("triage", service=name)
 
 
@@ -148,7 +150,7 @@ def _target(policy: Policy, adapter: Adapter, rest: list[str]) -> tuple[str | No
             f"e.g. `targets: {{{kind}: {{main: …}}}}`."
         )
     if rest:
-        found = _match(rest[0], names)
+        found = match_name(rest[0], names)
         if found is not None:
             return found, rest[1:]
         # `/diag mysql connections` with a single target: the first word is the check, not a target.
@@ -158,13 +160,13 @@ def _target(policy: Policy, adapter: Adapter, rest: list[str]) -> tuple[str | No
         if is_check:
             raise UsageError(
                 f"Which {adapter.name} target? Type `/diag {adapter.name} <target> {rest[0].lower()}`. "
-                f"Known: {_known(names)}."
+                f"Known: {known_names(names)}."
             )
-        raise UsageError(f"Unknown {adapter.name} target `{rest[0]}`. Known: {_known(names)}.")
+        raise UsageError(f"Unknown {adapter.name} target `{rest[0]}`. Known: {known_names(names)}.")
     if len(names) == 1:
         return names[0], rest
     raise UsageError(
-        f"Which {adapter.name} target? Type `/diag {adapter.name} <target>`. Known: {_known(names)}."
+        f"Which {adapter.name} target? Type `/diag {adapter.name} <target>`. Known: {known_names(names)}."
     )
 
 
@@ -177,11 +179,11 @@ def _check(adapter: Adapter, target: str | None, rest: list[str]) -> tuple[Check
     where = f"{adapter.name} {target}" if target else adapter.name
     raise UsageError(
         f"Unknown {adapter.name} check `{rest[0]}`. Type `/diag {where} <check>` with one of: "
-        f"{_known(list(adapter.checks))}."
+        f"{known_names(list(adapter.checks))}."
     )
 
 
-def _split_options(rest: list[str]) -> tuple[list[str], dict[str, str]]:
+def split_options(rest: list[str]) -> tuple[list[str], dict[str, str]]:
     args: list[str] = []
     options: dict[str, str] = {}
     for token in rest:

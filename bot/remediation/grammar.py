@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from bot.config.policy import Policy
 from bot.diagnostics.base import UsageError
-from bot.diagnostics.grammar import HELP_WORDS, _known, _match, _split_options, targets_of, tokenize
+from bot.diagnostics.grammar import HELP_WORDS, known_names, match_name, split_options, targets_of, tokenize
 from bot.remediation.actions import ACTIONS, KINDS, of_kind
 from bot.remediation.actions.base import Action
 from bot.security.redact import mask
@@ -56,7 +56,7 @@ def help_text(policy: Policy) -> str:
     for action in ACTIONS.values():
         names = targets_of(policy, action.kind)
         lines.append(
-            f"• {usage(action)} — {action.summary} (the guide's `{action.guide}`); targets: {_known(names)}"
+            f"• {usage(action)} — {action.summary} (the guide's `{action.guide}`); targets: {known_names(names)}"
         )
     ttl = int(policy.remediation.confirm_ttl.total_seconds())
     lines.append(
@@ -74,7 +74,7 @@ def parse(policy: Policy, text: str) -> Request | Help:
     kind, rest = tokens[0].lower(), tokens[1:]
     if kind not in KINDS:
         raise UsageError(
-            f"Unknown remediation kind `{tokens[0]}`. Try one of: {_known(list(KINDS))} — or `{COMMAND} help`."
+            f"Unknown remediation kind `{tokens[0]}`. Try one of: {known_names(list(KINDS))} — or `{COMMAND} help`."
         )
     verbs = of_kind(kind)
     target, rest = _target(policy, kind, verbs, rest)
@@ -85,7 +85,7 @@ def parse(policy: Policy, text: str) -> Request | Help:
         raise UsageError(
             f"Unknown {kind} remediation `{rest[0]}`. Type {' or '.join(usage(a, target) for a in verbs.values())}."
         )
-    args, options = _split_options(rest[1:])
+    args, options = split_options(rest[1:])
     if len(args) != action.args:
         what = (
             "Missing arguments"
@@ -112,7 +112,7 @@ def _target(policy: Policy, kind: str, verbs: dict[str, Action], rest: list[str]
             f"No {kind} targets configured. Name one under `targets.{kind}` in the YAML policy first."
         )
     if rest:
-        found = _match(rest[0], names)
+        found = match_name(rest[0], names)
         if found is not None:
             return found, rest[1:]
         is_verb = rest[0].lower() in verbs
@@ -120,14 +120,14 @@ def _target(policy: Policy, kind: str, verbs: dict[str, Action], rest: list[str]
             return names[0], rest
         if is_verb:
             raise UsageError(
-                f"Which {kind} target? Type `{COMMAND} {kind} <target> {rest[0].lower()} …`. Known: {_known(names)}."
+                f"Which {kind} target? Type `{COMMAND} {kind} <target> {rest[0].lower()} …`. Known: {known_names(names)}."
             )
         if len(names) == 1 and not (len(rest) > 1 and rest[1].lower() in verbs):
             # `/remediate k8s delete x` with one target: a wrong action, not a wrong target.
             return names[0], rest
-        raise UsageError(f"Unknown {kind} target `{rest[0]}`. Known: {_known(names)}.")
+        raise UsageError(f"Unknown {kind} target `{rest[0]}`. Known: {known_names(names)}.")
     if len(names) == 1:
         return names[0], rest
     raise UsageError(
-        f"Which {kind} target? Type `{COMMAND} {kind} <target> <action>`. Known: {_known(names)}."
+        f"Which {kind} target? Type `{COMMAND} {kind} <target> <action>`. Known: {known_names(names)}."
     )

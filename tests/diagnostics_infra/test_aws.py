@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config.policy import Policy
-from bot.diagnostics.aws import _instance_findings, volume_modification_finding
+from bot.diagnostics.aws.ebs import volume_modification_finding
+from bot.diagnostics.aws.ec2 import instance_findings
 from bot.diagnostics.base import Level, Outcome, Report, UsageError
 from bot.diagnostics.grammar import parse
 from bot.diagnostics.runner import run_check
@@ -119,7 +120,7 @@ def test_impaired_status_checks_are_critical() -> None:
             {"Code": "system-reboot", "Description": "scheduled reboot", "NotBefore": datetime.now(UTC)}
         ],
     }
-    _instance_findings(report, instance, status)
+    instance_findings(report, instance, status)
     levels = [f.level for f in report.findings]
     assert levels == [Level.CRIT, Level.CRIT, Level.WARN]
     assert "system status check failed (impaired)" in report.findings[0].message

@@ -72,9 +72,23 @@ def test_adapter_helpers_remediation_reuses_still_exist() -> None:
     from bot.diagnostics import aws, docker, k8s, mysql
 
     needed = {
-        k8s: ["validate_name", "validate_label", "_namespace", "_deployment", "_apps", "_status_message"],
-        docker: ["engine", "validate_container", "_name", "_age", "_when"],
-        aws: ["aws", "_validate_ebs", "_volumes", "_modifications", "_tag", "_modification_text"],
+        k8s: [
+            "validate_name",
+            "validate_label",
+            "namespace_of",
+            "read_deployment",
+            "apps_api",
+            "status_message",
+        ],
+        docker: ["engine", "validate_container", "container_name", "age_of", "docker_time"],
+        aws: [
+            "aws",
+            "validate_ebs",
+            "describe_volumes",
+            "describe_modifications",
+            "tag_value",
+            "modification_text",
+        ],
         mysql: ["connect"],
     }
     missing = [

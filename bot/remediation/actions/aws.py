@@ -34,7 +34,7 @@ RESIZE = "extend the partition and filesystem on the instance: `sudo growpart /d
 
 def _validate(args: list[str], options: dict[str, str]) -> None:
     if args:
-        diag._validate_ebs(args[:1], options)
+        diag.validate_ebs(args[:1], options)
     if len(args) > 1 and whole_number(args[1], "The new size in GiB") < 1:
         raise UsageError("The new size must be at least 1 GiB.")
 
@@ -53,10 +53,10 @@ def _describe(ctx: ActionContext) -> tuple[dict[str, Any], dict[str, Any] | None
     check = ctx.check()
     volume_id = ctx.args[0]
     with diag.aws(check, "ec2") as ec2:
-        volumes = diag._volumes(ec2, [volume_id])
+        volumes = diag.describe_volumes(ec2, [volume_id])
         if not volumes:
             raise UsageError(f"No EBS volume {volume_id} in {ctx.target.region}.")
-        modification = diag._modifications(ec2, [volume_id]).get(volume_id)
+        modification = diag.describe_modifications(ec2, [volume_id]).get(volume_id)
     return volumes[0], modification
 
 
@@ -68,11 +68,11 @@ def _attachment(volume: dict[str, Any]) -> str:
 
 def _facts(volume: dict[str, Any], modification: dict[str, Any] | None) -> list[tuple[str, str]]:
     return [
-        ("volume", f"{volume['VolumeId']}" + (f" ({diag._tag(volume.get('Tags'))})" if diag._tag(volume.get("Tags")) else "")),
+        ("volume", f"{volume['VolumeId']}" + (f" ({diag.tag_value(volume.get('Tags'))})" if diag.tag_value(volume.get("Tags")) else "")),
         ("type", f"{volume.get('VolumeType', '?')}, {volume.get('Iops', '-')} IOPS"),
         ("state", str(volume.get("State", "?"))),
         ("attached to", _attachment(volume)),
-        ("last modification", diag._modification_text(modification)),
+        ("last modification", diag.modification_text(modification)),
     ]  # fmt: skip
 
 
@@ -93,7 +93,7 @@ def _check_growth(volume: dict[str, Any], modification: dict[str, Any] | None, w
     if modification and modification.get("ModificationState") in BUSY:
         raise Refused(
             "in_progress",
-            f"{vid} is still being modified ({diag._modification_text(modification)}); AWS takes one "
+            f"{vid} is still being modified ({diag.modification_text(modification)}); AWS takes one "
             "modification at a time. Follow it with `/diag aws ebs " + vid + "`.",
         )
     return size

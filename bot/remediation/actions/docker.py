@@ -36,7 +36,7 @@ def _state(info: dict[str, Any]) -> str:
     health = (state.get("Health") or {}).get("Status")
     if health:
         status += f", {health}"
-    age = diag._age(state.get("StartedAt"))
+    age = diag.age_of(state.get("StartedAt"))
     if state.get("Status") == "running" and age:
         status += f" for {age}"
     return status
@@ -47,10 +47,10 @@ def _facts(info: dict[str, Any]) -> list[tuple[str, str]]:
     config, host = info.get("Config") or {}, info.get("HostConfig") or {}
     policy = (host.get("RestartPolicy") or {}).get("Name") or "no"
     return [
-        ("container", f"{diag._name(info)} ({str(info.get('Id', ''))[:12]})"),
+        ("container", f"{diag.container_name(info)} ({str(info.get('Id', ''))[:12]})"),
         ("image", clean_line(str(config.get("Image") or "?"), 200)),
         ("state", _state(info)),
-        ("started at", diag._when(state.get("StartedAt"))),
+        ("started at", diag.docker_time(state.get("StartedAt"))),
         ("restart count", str(info.get("RestartCount", 0))),
         ("restart policy", policy),
     ]
@@ -62,13 +62,13 @@ def restart_preview(ctx: ActionContext) -> Preview:
     if state.get("Status") in ("removing", "dead"):
         raise Refused(
             "not_restartable",
-            f"Container {diag._name(info)} is {state.get('Status')}: it cannot be restarted.",
+            f"Container {diag.container_name(info)} is {state.get('Status')}: it cannot be restarted.",
         )
     return Preview(
-        title=f"Restart container {diag._name(info)}",
+        title=f"Restart container {diag.container_name(info)}",
         changes=[
             Change("state", _state(info), "running (stopped, then started again)"),
-            Change("started at", diag._when(state.get("StartedAt")), "the time of the confirm"),
+            Change("started at", diag.docker_time(state.get("StartedAt")), "the time of the confirm"),
         ],
         facts=_facts(info),
         note=f"The engine sends SIGTERM and kills the process after {STOP_SECONDS} s if it has not stopped; "
@@ -91,15 +91,17 @@ def restart_apply(ctx: ActionContext) -> Applied:
     after = _inspect(ctx)
     old, new = (before.get("State") or {}), (after.get("State") or {})
     return Applied(
-        summary=f"Restarted container {diag._name(after)}",
+        summary=f"Restarted container {diag.container_name(after)}",
         changes=[
             Change("state", _state(before), _state(after)),
-            Change("started at", diag._when(old.get("StartedAt")), diag._when(new.get("StartedAt"))),
+            Change(
+                "started at", diag.docker_time(old.get("StartedAt")), diag.docker_time(new.get("StartedAt"))
+            ),
         ],
         facts=_facts(after),
-        note=f"Check it with `/diag docker inspect {diag._name(after)}` and `/diag docker logs {diag._name(after)}`.",
+        note=f"Check it with `/diag docker inspect {diag.container_name(after)}` and `/diag docker logs {diag.container_name(after)}`.",
         data={
-            "container": diag._name(after),
+            "container": diag.container_name(after),
             "id": after.get("Id"),
             "started_before": old.get("StartedAt"),
             "started_after": new.get("StartedAt"),

@@ -1,0 +1,52 @@
+"""`/diag aws`: EC2 state and status checks, EBS volumes and their modifications, CloudWatch statistics.
+
+Read-only Describe*/Get* calls through boto3, one client per target and service, built on first
+use (boto3 is slow to import, the bot must start fast). The guide's disk section grows an EBS volume
+by hand (`aws ec2 modify-volume`, then `resize2fs`): `ebs` shows how far such a change has got.
+"""
+
+from __future__ import annotations
+
+from bot.diagnostics.aws.client import IAM_ACTIONS, MAX_IDS, aws, tag_value
+from bot.diagnostics.aws.cloudwatch import cloudwatch, validate_cloudwatch
+from bot.diagnostics.aws.ebs import (
+    describe_modifications,
+    describe_volumes,
+    ebs,
+    modification_text,
+    validate_ebs,
+)
+from bot.diagnostics.aws.ec2 import ec2, validate_ec2
+from bot.diagnostics.base import Adapter, Check, masked
+
+ADAPTER = Adapter(
+        name="aws",
+        summary="AWS: EC2 status checks, EBS volumes and modifications, CloudWatch metrics (read-only)",
+        target_kind="aws",
+        default_check="ec2",
+        checks={
+            "ec2": Check("ec2", masked(ec2), "instance state and status checks, impaired flagged",
+                         usage="[instance-id…] [name=<Name tag>]", guide="aws ec2 describe-instance-status",
+                         max_args=MAX_IDS, options=("name",), validate=validate_ec2),
+            "ebs": Check("ebs", masked(ebs), "EBS volumes and modify-volume progress",
+                         usage="[volume-id…]", guide="aws ec2 describe-volumes-modifications",
+                         max_args=MAX_IDS, options=(), validate=validate_ebs),
+            "cloudwatch": Check("cloudwatch", masked(cloudwatch), "metric statistics over the last minutes",
+                                usage="<namespace> <metric> [Name=Value…] [period=300] [minutes=60] [stat=Average]",
+                                guide="aws cloudwatch get-metric-statistics", min_args=2,
+                                options=None,  # lowercase dimension names arrive as options
+                                validate=validate_cloudwatch),
+        },
+    )  # fmt: skip
+
+# The public face: what remediation (ebs-grow) and the deploy docs use, besides the adapter itself.
+__all__ = [
+    "ADAPTER",
+    "IAM_ACTIONS",
+    "aws",
+    "describe_modifications",
+    "describe_volumes",
+    "modification_text",
+    "tag_value",
+    "validate_ebs",
+]

@@ -1,0 +1,137 @@
+"""EBS volumes and the progress of their modify-volume changes (the guide's disk section)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.diagnostics.aws.client import MAX_LISTED, VOLUME_ID, aws, tag_value, validate_ids
+from bot.diagnostics.base import (
+    CheckContext,
+    Level,
+    Report,
+    format_table,
+)
+
+
+def validate_ebs(args: list[str], options: dict[str, str]) -> None:
+    validate_ids(args, VOLUME_ID, "EBS volume id", "vol-0123456789abcdef0")
+
+
+# ------------------------------------------------------------------------------------------- ebs
+def ebs(ctx: CheckContext) -> Report:
+    """EBS volumes: size, type, state, attachment, and the progress of modify-volume changes."""
+    ids = validate_ids(ctx.args, VOLUME_ID, "EBS volume id", "vol-0123456789abcdef0")
+    with aws(ctx, "ec2") as client:
+        volumes = describe_volumes(client, ids)
+        modifications = describe_modifications(client, [v["VolumeId"] for v in volumes]) if volumes else {}
+    report = Report()
+    for volume in volumes:
+        _volume_findings(report, volume, modifications.get(volume["VolumeId"]))
+    if not volumes:
+        report.warn("no EBS volumes found", "check the target's region")
+    elif not any(f.level is not Level.OK for f in report.findings):
+        report.ok(f"{len(volumes)} volumes, {sum(v.get('Size', 0) for v in volumes)} GiB, none in error")
+    report.detail = format_table(
+        ["VOLUME", "NAME", "SIZE", "TYPE", "IOPS", "STATE", "ATTACHED TO", "MODIFICATION"],
+        [_volume_row(v, modifications.get(v["VolumeId"])) for v in volumes],
+    )
+    report.data["volumes"] = {
+        v["VolumeId"]: {"size": v.get("Size"), "state": v.get("State"),
+                        "modification": (modifications.get(v["VolumeId"]) or {}).get("ModificationState"),
+                        "progress": (modifications.get(v["VolumeId"]) or {}).get("Progress")}
+        for v in volumes
+    }  # fmt: skip
+    return report
+
+
+def describe_volumes(client: Any, ids: list[str]) -> list[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"VolumeIds": ids} if ids else {}
+    found: list[dict[str, Any]] = []
+    for page in client.get_paginator("describe_volumes").paginate(**kwargs):
+        found += page.get("Volumes", [])
+        if len(found) >= MAX_LISTED:
+            break
+    return found[:MAX_LISTED]
+
+
+def describe_modifications(client: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The latest modification per volume. A filter, not VolumeIds: with VolumeIds, AWS fails the whole
+    call when one of the volumes was never modified."""
+    response = client.describe_volumes_modifications(Filters=[{"Name": "volume-id", "Values": ids}])
+    latest: dict[str, dict[str, Any]] = {}
+    for mod in response.get("VolumesModifications", []):
+        vid = mod.get("VolumeId")
+        if vid in ids and (vid not in latest or _started(mod) > _started(latest[vid])):
+            latest[vid] = mod
+    return latest
+
+
+def _started(mod: dict[str, Any]) -> datetime:
+    start = mod.get("StartTime")
+    return start.astimezone(UTC) if isinstance(start, datetime) else datetime.min.replace(tzinfo=UTC)
+
+
+def modification_text(mod: dict[str, Any] | None) -> str:
+    if not mod:
+        return "-"
+    state, progress = mod.get("ModificationState", "?"), mod.get("Progress")
+    sizes = f"{mod.get('OriginalSize')}→{mod.get('TargetSize')} GiB" if mod.get("TargetSize") else ""
+    return f"{state} {progress}% {sizes}".strip() if progress is not None else f"{state} {sizes}".strip()
+
+
+def _volume_row(volume: dict[str, Any], mod: dict[str, Any] | None) -> list[str]:
+    attached = ", ".join(f"{a.get('InstanceId')}:{a.get('Device')}" for a in volume.get("Attachments") or [])
+    return [
+        volume["VolumeId"],
+        tag_value(volume.get("Tags")),
+        f"{volume.get('Size')} GiB",
+        volume.get("VolumeType", ""),
+        str(volume.get("Iops", "-")),
+        volume.get("State", ""),
+        attached or "-",
+        modification_text(mod),
+    ]
+
+
+_RESIZE = "extend the filesystem: `sudo resize2fs /dev/xvda1` (the guide's step; use the volume's partition)"
+
+
+def volume_modification_finding(volume_id: str, mod: dict[str, Any]) -> tuple[Level, str, str | None] | None:
+    """What a modify-volume's state means for the on-call engineer (public: unit-tested on its own,
+    because moto completes every modification at once)."""
+    state, progress = mod.get("ModificationState"), mod.get("Progress", 0)
+    sizes = f"{mod.get('OriginalSize')} → {mod.get('TargetSize')} GiB"
+    if state == "modifying":
+        return (
+            Level.WARN,
+            f"{volume_id} is being modified ({sizes}): modifying, {progress}%",
+            f"wait for 'optimizing', then {_RESIZE}",
+        )
+    if state == "optimizing":
+        return (
+            Level.OK,
+            f"{volume_id} grown ({sizes}), optimizing {progress}%: the new size is usable — {_RESIZE}",
+            None,
+        )
+    if state == "failed":
+        reason = mod.get("StatusMessage") or "no reason given"
+        return (
+            Level.CRIT,
+            f"{volume_id}: modification {sizes} failed: {reason}",
+            f"retry after the 6-hour cooldown: /remediate aws ebs-grow {volume_id} {mod.get('TargetSize')}",
+        )
+    if state == "completed" and _started(mod) > datetime.now(UTC) - timedelta(days=1):
+        return Level.OK, f"{volume_id} grown ({sizes}), completed — if not done yet, {_RESIZE}", None
+    return None
+
+
+def _volume_findings(report: Report, volume: dict[str, Any], mod: dict[str, Any] | None) -> None:
+    vid = volume["VolumeId"]
+    if volume.get("State") == "error":
+        report.crit(
+            f"{vid} is in state error: its data may be unreadable", "restore it from the latest snapshot"
+        )
+    finding = volume_modification_finding(vid, mod) if mod else None
+    if finding:
+        report.add(*finding)

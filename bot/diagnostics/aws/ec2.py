@@ -1,0 +1,108 @@
+"""EC2 instances: state and both status checks, with the guide's fix for each failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.diagnostics.aws.client import INSTANCE_ID, MAX_LISTED, aws, tag_value, validate_ids
+from bot.diagnostics.base import (
+    CheckContext,
+    Fix,
+    Report,
+    format_table,
+)
+
+
+def validate_ec2(args: list[str], options: dict[str, str]) -> None:
+    validate_ids(args, INSTANCE_ID, "instance id", "i-0123456789abcdef0")
+
+
+# ------------------------------------------------------------------------------------------- ec2
+def ec2(ctx: CheckContext) -> Report:
+    """EC2 instances: state, system and instance status checks (impaired flagged), scheduled events."""
+    ids = validate_ids(ctx.args, INSTANCE_ID, "instance id", "i-0123456789abcdef0")
+    name = ctx.options.get("name")
+    with aws(ctx, "ec2") as client:
+        instances = _instances(client, ids, name)
+        found = [i["InstanceId"] for i in instances]
+        statuses = _statuses(client, found) if found else {}
+    report = Report()
+    rows = []
+    for instance in instances:
+        status = statuses.get(instance["InstanceId"], {})
+        instance_findings(report, instance, status)
+        rows.append(_instance_row(instance, status))
+    if not instances:
+        report.warn(
+            "no EC2 instances found" + (f" named `{name}`" if name else ""), "check the target's region"
+        )
+    elif not report.findings:
+        report.ok(f"{len(instances)} instances running, all status checks passed")
+    if len(instances) >= MAX_LISTED and not ids:
+        report.ok(f"showing the first {MAX_LISTED} instances: name some ids or use name=")
+    report.detail = format_table(
+        ["INSTANCE", "NAME", "TYPE", "STATE", "AZ", "SYSTEM CHECK", "INSTANCE CHECK", "EVENTS"], rows
+    )
+    report.data["instances"] = {r[0]: {"state": r[3], "system": r[5], "instance": r[6]} for r in rows}
+    return report
+
+
+def _instances(client: Any, ids: list[str], name: str | None) -> list[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"InstanceIds": ids} if ids else {}
+    if name:
+        kwargs["Filters"] = [{"Name": "tag:Name", "Values": [name]}]
+    found: list[dict[str, Any]] = []
+    for page in client.get_paginator("describe_instances").paginate(**kwargs):
+        for reservation in page.get("Reservations", []):
+            found += reservation.get("Instances", [])
+        if len(found) >= MAX_LISTED:
+            break
+    return found[:MAX_LISTED]
+
+
+def _statuses(client: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
+    response = client.describe_instance_status(InstanceIds=ids, IncludeAllInstances=True)
+    return {s["InstanceId"]: s for s in response.get("InstanceStatuses", [])}
+
+
+def _instance_row(instance: dict[str, Any], status: dict[str, Any]) -> list[str]:
+    events = ", ".join(e.get("Code", "") for e in status.get("Events") or [])
+    return [
+        instance["InstanceId"],
+        tag_value(instance.get("Tags")),
+        instance.get("InstanceType", ""),
+        instance.get("State", {}).get("Name", ""),
+        instance.get("Placement", {}).get("AvailabilityZone", ""),
+        (status.get("SystemStatus") or {}).get("Status", "-"),
+        (status.get("InstanceStatus") or {}).get("Status", "-"),
+        events or "-",
+    ]
+
+
+def instance_findings(report: Report, instance: dict[str, Any], status: dict[str, Any]) -> None:
+    iid = instance["InstanceId"]
+    label = f"{iid} ({tag_value(instance.get('Tags'))})" if tag_value(instance.get("Tags")) else iid
+    state = instance.get("State", {}).get("Name", "")
+    system = (status.get("SystemStatus") or {}).get("Status")
+    own = (status.get("InstanceStatus") or {}).get("Status")
+    if system == "impaired":
+        report.crit(
+            f"{label}: system status check failed (impaired): the AWS host or its network is broken",
+            "stop and start the instance (not reboot) to move it to healthy hardware",
+        )
+    if own == "impaired":
+        report.crit(
+            f"{label}: instance status check failed (impaired): the OS does not answer",
+            "get the console output/screenshot; check disk (磁盘空间不足) and memory (内存溢出); reboot the instance",
+        )
+    if state in ("stopped", "stopping", "shutting-down", "terminated"):
+        report.warn(f"{label} is {state}", f"if it should serve traffic, start it; {Fix.HTTP_502}")
+    elif "insufficient-data" in (system, own):
+        report.warn(f"{label}: status checks have insufficient data", "look again in a few minutes")
+    for event in status.get("Events") or []:
+        when = event.get("NotBefore")
+        report.warn(
+            f"{label}: scheduled {event.get('Code')} {('from ' + when.strftime('%Y-%m-%d %H:%M UTC')) if when else ''}"
+            f" — {event.get('Description', '')}",
+            "plan it: stop/start before the date, or move the load off the instance",
+        )
