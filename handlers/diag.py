@@ -14,7 +14,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.diagnostics import service
+from bot.audit.record import record_diagnostic
+from bot.diagnostics import flows
 from bot.diagnostics.base import UsageError
 from bot.runtime import Runtime
 from bot.slack.blocks.diagnostics import Rendered, escape, render, render_message, render_running
@@ -89,7 +90,7 @@ def _note(text: str) -> list[dict[str, Any]]:
 def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient) -> None:
     text = body.get("text") or ""
     try:
-        command = service.parse(runtime.policy, text)
+        command = flows.parse(runtime.policy, text)
     except UsageError as exc:
         ack(text=escape(str(exc)))
         return
@@ -101,7 +102,7 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
     reply = Reply(client, respond, channel_id)
     try:
         reply.start(render_running(command.text))
-        result = service.run(runtime.policy, command)
+        result = flows.run(runtime.policy, command)
     except UsageError as exc:  # input only the engine could judge, e.g. a name that does not exist
         reply.finish(render_message(str(exc)))
         return
@@ -111,7 +112,7 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
         return
     message = render(result, actor=user_id)
     try:
-        service.save(runtime, result, actor=user_id, channel_id=channel_id)
+        record_diagnostic(runtime, result, actor=user_id, channel_id=channel_id)
     except Exception:
         # The findings are still worth showing; the missing record must not go unnoticed either.
         log.exception("recording /diag %s failed", command.text)

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.diagnostics.base import UsageError
-from bot.remediation import permissions, service
+from bot.remediation import flows, permissions
 from bot.remediation.tokens import Claims
 from bot.runtime import Runtime
 from bot.slack.blocks.diagnostics import escape
@@ -46,17 +46,17 @@ def handle_command(
     runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient
 ) -> None:
     try:
-        parsed = service.parse(runtime.policy, body.get("text") or "")
+        parsed = flows.parse(runtime.policy, body.get("text") or "")
     except UsageError as exc:
         ack(text=escape(str(exc)))
         return
-    if isinstance(parsed, service.Help):
+    if isinstance(parsed, flows.Help):
         ack(text=escape(parsed.text))
         return
     ack()
     user_id, channel_id = body["user_id"], body.get("channel_id", "")
     try:
-        started = service.request(runtime, parsed, actor=user_id, channel_id=channel_id)
+        started = flows.request(runtime, parsed, actor=user_id, channel_id=channel_id)
     except UsageError as exc:  # input only the engine could judge, e.g. a deployment that does not exist
         respond(text=escape(str(exc)), response_type="ephemeral")
         return
@@ -128,7 +128,7 @@ class Click:
             log.warning("could not answer a /remediate click", exc_info=True)
 
 
-def _finish(click: Click, decision: service.Decision) -> None:
+def _finish(click: Click, decision: flows.Decision) -> None:
     if decision.final:
         click.update(*render_settled(decision, click.blocks))
     if decision.status == "refused":
@@ -142,7 +142,7 @@ def handle_confirm(runtime: Runtime, body: dict[str, Any], client: WebClient, re
         click.update(*render_applying(click.blocks, click.user, click.title))
 
     try:
-        decision = service.confirm(
+        decision = flows.confirm(
             runtime, click.token, actor=click.user, channel_id=click.channel, on_confirmed=applying
         )
     except Exception:
@@ -156,7 +156,7 @@ def handle_confirm(runtime: Runtime, body: dict[str, Any], client: WebClient, re
 def handle_cancel(runtime: Runtime, body: dict[str, Any], client: WebClient, respond: Respond) -> None:
     click = Click(body, client, respond)
     try:
-        decision = service.cancel(runtime, click.token, actor=click.user, channel_id=click.channel)
+        decision = flows.cancel(runtime, click.token, actor=click.user, channel_id=click.channel)
     except Exception:
         log.exception("cancelling a remediation failed")
         click.tell("Something went wrong cancelling this remediation; it is logged.")

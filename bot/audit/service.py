@@ -1,10 +1,9 @@
-"""Writing and reading audit entries."""
+"""Writing audit entries."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.audit.models import AuditEntry
@@ -37,7 +36,3 @@ def record(
     session.add(entry)
     session.flush()
     return entry
-
-
-def recent(session: Session, limit: int = 100) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)))

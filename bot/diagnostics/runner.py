@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from bot.config.policy import Policy
 from bot.diagnostics import registry
@@ -23,6 +24,8 @@ from bot.diagnostics.base import (
 from bot.security.redact import mask, mask_data, strip_ansi
 
 REASON_LIMIT = 300
+A = TypeVar("A")
+T = TypeVar("T")
 
 
 def format_seconds(seconds: float) -> str:
@@ -39,21 +42,44 @@ def one_line(exc: BaseException) -> str:
 
 
 @dataclass
-class _Box:
+class Bounded(Generic[T]):
     """Where the worker thread leaves its result; the caller stops waiting at the deadline."""
 
     done: threading.Event = field(default_factory=threading.Event)
-    report: Report | None = None
+    value: T | None = None
     error: BaseException | None = None
 
+    @property
+    def finished(self) -> bool:
+        return self.done.is_set()
 
-def _work(box: _Box, func: Any, ctx: CheckContext) -> None:
-    try:
-        box.report = func(ctx)
-    except BaseException as exc:  # handed to the caller, which decides what it means
-        box.error = exc
-    finally:
-        box.done.set()
+
+def run_bounded(func: Callable[[A], T], arg: A, limit: float, name: str) -> Bounded[T]:
+    """Run `func(arg)` in a daemon thread and wait at most `limit` seconds; the call may go on after.
+    A daemon thread, not a pool: a call stuck in a driver must not hold up the next one or exit."""
+    box: Bounded[T] = Bounded()
+
+    def work() -> None:
+        try:
+            box.value = func(arg)
+        except BaseException as exc:  # handed to the caller, which decides what it means
+            box.error = exc
+        finally:
+            box.done.set()
+
+    threading.Thread(target=work, daemon=True, name=name).start()
+    box.done.wait(limit)
+    return box
+
+
+def call_bounded(func: Callable[[A], T], arg: A, limit: float, name: str) -> T:
+    """`func(arg)`, or TimeoutError after `limit` seconds; the call's own exception is raised as is."""
+    box = run_bounded(func, arg, limit, name)
+    if not box.finished:
+        raise TimeoutError(f"no answer within {format_seconds(limit)}")
+    if box.error is not None:
+        raise box.error
+    return box.value  # type: ignore[return-value]  # finished without error: func returned it
 
 
 def resolve_target(policy: Policy, kind: str | None, name: str | None) -> Any:
@@ -93,13 +119,8 @@ def run_check(
         options=options,
     )
     started = time.monotonic()
-    box = _Box()
-    # A daemon thread, not a pool: a check stuck in a driver must not hold up the next one or exit.
-    worker = threading.Thread(
-        target=_work, args=(box, check.func, ctx), daemon=True, name=f"diag-{adapter_name}"
-    )
-    worker.start()
-    finished = box.done.wait(limit)
+    box = run_bounded(check.func, ctx, limit, f"diag-{adapter_name}")
+    finished = box.finished
     elapsed_ms = round((time.monotonic() - started) * 1000, 1)
 
     def result(outcome: Outcome, report: Report, error: str | None = None) -> CheckResult:
@@ -137,5 +158,5 @@ def run_check(
     if box.error is not None:
         reason = one_line(box.error)
         return result(Outcome.ERROR, Report([Finding(Level.CRIT, f"Check failed: {reason}")]), reason)
-    report = box.report or Report()
+    report = box.value or Report()
     return result(Outcome(report.level.value), report)

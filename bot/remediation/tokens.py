@@ -15,7 +15,7 @@ Format (ASCII, at most ~600 characters, well under Slack's 2,000 for a button va
 
 The payload is signed, not encrypted: it holds ids and names, never a secret. A token expires at
 `expires_at` (policy.remediation.confirm_ttl after the preview) and works once: its nonce is claimed
-in the database in the same transaction as the decision (see bot.remediation.service).
+in the database in the same transaction as the decision (see bot.remediation.flows).
 """
 
 from __future__ import annotations

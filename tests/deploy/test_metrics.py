@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.audit.record import record_diagnostic
 from bot.config.policy import Policy
-from bot.diagnostics import service as diag_service
+from bot.diagnostics import flows as diag_flows
 from bot.escalation.engine import run_due
 from tests.deploy.conftest import scrape, value
 from tests.harness import Harness
@@ -61,8 +62,9 @@ def test_diag_runs_are_counted_by_adapter_and_outcome(sqlite_url: str) -> None:
     with Harness(sqlite_url) as h:
         before = scrape(h.url)
         # A tcp check to a closed local port: a real run whose outcome is not ok.
-        command = diag_service.parse(h.runtime.policy, "tcp 127.0.0.1:9")
-        result = diag_service.execute(h.runtime, command, actor=h.alice, channel_id=h.general)
+        command = diag_flows.parse(h.runtime.policy, "tcp 127.0.0.1:9")
+        result = diag_flows.run(h.runtime.policy, command)
+        record_diagnostic(h.runtime, result, actor=h.alice, channel_id=h.general)
         after = scrape(h.url)
     outcome = str(result.outcome)
     runs = "warroom_diag_runs_total"

@@ -8,12 +8,19 @@ from sqlalchemy import select
 
 from bot.app import build_runtime
 from bot.audit.models import AuditEntry
+from bot.audit.record import record_diagnostic
 from bot.config.settings import Settings
-from bot.diagnostics import service
+from bot.diagnostics import flows
 from bot.incidents import service as incidents
 from bot.incidents.models import TimelineEvent
 from bot.runtime import Runtime
 from tests.diagnostics.conftest import make_policy
+
+
+def _execute(runtime: Runtime, command: flows.Command, *, actor: str, channel_id: str) -> flows.Result:
+    result = flows.run(runtime.policy, command)
+    record_diagnostic(runtime, result, actor=actor, channel_id=channel_id)
+    return result
 
 
 def _incident_channel(runtime: Runtime, channel_id: str) -> int:
@@ -32,8 +39,8 @@ def _incident_channel(runtime: Runtime, channel_id: str) -> int:
 
 
 def test_every_run_is_audited(runtime: Runtime) -> None:
-    command = service.parse(runtime.policy, "mysql orders")
-    result = service.execute(runtime, command, actor="U0ALICE", channel_id="C_GENERAL")
+    command = flows.parse(runtime.policy, "mysql orders")
+    result = _execute(runtime, command, actor="U0ALICE", channel_id="C_GENERAL")
     with runtime.session() as session:
         entry = session.scalars(select(AuditEntry)).one()
         assert (entry.actor, entry.action, entry.channel_id, entry.incident_id) == (
@@ -51,8 +58,8 @@ def test_every_run_is_audited(runtime: Runtime) -> None:
 
 
 def test_refusals_are_audited_too(runtime: Runtime) -> None:
-    command = service.parse(runtime.policy, "http http://169.254.169.254/latest/meta-data/")
-    service.execute(runtime, command, actor="U0BOB", channel_id="D0BOB")
+    command = flows.parse(runtime.policy, "http http://169.254.169.254/latest/meta-data/")
+    _execute(runtime, command, actor="U0BOB", channel_id="D0BOB")
     with runtime.session() as session:
         entry = session.scalars(select(AuditEntry)).one()
         assert entry.outcome == "refused" and entry.actor == "U0BOB"
@@ -63,8 +70,8 @@ def test_runs_in_an_incident_channel_go_on_the_timeline(db_url: str, http_server
     runtime = build_runtime(Settings(database_url=db_url, slack_bot_token="xoxb-test"), make_policy())
     try:
         incident_id = _incident_channel(runtime, "C_INC1")
-        command = service.parse(runtime.policy, f"http {http_server}/down")
-        service.execute(runtime, command, actor="U0ALICE", channel_id="C_INC1")
+        command = flows.parse(runtime.policy, f"http {http_server}/down")
+        _execute(runtime, command, actor="U0ALICE", channel_id="C_INC1")
         with runtime.session() as session:
             event = session.scalars(select(TimelineEvent).where(TimelineEvent.kind == "diagnostic")).one()
             assert event.incident_id == incident_id and event.actor == "U0ALICE"
@@ -86,5 +93,5 @@ def test_key_findings_prefer_problems() -> None:
     from bot.diagnostics.base import Finding, Level
 
     findings = [Finding(Level.OK, "fine"), Finding(Level.WARN, "hmm"), Finding(Level.CRIT, "bad")]
-    assert [f.message for f in service.key_findings(findings)] == ["bad", "hmm"]
-    assert [f.message for f in service.key_findings(findings[:1])] == ["fine"]
+    assert [f.message for f in flows.key_findings(findings)] == ["bad", "hmm"]
+    assert [f.message for f in flows.key_findings(findings[:1])] == ["fine"]

@@ -14,7 +14,7 @@ from bot.app import build_runtime
 from bot.config.policy import Policy
 from bot.config.settings import Settings
 from bot.diagnostics.base import UsageError
-from bot.remediation import service
+from bot.remediation import flows as service
 from bot.remediation.actions import mysql as mysql_action
 from bot.remediation.actions.base import Refused
 from bot.runtime import Runtime

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.remediation.actions.base import Change
+from bot.remediation.flows import Decision, Proposal
 from bot.remediation.grammar import COMMAND
-from bot.remediation.service import Decision, Proposal
 from bot.slack.blocks.common import Block, actions, button, clip, context, fields, header, section, when
 from bot.slack.blocks.diagnostics import escape as strict
 

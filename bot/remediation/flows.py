@@ -14,21 +14,20 @@ Bad syntax is not a decision: it is answered in the ack and recorded nowhere, as
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from sqlalchemy import select
 
 from bot.audit.models import AuditEntry
-from bot.audit.service import record
+from bot.audit.record import record_run
 from bot.diagnostics.base import CheckFailed, CheckRefused, UsageError
-from bot.diagnostics.runner import format_seconds, one_line
+from bot.diagnostics.runner import call_bounded, one_line, resolve_target
 from bot.idempotency import ProcessedKey, claim
 from bot.incidents.service import by_channel
-from bot.incidents.timeline import EventKind, add_event
+from bot.incidents.timeline import EventKind
 from bot.remediation import permissions, tokens
 from bot.remediation.actions import ACTIONS
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
@@ -42,7 +41,6 @@ __all__ = ["Decision", "Help", "Proposal", "Request", "Started", "cancel", "conf
 
 AUDIT_ACTION = "remediate"
 _ONCE = ("requested", "confirmed", "cancelled", "result")
-T = TypeVar("T")
 
 
 @dataclass
@@ -96,39 +94,13 @@ def command_text(req: Request) -> str:
 
 
 # ------------------------------------------------------------------------------------ running
-def _bounded(func: Callable[[ActionContext], T], ctx: ActionContext, limit: float, name: str) -> T:
-    """Run `func(ctx)` in a daemon thread; TimeoutError after `limit` seconds (the engine call may go on)."""
-    box: dict[str, Any] = {}
-    done = threading.Event()
-
-    def work() -> None:
-        try:
-            box["value"] = func(ctx)
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-        finally:
-            done.set()
-
-    threading.Thread(target=work, daemon=True, name=f"remediate-{name}").start()
-    if not done.wait(limit):
-        raise TimeoutError(f"no answer within {format_seconds(limit)}")
-    if "error" in box:
-        raise box["error"]
-    return box["value"]  # type: ignore[no-any-return]
-
-
 def _context(
     runtime: Runtime, action: Action, req: Request, expect: dict[str, Any] | None = None
 ) -> ActionContext:
-    targets = getattr(runtime.policy.targets, action.kind, {}) or {}
-    if req.target not in targets:
-        raise UsageError(
-            f"Unknown {action.kind} target `{req.target}`. Known: {', '.join(targets) or 'none'}."
-        )
     return ActionContext(
         policy=runtime.policy,
         target_name=req.target,
-        target=targets[req.target],
+        target=resolve_target(runtime.policy, action.kind, req.target),
         args=list(req.args),
         options=dict(req.options),
         timeout=runtime.policy.diagnostics.timeout.total_seconds(),
@@ -173,31 +145,21 @@ def _save(
     with runtime.session() as session:
         if claim_key is not None and not claim(session, claim_key):
             return False
-        incident = by_channel(session, channel_id) if channel_id else None
-        incident_id = incident.id if incident is not None else None
-        record(
+        record_run(
             session,
             actor=actor,
             action=AUDIT_ACTION,
             target=req.text if req else "?",
             outcome=outcome,
             channel_id=channel_id,
-            incident_id=incident_id,
             detail=mask(detail or text),
-            elapsed_ms=elapsed_ms,
             data=payload,
+            kind=EventKind.REMEDIATION,
+            event_text=mask(text),
+            elapsed_ms=elapsed_ms,
+            # Once per token and stage; refusals are not deduplicated (each click is its own).
+            dedupe_key=f"remediate:{nonce}:{stage}" if nonce and stage in _ONCE else None,
         )
-        if incident_id is not None:
-            add_event(
-                session,
-                incident_id,
-                EventKind.REMEDIATION,
-                actor,
-                mask(text),
-                data=payload,
-                # Once per token and stage; refusals are not deduplicated (each click is its own).
-                dedupe_key=f"remediate:{nonce}:{stage}" if nonce and stage in _ONCE else None,
-            )
     return True
 
 
@@ -229,7 +191,7 @@ def request(runtime: Runtime, req: Request, *, actor: str, channel_id: str) -> S
     try:
         if action.bounds is not None:
             action.bounds(runtime.policy, req.args, req.options)
-        preview = _bounded(action.preview, ctx, ctx.timeout, req.action)
+        preview = call_bounded(action.preview, ctx, ctx.timeout, f"remediate-{req.action}")
     except Refused as exc:
         return _refuse_request(runtime, req, actor, channel_id, exc.code, str(exc))
     except CheckRefused as exc:
@@ -436,7 +398,9 @@ def _apply(runtime: Runtime, req: Request, claims: tokens.Claims, actor: str, ch
         ctx = _context(runtime, action, req, claims.expect)
         if action.bounds is not None:  # the policy may have been tightened since the preview
             action.bounds(runtime.policy, req.args, req.options)
-        applied = _bounded(action.apply, ctx, ctx.timeout * 2 + action.apply_grace, req.action)
+        applied = call_bounded(
+            action.apply, ctx, ctx.timeout * 2 + action.apply_grace, f"remediate-{req.action}"
+        )
     except (Refused, CheckRefused, UsageError) as exc:
         code = exc.code if isinstance(exc, Refused) else "refused"
         message = one_line(exc)
