@@ -250,10 +250,6 @@ class ClientCache:
                 self._clients[key] = factory()
             return self._clients[key]  # type: ignore[no-any-return]
 
-    def drop(self, key: Any) -> None:
-        with self._lock:
-            self._clients.pop(key, None)
-
     def clear(self) -> None:
         with self._lock:
             self._clients.clear()
