@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.incidents.views import IncidentView
+
+if TYPE_CHECKING:
+    from bot.config.policy import Policy
 
 
 class ChatError(Exception):
@@ -20,6 +23,14 @@ class ChatError(Exception):
     def __init__(self, code: str, message: str | None = None):
         self.code = code
         super().__init__(message or code)
+
+
+class DeliveryError(Exception):
+    """A page could not be delivered on one extra channel (SMS, e-mail, webhook); `code` is short and safe to show."""
+
+    def __init__(self, code: str):
+        self.code = code
+        super().__init__(code)
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,20 @@ class PagerPort(Protocol):
     def direct_message(self, user_id: str, text: str) -> Posted: ...
 
     def group_members(self, group_id: str) -> list[str]: ...
+
+
+class ContactsPort(Protocol):
+    """Reaching a person beyond Slack: SMS, e-mail, webhook. Raises DeliveryError when it could not.
+
+    `policy` is the live policy: the AWS account, the sender address and the webhook timeout are
+    read from it at each page, so an edited policy applies to running incidents too.
+    """
+
+    def sms(self, policy: Policy, phone: str, text: str) -> str: ...
+
+    def email(self, policy: Policy, to: str, subject: str, body: str) -> str: ...
+
+    def webhook(self, policy: Policy, url: str, payload: dict[str, Any]) -> int: ...
 
 
 class FilePort(Protocol):

@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.config.policy import Policy
 from bot.config.settings import Settings
 from bot.db.engine import session_scope
-from bot.ports import FilePort, PagerPort, WarRoomPort
+from bot.ports import ContactsPort, FilePort, PagerPort, WarRoomPort
 
 
 @dataclass
@@ -26,6 +26,7 @@ class Runtime:
     warroom: WarRoomPort
     pager: PagerPort
     files: FilePort
+    contacts: ContactsPort  # SMS, e-mail, webhook pages
     clock: Clock = field(default_factory=SystemClock)
     # Slack calls that do not depend on each other run here, after the ack.
     executor: ThreadPoolExecutor = field(

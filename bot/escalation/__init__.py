@@ -4,7 +4,13 @@ Modules
 - models     `escalation_state` (one row per incident: tier, loop, next_at — the timer) and
              `page_outbox` (every page and channel notice under its unique key).
 - service    start (declare), stop (ack / mitigate / resolve), pages by hand, who is on call.
-- engine     the tick: step due ladders, notice missed response targets, send the outbox.
+- engine     the tick: loops the passes below until the next fire, waking at due times.
+- ladder     pass 1: step due ladders (outbox rows for the next rung, or exhausted).
+- breaches   pass 2: notice missed response targets.
+- delivery   pass 3: claim due outbox rows, deliver them, record the outcome (exactly once).
+- channels   delivering one claimed row: Slack DM / notice, invite, and the ContactsPort
+             (SMS, e-mail, webhook; bot.contacts implements it, bot.app wires it).
+- passes     what the passes share: batch size, PassReport, timeline rows, the write lock.
 - targets    user ids as they are, user groups via usergroups.users.list, rotation:<name>.
 - rotations  who is on call at a moment; handoffs at local wall-clock time across DST.
 - messages   timeline texts, channel notices, SMS / e-mail / webhook bodies.

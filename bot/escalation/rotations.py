@@ -32,9 +32,6 @@ class Shift:
     ends: datetime  # aware UTC
     timezone: str
 
-    def ends_local(self) -> datetime:
-        return self.ends.astimezone(ZoneInfo(self.timezone))
-
 
 def _parse_handoff(handoff: str) -> tuple[int | None, time]:
     match = re.match(r"^\s*([a-z]{3})?\s*(\d{1,2}):(\d{2})\s*$", handoff.lower())

@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.clock import ManualClock
-from bot.escalation import engine
+from bot.escalation import engine, passes
 from bot.escalation import service as escalation
 from bot.escalation.models import PageOutbox
 from bot.incidents import flows
@@ -121,7 +121,7 @@ def test_acks_racing_the_tick_at_the_boundary_never_let_a_page_out_after_commit(
     emu, pg_url, monkeypatch
 ) -> None:
     # Small batches spread the tick's claims over ~100 ms, so acks land before, between and after them.
-    monkeypatch.setattr(engine, "BATCH", 3)
+    monkeypatch.setattr(passes, "BATCH", 3)
     clock = ManualClock()
     runtime = make_runtime(emu, pg_url, guide_policy(), clock)
     outcomes: dict[str, int] = {}

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
-from bot.escalation import engine
+from bot.escalation import engine, ladder
 from tests.escalation.helpers import (
     DIRECTOR,
     GUIDE_POLICY,
@@ -125,7 +125,7 @@ def test_a_missing_group_is_reported_and_the_rest_of_the_tier_is_paged(emu, db_u
 
 
 def test_a_group_slack_cannot_list_right_now_is_retried_then_given_up(emu, db_url, monkeypatch) -> None:
-    monkeypatch.setattr(engine, "GROUP_BACKOFF", 0.0)  # retry on the next pass instead of after 2 s
+    monkeypatch.setattr(ladder, "GROUP_BACKOFF", 0.0)  # retry on the next pass instead of after 2 s
     emu.add_usergroup("sre", [ONCALL, LEAD], id="S0SRE")
     policy = guide_policy().model_copy(
         update={

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from bot.clock import ManualClock
 from bot.config.policy import Policy
 from bot.config.settings import Settings
+from bot.contacts.senders import ContactSenders
 from bot.db.engine import create_db_engine, make_session_factory
 from bot.incidents import service as incidents
 from bot.incidents.models import Incident
@@ -200,5 +201,6 @@ def make_runtime(
         warroom=fake,  # type: ignore[arg-type]
         pager=fake,  # type: ignore[arg-type]
         files=fake,  # type: ignore[arg-type]
+        contacts=ContactSenders(),
         clock=clock or ManualClock(T0),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.config.policy import AWSTarget
-from bot.paging import DeliveryError, aws_call, aws_client, redact
+from bot.contacts import DeliveryError, aws_call, aws_client, redact
 
 log = logging.getLogger(__name__)
 

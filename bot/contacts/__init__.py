@@ -1,6 +1,7 @@
-"""Extra paging channels beside the Slack DM, one module each: SMS (AWS SNS), e-mail (AWS SES), webhook.
+"""Contacts: the ContactsPort for pages beyond Slack, one module each: SMS (AWS SNS), e-mail (AWS SES), webhook.
 
-Each module does one job — deliver one page text to one address — and raises `DeliveryError` when
+`bot.contacts.senders.ContactSenders` implements `bot.ports.ContactsPort`; the composition root
+(bot.app) wires it into the Runtime. Each module does one job — deliver one page text to one address — and raises `DeliveryError` when
 it could not; the escalation engine records the result and retries with backoff. Phone numbers,
 addresses and webhook URLs are personal or secret, so they never reach a log line: logs carry
 `redact()`ed forms only.
@@ -14,14 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config.policy import AWSTarget, Policy
+from bot.ports import DeliveryError
 
-
-class DeliveryError(Exception):
-    """A page could not be delivered on one channel; `code` is short and safe to show."""
-
-    def __init__(self, code: str):
-        self.code = code
-        super().__init__(code)
+__all__ = ["DeliveryError", "aws_call", "aws_client", "aws_target", "redact"]
 
 
 def redact(address: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.config.policy import AWSTarget
-from bot.paging import aws_call, aws_client, redact
+from bot.contacts import aws_call, aws_client, redact
 
 log = logging.getLogger(__name__)
 SMS_MAX = 1600  # SNS refuses longer SMS bodies

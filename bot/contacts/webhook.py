@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from bot.paging import DeliveryError, redact
+from bot.contacts import DeliveryError, redact
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,57 @@
+"""What every escalation pass shares: the batch size, the pass report, timeline rows, the write lock."""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.config.policy import Policy
+from bot.incidents.models import Incident
+from bot.incidents.timeline import BOT_ACTOR, EventKind
+from bot.incidents.views import IncidentView
+
+BATCH = 250  # read as `passes.BATCH` at call time, so a test can make batches small
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class PassReport:
+    advanced: int = 0
+    exhausted: int = 0
+    breaches: int = 0
+    sent: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    def __iadd__(self, other: PassReport) -> PassReport:
+        for name in vars(self):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+    @property
+    def work(self) -> int:
+        return sum(vars(self).values())
+
+
+def write_lock(session: Session) -> None:
+    """SQLite has no row locks: take the database write lock first so check-then-write is atomic."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def event(
+    incident_id: int, kind: EventKind, text: str, data: dict[str, Any], key: str, at: datetime
+) -> dict[str, Any]:
+    return dict(
+        incident_id=incident_id, kind=str(kind), actor=BOT_ACTOR, text=text, data=data, dedupe_key=key, at=at
+    )
+
+
+def light_view(incident: Incident, policy: Policy) -> IncidentView:
+    """An IncidentView without the roles/checklist queries a page does not need (cheap for 1,000)."""
+    return IncidentView.of(incident, policy.severity(incident.severity).label)
