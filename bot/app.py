@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
+from collections.abc import Callable
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -13,35 +12,23 @@ from bot import metrics
 from bot.clock import Clock, SystemClock
 from bot.config.policy import Policy
 from bot.config.settings import Settings
+from bot.contacts.senders import ContactSenders
 from bot.db.engine import create_db_engine, make_session_factory, migrate
+from bot.incidents import service as incidents
 from bot.logs import ContextThreadPoolExecutor, bolt_context_middleware
+from bot.postmortem import flows as postmortem_flows
 from bot.runtime import Runtime
 from bot.slack.client import make_client
 from bot.slack.gateway import SlackGateway
+from handlers import register_all
 
 log = logging.getLogger(__name__)
 
 # Lifecycle hooks of other parts, wired here so that no domain package imports another's flows.
-HOOKS: dict[str, list[str]] = {
-    "resolved": ["bot.postmortem.flows:on_resolved"],
-    "reopened": ["bot.postmortem.flows:on_reopened"],
+HOOKS: dict[str, list[Callable[[Runtime, int, str], None]]] = {
+    "resolved": [postmortem_flows.on_resolved],
+    "reopened": [postmortem_flows.on_reopened],
 }
-
-
-def _load_hooks() -> dict[str, list[Any]]:
-    hooks: dict[str, list[Any]] = {}
-    for name, paths in HOOKS.items():
-        for path in paths:
-            module_name, func = path.split(":")
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != module_name:
-                    raise
-                continue
-            if hasattr(module, func):
-                hooks.setdefault(name, []).append(getattr(module, func))
-    return hooks
 
 
 def build_runtime(
@@ -66,10 +53,12 @@ def build_runtime(
         warroom=gateway,
         pager=gateway,
         files=gateway,
+        contacts=ContactSenders(),
         clock=clock or SystemClock(),
-        hooks=_load_hooks(),
+        hooks={name: list(funcs) for name, funcs in HOOKS.items()},
     )
-    metrics.bind(runtime)  # /metrics reads open incidents from this runtime's database at scrape time
+    # /metrics reads open incidents from this runtime's database at scrape time.
+    metrics.bind(runtime, _open_by_severity)
     return runtime
 
 
@@ -91,8 +80,21 @@ def build_bolt_app(runtime: Runtime) -> App:
         # calls does not queue new commands; it carries the request's log context along.
         listener_executor=ContextThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt-listener"),
     )
-    app.middleware(bolt_context_middleware(runtime))  # request_id / incident_id on every log line
-    from handlers import register_all
-
+    app.middleware(
+        bolt_context_middleware(lambda channel_id: _incident_of(runtime, channel_id))
+    )  # request_id / incident_id on every log line
     register_all(app, runtime)
     return app
+
+
+def _open_by_severity(runtime: Runtime) -> dict[str, int]:
+    with runtime.engine.connect() as conn:
+        return incidents.open_by_severity(conn)
+
+
+def _incident_of(runtime: Runtime, channel_id: str) -> int | None:
+    try:
+        with runtime.engine.connect() as conn:
+            return incidents.incident_of_channel(conn, channel_id)
+    except Exception:  # logging context is best effort: never fail a request over it
+        return None

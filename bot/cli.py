@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import signal
 import sys
 import threading
 
+from bot import doctor, manifest
 from bot.config import PolicyError, Settings, load_policy
+from bot.logs import configure_logging
+from bot.postmortem import cli as postmortem_cli
 
 
 def _policy_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
@@ -20,26 +22,9 @@ def _policy_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
         raise SystemExit(2) from exc
 
 
-def _setup_logging(settings: Settings) -> None:
-    try:
-        from bot.logs import configure_logging
-    except ImportError:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-        return
-    configure_logging(settings)
-
-
-def _start_scheduler(runtime):  # type: ignore[no-untyped-def]
-    try:
-        from bot.scheduler import start_scheduler
-    except ImportError:
-        return None
-    return start_scheduler(runtime)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings()
-    _setup_logging(settings)
+    configure_logging(settings)
     policy = _policy_or_exit(settings)
     if settings.slack_bot_token is None:
         print(
@@ -52,18 +37,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
     from bot.app import build_bolt_app, build_runtime
     from bot.http import HttpServer, make_wsgi_app
+    from bot.scheduler import readiness_checks, start_scheduler
 
     runtime = build_runtime(settings, policy)
     app = build_bolt_app(runtime)
-    scheduler = _start_scheduler(runtime)
-    readiness = None
-    if scheduler is not None:
-        try:
-            from bot.scheduler import readiness_checks
-
-            readiness = lambda: readiness_checks(runtime, scheduler)  # noqa: E731
-        except ImportError:
-            readiness = None
+    scheduler = start_scheduler(runtime)
+    readiness = lambda: readiness_checks(runtime, scheduler)  # noqa: E731
     server = HttpServer(make_wsgi_app(app, runtime, readiness), host=args.host, port=settings.port)
     stop = threading.Event()
 
@@ -109,7 +88,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 # Verbs provided by other parts: module with add_parser(subparsers) and run(args) -> int.
-PLUGGED_VERBS = ("bot.postmortem.cli", "bot.doctor", "bot.manifest")
+PLUGGED_VERBS = (postmortem_cli, doctor, manifest)  # each has add_parser(sub) and run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,13 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.set_defaults(func=cmd_console)
     migrate = sub.add_parser("migrate", help="Apply database migrations to DATABASE_URL.")
     migrate.set_defaults(func=cmd_migrate)
-    for module_name in PLUGGED_VERBS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+    for module in PLUGGED_VERBS:
         before = set(sub.choices)
         module.add_parser(sub)
         for name in set(sub.choices) - before:

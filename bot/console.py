@@ -50,6 +50,7 @@ class Console:
     def __init__(self, database_url: str, policy_path: str | None):
         from bot.app import build_bolt_app, build_runtime
         from bot.http import HttpServer, make_wsgi_app
+        from bot.scheduler import start_scheduler
 
         self.emu = SlackEmulator().start()
         for name, uid in PEOPLE:
@@ -68,19 +69,12 @@ class Console:
         app = build_bolt_app(self.runtime)
         self.server = HttpServer(make_wsgi_app(app, self.runtime), host="127.0.0.1", port=0).start()
         self.driver = SlackDriver(f"http://127.0.0.1:{self.server.port}/slack/events", SECRET, self.emu)
-        self.scheduler = None
-        try:
-            from bot.scheduler import start_scheduler
-
-            self.scheduler = start_scheduler(self.runtime)
-        except ImportError:
-            pass
+        self.scheduler = start_scheduler(self.runtime)
         self.screen = Screen()
         # History from earlier console sessions lives in SQLite, not in the emulator: start clean on screen.
 
     def close(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+        self.scheduler.shutdown(wait=False)
         self.server.stop()
         self.emu.stop()
         self.runtime.engine.dispose()

@@ -13,6 +13,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.logs import request_context, wsgi_request_id
+from bot.metrics import render_metrics
 from bot.runtime import Runtime
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -28,10 +29,6 @@ def database_ok(runtime: Runtime) -> bool:
 
 
 def _metrics_body() -> tuple[bytes, str]:
-    try:
-        from bot.metrics import render_metrics
-    except ImportError:
-        return b"", "text/plain; version=0.0.4"
     return render_metrics()
 
 

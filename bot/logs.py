@@ -24,7 +24,6 @@ from typing import IO, TYPE_CHECKING, Any
 import structlog
 from structlog.contextvars import (
     bind_contextvars,
-    bound_contextvars,
     clear_contextvars,
     merge_contextvars,
     unbind_contextvars,
@@ -35,7 +34,6 @@ from bot.security.redact import MASK, mask_data
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
-    from bot.runtime import Runtime
 
 # Libraries that are chatty at INFO about things an operator does not act on.
 QUIET = {
@@ -165,13 +163,6 @@ def new_request_id() -> str:
     return uuid.uuid4().hex[:16]
 
 
-@contextmanager
-def incident_context(incident_id: int | str) -> Iterator[None]:
-    """Bind an incident id to every record logged while handling it."""
-    with bound_contextvars(incident_id=incident_id):
-        yield
-
-
 def wsgi_request_id(environ: MutableMapping[str, Any]) -> str:
     """The request's id: the one a proxy put in X-Request-Id (kept short and printable), or a new
     one, written back into the environ so that Bolt's middleware sees the same id."""
@@ -189,19 +180,20 @@ class ContextThreadPoolExecutor(ThreadPoolExecutor):
         return super().submit(context.run, fn, *args, **kwargs)
 
 
-def bolt_context_middleware(runtime: Runtime) -> Callable[..., Any]:
+def bolt_context_middleware(incident_of: Callable[[str], int | None]) -> Callable[..., Any]:
     """Bolt middleware: binds request_id and, inside an incident channel, incident_id.
 
     Bolt runs listeners after the whole middleware chain has returned, so the ids are bound for the
     rest of the dispatch (not in a `with` block) and travel to the listener pool with the context.
     Both are set on every request, so a reused thread never logs the previous request's ids.
+    `incident_of(channel_id)` finds the incident of a war room; it must not raise.
     """
 
     def middleware(req: Any, context: Any, next: Callable[[], Any]) -> Any:  # Bolt injects by name
         given = (getattr(req, "headers", None) or {}).get("x-request-id") or []
         bind_contextvars(request_id=given[0] if given else new_request_id())  # none in Socket Mode
         channel_id = getattr(context, "channel_id", None)
-        incident_id = _incident_of(runtime, channel_id) if channel_id else None
+        incident_id = incident_of(channel_id) if channel_id else None
         if incident_id is None:
             unbind_contextvars("incident_id")
         else:
@@ -209,16 +201,3 @@ def bolt_context_middleware(runtime: Runtime) -> Callable[..., Any]:
         return next()
 
     return middleware
-
-
-def _incident_of(runtime: Runtime, channel_id: str) -> int | None:
-    """The incident whose war room this channel is (one indexed lookup), or None."""
-    try:
-        from sqlalchemy import select
-
-        from bot.incidents.models import Incident
-
-        with runtime.engine.connect() as conn:
-            return conn.scalar(select(Incident.id).where(Incident.channel_id == channel_id))
-    except Exception:  # logging context is best effort: never fail a request over it
-        return None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+
+from bot import health
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -140,12 +142,17 @@ def observe_page(
 
 # ------------------------------------------------------------------------- state read at scrape time
 _runtime: weakref.ref[Runtime] | None = None
+_open_counts: Callable[[Runtime], Mapping[str, int]] | None = None
 
 
-def bind(runtime: Runtime) -> None:
-    """Let scrapes read the database of `runtime` (a weak reference: a closed runtime is not kept alive)."""
-    global _runtime
-    _runtime = weakref.ref(runtime)
+def bind(runtime: Runtime, open_counts: Callable[[Runtime], Mapping[str, int]]) -> None:
+    """Let scrapes count open incidents, by severity, with `open_counts(runtime)`.
+
+    A weak reference: a closed runtime is not kept alive. The counting is passed in so that this
+    module knows no tables.
+    """
+    global _runtime, _open_counts
+    _runtime, _open_counts = weakref.ref(runtime), open_counts
 
 
 def bound_runtime() -> Runtime | None:
@@ -153,19 +160,9 @@ def bound_runtime() -> Runtime | None:
 
 
 def _open_by_severity(runtime: Runtime) -> dict[str, int]:
-    from sqlalchemy import func, select
-
-    from bot.incidents.models import Incident
-
     counts = dict.fromkeys(SEVERITIES, 0)
-    with runtime.engine.connect() as conn:
-        rows = conn.execute(
-            select(Incident.severity, func.count())
-            .where(Incident.status != "resolved")
-            .group_by(Incident.severity)
-        )
-        for severity, count in rows:
-            counts[str(severity)] = int(count)
+    if _open_counts is not None:
+        counts.update(_open_counts(runtime))
     return counts
 
 
@@ -202,11 +199,7 @@ class StateCollector(Collector):
 
 
 def _scheduler_tick_age() -> float | None:
-    try:
-        from bot.scheduler import LAST_RUN
-    except ImportError:
-        return None
-    last = LAST_RUN.get("escalation")
+    last = health.last_run("escalation")
     return None if last is None else max(0.0, time.monotonic() - last)
 
 

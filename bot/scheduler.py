@@ -5,13 +5,11 @@ that starts late, e.g. after a GC pause or a busy host — a late tick must stil
 (several missed runs become one) and `max_instances=1` (a slow tick is not stacked on itself).
 Jobs start at once, so a bot that comes back after downtime sends what fell due meanwhile.
 
-Other parts register their periodic work by appending to `PERIODIC_JOBS`, or by providing
-a module with a `tick(runtime)` that `OPTIONAL_JOBS` names (imported only if it exists).
+Every periodic job is listed in `PERIODIC_JOBS`, imported plainly.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,6 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot import health
+from bot.escalation.engine import tick as escalation_tick
+from bot.postmortem import reminders
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -36,37 +38,10 @@ class PeriodicJob:
     seconds: float | None = None
 
 
-def _escalation_tick(runtime: Runtime) -> Any:
-    from bot.escalation.engine import tick
-
-    return tick(runtime)
-
-
-PERIODIC_JOBS: list[PeriodicJob] = [PeriodicJob("escalation", _escalation_tick)]
-
-# (job id, module, function, seconds): included when the module can be imported.
-OPTIONAL_JOBS: list[tuple[str, str, str, float]] = [
-    ("postmortem-reminders", "bot.postmortem.reminders", "tick", 30.0),
+PERIODIC_JOBS: list[PeriodicJob] = [
+    PeriodicJob("escalation", escalation_tick),
+    PeriodicJob("postmortem-reminders", reminders.tick, 30.0),
 ]
-
-
-def _optional_jobs() -> list[PeriodicJob]:
-    jobs = []
-    for job_id, module_name, func_name, seconds in OPTIONAL_JOBS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:  # the module exists but is broken: say so loudly
-                raise
-            continue
-        func = getattr(module, func_name, None)
-        if callable(func):
-            jobs.append(PeriodicJob(job_id, func, float(getattr(module, "TICK_SECONDS", seconds))))
-    return jobs
-
-
-# job id -> time.monotonic() of its last completed run (for /readyz).
-LAST_RUN: dict[str, float] = {}
 
 
 def _run(job: PeriodicJob, runtime: Runtime) -> None:
@@ -75,12 +50,12 @@ def _run(job: PeriodicJob, runtime: Runtime) -> None:
     except Exception:  # the next run tries again; the scheduler must keep going
         log.exception("periodic job %s failed", job.id)
     finally:
-        LAST_RUN[job.id] = time.monotonic()
+        health.beat(job.id)
 
 
 def readiness_checks(runtime: Runtime, scheduler: BackgroundScheduler) -> dict[str, bool]:
     """/readyz: the scheduler runs and the escalation tick completed recently."""
-    last = LAST_RUN.get("escalation")
+    last = health.last_run("escalation")
     stale_after = max(10.0, 10 * runtime.settings.warroom_tick_seconds)
     return {
         "scheduler": bool(scheduler.running),
@@ -111,7 +86,7 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
         timezone=UTC,
     )
     seen: set[str] = set()
-    for job in [*PERIODIC_JOBS, *_optional_jobs()]:
+    for job in PERIODIC_JOBS:
         if job.id in seen:
             continue
         seen.add(job.id)

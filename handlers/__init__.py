@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import importlib
-
 from slack_bolt import App
 
 from bot.runtime import Runtime
 
-# Each module has register(app, runtime). Sub-command modules register /incident verbs on import.
-LISTENER_MODULES = ("incident_router", "actions", "events", "modals", "diag", "remediate")
-SUBCOMMAND_MODULES = ("lifecycle", "notes", "overview", "paging", "postmortem")
+# Sub-command modules register their /incident verbs on import (`@subcommand`), in this order: the
+# order `/incident help` lists them in. The listener modules each have register(app, runtime).
+from handlers import (  # noqa: F401  (verbs register on import)
+    actions,
+    diag,
+    events,
+    incident_router,
+    lifecycle,
+    modals,
+    notes,
+    overview,
+    paging,
+    postmortem,
+    remediate,
+)
 
-
-def _optional(name: str):  # type: ignore[no-untyped-def]
-    try:
-        return importlib.import_module(f"handlers.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"handlers.{name}":
-            raise
-        return None
+LISTENERS = (incident_router, actions, events, modals, diag, remediate)
 
 
 def register_all(app: App, runtime: Runtime) -> None:
-    for name in SUBCOMMAND_MODULES:
-        _optional(name)
-    for name in LISTENER_MODULES:
-        module = _optional(name)
-        if module is not None and hasattr(module, "register"):
-            module.register(app, runtime)
+    for module in LISTENERS:
+        module.register(app, runtime)

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from bot.config.policy import SEVERITY_KEYS, Policy
@@ -330,8 +330,22 @@ def tick_checklist(session: Session, incident: Incident, position: int, actor: s
     return False
 
 
-def next_incident_number(session: Session) -> int:
-    return (session.scalar(select(func.max(Incident.id))) or 0) + 1
+def open_by_severity(conn: Connection | Session) -> dict[str, int]:
+    """Unresolved incidents per current severity (every severity key present, 0 if none)."""
+    counts = dict.fromkeys(SEVERITY_KEYS, 0)
+    rows = conn.execute(
+        select(Incident.severity, func.count())
+        .where(Incident.status != "resolved")
+        .group_by(Incident.severity)
+    )
+    for severity, count in rows:
+        counts[str(severity)] = int(count)
+    return counts
+
+
+def incident_of_channel(conn: Connection | Session, channel_id: str) -> int | None:
+    """The incident whose war room `channel_id` is (one indexed lookup), or None."""
+    return conn.scalar(select(Incident.id).where(Incident.channel_id == channel_id))
 
 
 def view(session: Session, incident: Incident, policy: Policy | None = None) -> IncidentView:
