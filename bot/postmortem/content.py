@@ -19,7 +19,7 @@ from bot.incidents import service as incidents
 from bot.incidents.models import Incident, RoleAssignment, TimelineEvent
 from bot.incidents.timeline import BOT_ACTOR
 from bot.incidents.views import IncidentView
-from bot.postmortem import metrics as metrics_mod
+from bot.postmortem import figures as figures_mod
 from bot.postmortem.models import ActionItem, ReviewReminder
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -67,7 +67,7 @@ class Participant:
 class DraftContent:
     incident: IncidentView
     target: timedelta  # the severity's response target
-    metrics: metrics_mod.Metrics
+    metrics: figures_mod.Metrics
     events: tuple[EventRow, ...]
     actions: tuple[ActionRow, ...]
     participants: tuple[Participant, ...]
@@ -205,7 +205,7 @@ def collect(
     target = incident.response_due_at - incident.declared_at
     if target <= timedelta(0):
         target = policy.severity(incident.severity).response
-    figures = metrics_mod.compute(
+    figures = figures_mod.compute(
         declared_at=incident.declared_at,
         status=incident.status,
         acknowledged_at=incident.acknowledged_at,
@@ -213,7 +213,7 @@ def collect(
         mitigated_at=incident.mitigated_at,
         resolved_at=incident.resolved_at,
         target=target,
-        moments=[metrics_mod.Moment(e.at, e.kind, e.actor) for e in events if e.kind in LIFECYCLE_KINDS],
+        moments=[figures_mod.Moment(e.at, e.kind, e.actor) for e in events if e.kind in LIFECYCLE_KINDS],
         now=now,
     )
     return DraftContent(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.postmortem.content import DraftContent
-from bot.postmortem.metrics import Metric, Verdict
+from bot.postmortem.figures import Metric, Verdict
 from bot.postmortem.render import duration
 from bot.text import clip, escape
 

@@ -8,7 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import bot.models  # noqa: F401
+import bot.db.tables  # noqa: F401  (registers every table on Base.metadata)
 from bot.config.policy import Policy
 from bot.db import Base, create_db_engine, make_session_factory, session_scope
 from bot.incidents import service

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-import bot.models  # noqa: F401 - every table in Base.metadata
+import bot.db.tables  # noqa: F401  (registers every table on Base.metadata)
 from bot.db.base import Base
 from bot.escalation import service as escalation
 from bot.escalation.models import EscalationState, PageOutbox

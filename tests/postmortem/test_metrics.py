@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.postmortem.metrics import Metrics, Moment, Verdict, compute
+from bot.postmortem.figures import Metrics, Moment, Verdict, compute
 from bot.postmortem.reminders import next_slot
 from tests.postmortem.helpers import T0, at
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-import bot.models  # noqa: F401  (registers every table on Base.metadata)
+import bot.db.tables  # noqa: F401  (registers every table on Base.metadata)
 from bot.db.base import Base
 
 target_metadata = Base.metadata

@@ -1,4 +1,4 @@
-"""Imports every domain's tables so Base.metadata is complete (Alembic and tests use it)."""
+"""Every table of every domain in one import, so Base.metadata is complete (Alembic and tests use it)."""
 
 from bot.audit.models import AuditEntry
 from bot.escalation.models import EscalationState, PageOutbox
