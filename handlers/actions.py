@@ -7,13 +7,14 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.incidents import flows
 from bot.incidents.service import IncidentError
+from bot.ports import ChatError
 from bot.runtime import Runtime
 from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTION, STATUS_ACTION
-from handlers.modals import status_view
+from bot.slack.blocks.modals import status_view
+from bot.slack.gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 
@@ -22,16 +23,17 @@ def _ephemeral(client: WebClient, body: dict[str, Any], text: str) -> None:
     """Tell only the person who clicked; in a DM a plain message is the only way."""
     user = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    slack = SlackGateway(client)
     try:
         if channel and not channel.startswith("D"):
             try:
-                client.chat_postEphemeral(channel=channel, user=user, text=text)
+                slack.post_ephemeral(channel, user, text)
                 return
-            except SlackApiError as exc:
+            except ChatError as exc:
                 # Someone previewing a public channel can click without being a member.
-                if exc.response.get("error") != "user_not_in_channel":
+                if exc.code != "user_not_in_channel":
                     raise
-        client.chat_postMessage(channel=user, text=text)
+        slack.post(user, text)
     except Exception:
         log.warning("could not answer a button press", exc_info=True)
 
@@ -60,7 +62,7 @@ def register(app: App, runtime: Runtime) -> None:
     @app.action(STATUS_ACTION)
     def status_update(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        client.views_open(trigger_id=body["trigger_id"], view=status_view(int(_value(body))))
+        SlackGateway(client).open_view(body["trigger_id"], status_view(int(_value(body))))
 
     @app.action(CHECKLIST_ACTION)
     def checklist(ack: Ack, body: dict[str, Any], client: WebClient) -> None:

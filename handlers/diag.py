@@ -12,13 +12,14 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.audit.record import record_diagnostic
 from bot.diagnostics import flows
 from bot.diagnostics.base import UsageError
+from bot.ports import ChatError
 from bot.runtime import Runtime
-from bot.slack.blocks.diagnostics import Rendered, escape, render, render_message, render_running
+from bot.slack.blocks.diagnostics import Rendered, escape, note_blocks, render, render_message, render_running
+from bot.slack.gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ class Reply:
     """One visible message for the run: a channel message when possible, else an ephemeral one."""
 
     def __init__(self, client: WebClient, respond: Respond, channel_id: str):
-        self.client, self.respond, self.channel_id = client, respond, channel_id
+        self.slack, self.respond, self.channel_id = SlackGateway(client), respond, channel_id
         self.ts: str | None = None
 
     @property
@@ -39,14 +40,11 @@ class Reply:
 
     def start(self, message: Rendered) -> None:
         try:
-            response = self.client.chat_postMessage(
-                channel=self.channel_id, text=message.text, blocks=message.blocks
-            )
-            self.ts = str(response["ts"])
-        except SlackApiError as exc:
+            self.ts = self.slack.post(self.channel_id, message.text, message.blocks).ts
+        except ChatError as exc:
             # not_in_channel and friends are expected; anything else still deserves an answer somewhere.
-            if exc.response.get("error") not in CANNOT_POST:
-                log.warning("posting the /diag placeholder failed: %s", exc.response.get("error"))
+            if exc.code not in CANNOT_POST:
+                log.warning("posting the /diag placeholder failed: %s", exc.code)
             self.respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
 
     def finish(self, message: Rendered) -> None:
@@ -56,13 +54,11 @@ class Reply:
             )
             return
         try:
-            self.client.chat_update(
-                channel=self.channel_id, ts=self.ts, text=message.text, blocks=message.blocks
-            )
-        except SlackApiError as exc:
+            self.slack.update(self.channel_id, self.ts, message.text, message.blocks)
+        except ChatError as exc:
             # The blocks were refused (e.g. msg_blocks_too_long): the text alone still tells the story.
-            log.warning("chat.update of /diag result failed: %s", exc.response.get("error"))
-            self.client.chat_update(channel=self.channel_id, ts=self.ts, text=message.text, blocks=[])
+            log.warning("chat.update of /diag result failed: %s", exc.code)
+            self.slack.update(self.channel_id, self.ts, message.text, [])
 
 
 def _attach(runtime: Runtime, reply: Reply, message: Rendered) -> Rendered:
@@ -72,19 +68,16 @@ def _attach(runtime: Runtime, reply: Reply, message: Rendered) -> Rendered:
         return message
     if not reply.in_channel:
         note = "The full output is too long for an ephemeral message: invite the bot to this channel to get it as a file."
-        return Rendered(message.text, [*message.blocks[:-1], *_note(note), message.blocks[-1]], None)
+        return Rendered(message.text, [*message.blocks[:-1], *note_blocks(note), message.blocks[-1]], None)
     try:
         runtime.files.upload(reply.channel_id, upload.filename, upload.title, upload.content, upload.comment)
     except Exception:
         log.exception("upload of /diag output failed")
         return Rendered(
-            message.text, [*message.blocks, *_note("The full output could not be attached (upload failed).")]
+            message.text,
+            [*message.blocks, *note_blocks("The full output could not be attached (upload failed).")],
         )
     return message
-
-
-def _note(text: str) -> list[dict[str, Any]]:
-    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]}]
 
 
 def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient) -> None:
@@ -118,7 +111,7 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
         log.exception("recording /diag %s failed", command.text)
         message = Rendered(
             message.text,
-            [*message.blocks, *_note("⚠️ This run could not be written to the audit log.")],
+            [*message.blocks, *note_blocks("⚠️ This run could not be written to the audit log.")],
             message.file,
         )
     reply.finish(_attach(runtime, reply, message))

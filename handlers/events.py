@@ -11,7 +11,8 @@ from slack_sdk import WebClient
 from bot.incidents import flows, service
 from bot.incidents.timeline import EventKind
 from bot.runtime import Runtime
-from bot.slack.blocks.incident import incident_list
+from bot.slack.blocks.incident import home_view
+from bot.slack.gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,10 @@ def register(app: App, runtime: Runtime) -> None:
             if incident is None:
                 return
             view = service.view(session, incident)
-        client.chat_postEphemeral(
-            channel=event["channel"],
-            user=event["user"],
-            text=f"Welcome to {view.handle} ({view.severity_tag}, {view.status}): {view.title}. "
+        SlackGateway(client).post_ephemeral(
+            event["channel"],
+            event["user"],
+            f"Welcome to {view.handle} ({view.severity_tag}, {view.status}): {view.title}. "
             "The pinned summary has the state; `/incident timeline` has the story so far.",
         )
 
@@ -53,8 +54,7 @@ def register(app: App, runtime: Runtime) -> None:
     def app_home(event: dict[str, Any], client: WebClient) -> None:
         with runtime.session() as session:
             views = [service.view(session, incident) for incident in service.open_incidents(session)]
-        _, blocks = incident_list(views)
-        client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
+        SlackGateway(client).publish_home(event["user"], home_view(views))
 
     @app.event("message")
     def ignore_messages() -> None:

@@ -2,111 +2,39 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.config.policy import SEVERITY_KEYS, EscalationPolicy, Policy
-from bot.escalation import engine
+from bot.config.policy import SEVERITY_KEYS, Policy
+from bot.escalation import manual
 from bot.escalation import service as escalation
-from bot.escalation.models import EscalationState, PageOutbox
+from bot.escalation.manual import PAGE_USAGE
+from bot.escalation.models import EscalationState
 from bot.escalation.targets import GroupCache
-from bot.idempotency import claim
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
+from bot.slack.blocks.page import oncall_blocks
 from handlers.subcommands import CommandContext, subcommand
-
-PAGE_USAGE = "page @user | page tier2 | page @group | page rotation:<name>"
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
-_GROUP = re.compile(r"^<!subteam\^(S[A-Z0-9]+)(?:\|[^>]*)?>$|^@?(S[A-Z0-9]{2,})$")
-_TIER_NUMBER = re.compile(r"^(?:tier)?\s*(\d+)$")
-
-
-def _tier(ladder: EscalationPolicy, token: str) -> int | None:
-    names = [t.name.lower() for t in ladder.tiers]
-    if token.lower() in names:
-        return names.index(token.lower())
-    match = _TIER_NUMBER.match(token.lower())
-    if match and 1 <= int(match.group(1)) <= len(ladder.tiers):
-        return int(match.group(1)) - 1
-    return None
-
-
-def parse_targets(tokens: list[str], ladder: EscalationPolicy, policy: Policy) -> tuple[list[str], str]:
-    """Targets and a label for the timeline ("tier2", "manual")."""
-    targets: list[str] = []
-    tiers: list[str] = []
-    for token in tokens:
-        user, group = _USER.match(token), _GROUP.match(token)
-        tier = _tier(ladder, token)
-        if user:
-            targets.append(user.group(1) or user.group(2))
-        elif group:
-            targets.append(group.group(1) or group.group(2))
-        elif token.startswith("rotation:"):
-            if token.removeprefix("rotation:") not in policy.rotations:
-                names = ", ".join(sorted(policy.rotations)) or "none configured"
-                raise IncidentError(f"There is no rotation `{token}`. Rotations: {names}.")
-            targets.append(token)
-        elif tier is not None:
-            tiers.append(ladder.tiers[tier].name)
-            if not ladder.tiers[tier].targets:
-                raise IncidentError(
-                    f"{ladder.tiers[tier].name} has no targets in the policy, so there is nobody to page. "
-                    "Page a person instead: `/incident page @user`."
-                )
-            targets.extend(ladder.tiers[tier].targets)
-        else:
-            names = ", ".join(t.name for t in ladder.tiers)
-            raise IncidentError(
-                f"`{token}` is not someone I can page. Use `/incident {PAGE_USAGE}` (tiers: {names})."
-            )
-    return list(dict.fromkeys(targets)), "+".join(tiers) if tiers else "manual"
 
 
 @subcommand("page", PAGE_USAGE, "Page someone now: a DM with an Acknowledge button (and SMS/e-mail if set).")
 def page(ctx: CommandContext) -> None:
     assert ctx.incident_id is not None
-    tokens = ctx.args.split()
-    if not tokens:
-        raise IncidentError(f"Whom should I page? `/incident {PAGE_USAGE}`.")
-    runtime = ctx.runtime
-    now = runtime.clock.now()
-    with runtime.session() as session:
-        incident = session.get(Incident, ctx.incident_id)
-        assert incident is not None
-        if incident.status == "resolved":
-            raise IncidentError(
-                f"INC-{incident.id} is resolved. `/incident reopen` first to page anyone for it."
-            )
-        policy = escalation.snapshot_policy(incident)
-        state = session.get(EscalationState, incident.id)
-        name = state.policy if state else escalation.ladder_name(policy, incident.severity)
-        targets, label = parse_targets(tokens, escalation.ladder(policy, name), policy)
-        if ctx.request_key and not claim(session, f"page:{ctx.request_key}"):
-            ctx.respond(text="That page request was already handled.")
-            return
-        result = escalation.page_by_hand(
-            session, incident, targets, label, ctx.user_id, now, GroupCache(runtime.pager)
-        )
-        if not result.users:
-            problems = ", ".join(f"{e.target} ({e.code})" for e in result.errors) or "nobody resolved"
-            raise IncidentError(f"Nobody to page: {problems}.")
-    # Send now, in this thread, rather than at the next tick (the claim makes it exactly-once anyway).
-    engine.send_due(runtime, only_ids=result.outbox_ids)
-    with runtime.session() as session:
-        rows = session.scalars(select(PageOutbox).where(PageOutbox.id.in_(result.outbox_ids))).all()
+    outcome = manual.page_now(ctx.runtime, ctx.incident_id, ctx.args.split(), ctx.user_id, ctx.request_key)
+    if outcome.duplicate:
+        ctx.respond(text="That page request was already handled.")
+        return
     lines = []
-    for row in rows:
-        slack = (row.deliveries or {}).get("slack", {})
-        if slack.get("ok"):
-            lines.append(f"<@{row.target}>: paged by DM")
+    for delivery in outcome.deliveries:
+        if delivery.slack.get("ok"):
+            lines.append(f"<@{delivery.target}>: paged by DM")
         else:
-            lines.append(f"<@{row.target}>: {slack.get('error', 'queued')} — retrying, it is on the timeline")
-    skipped = "".join(f"\nCould not resolve {e.target}: {e.code}" for e in result.errors)
-    ctx.respond(text=f"Paging ({label}):\n" + "\n".join(lines) + skipped)
+            error = delivery.slack.get("error", "queued")
+            lines.append(f"<@{delivery.target}>: {error} — retrying, it is on the timeline")
+    skipped = "".join(f"\nCould not resolve {e.target}: {e.code}" for e in outcome.errors)
+    ctx.respond(text=f"Paging ({outcome.label}):\n" + "\n".join(lines) + skipped)
 
 
 def _rotation_line(until: datetime | None, zone: str | None) -> str:
@@ -162,4 +90,4 @@ def oncall(ctx: CommandContext) -> None:
                 state = session.get(EscalationState, incident.id)
                 name = state.policy if state else escalation.ladder_name(policy, incident.severity)
     text = oncall_text(policy, name, now, GroupCache(runtime.pager))
-    ctx.respond(text=text, blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+    ctx.respond(text=text, blocks=oncall_blocks(text))

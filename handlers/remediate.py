@@ -14,9 +14,9 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.diagnostics.base import UsageError
+from bot.ports import ChatError
 from bot.remediation import flows, permissions
 from bot.remediation.tokens import Claims
 from bot.runtime import Runtime
@@ -24,21 +24,19 @@ from bot.slack.blocks.diagnostics import escape
 from bot.slack.blocks.remediation import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
+    not_a_member_note,
     refusal_text,
     render_applying,
     render_preview,
     render_settled,
     request_refusal_text,
 )
+from bot.slack.gateway import SlackGateway
 
 log = logging.getLogger(__name__)
 
 # Errors meaning "the bot may not post here": the preview goes to the requester through response_url.
 CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
-NOT_A_MEMBER = (
-    "The bot is not in this channel, so only you can see this preview (and only a remediator can confirm "
-    "it). Invite the bot with `/invite @warroom` so the team sees it."
-)
 
 
 # ------------------------------------------------------------------------------ the command
@@ -77,12 +75,11 @@ def handle_command(
         return
     text, blocks = render_preview(started.proposal, permissions.remediators(runtime.policy))
     try:
-        client.chat_postMessage(channel=channel_id, text=text, blocks=blocks)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in CANNOT_POST:
-            log.warning("posting the /remediate preview failed: %s", exc.response.get("error"))
-        note = {"type": "context", "elements": [{"type": "mrkdwn", "text": NOT_A_MEMBER}]}
-        respond(text=text, blocks=[*blocks[:-1], note, blocks[-1]], response_type="ephemeral")
+        SlackGateway(client).post(channel_id, text, blocks)
+    except ChatError as exc:
+        if exc.code not in CANNOT_POST:
+            log.warning("posting the /remediate preview failed: %s", exc.code)
+        respond(text=text, blocks=[*blocks[:-1], not_a_member_note(), blocks[-1]], response_type="ephemeral")
 
 
 # ------------------------------------------------------------------------------ the buttons
@@ -90,7 +87,7 @@ class Click:
     """One button press: who, where, which message, and how to answer privately or update it."""
 
     def __init__(self, body: dict[str, Any], client: WebClient, respond: Respond):
-        self.body, self.client, self.respond = body, client, respond
+        self.body, self.slack, self.respond = body, SlackGateway(client), respond
         container = body.get("container") or {}
         self.user: str = body["user"]["id"]
         self.channel: str = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
@@ -109,7 +106,7 @@ class Click:
             if self.ephemeral or not self.ts:
                 self.respond(text=text, blocks=blocks, replace_original=True)
             else:
-                self.client.chat_update(channel=self.channel, ts=self.ts, text=text, blocks=blocks)
+                self.slack.update(self.channel, self.ts, text, blocks)
         except Exception:
             log.warning("could not update the /remediate preview", exc_info=True)
 
@@ -118,12 +115,12 @@ class Click:
         try:
             if self.channel and not self.channel.startswith("D"):
                 try:
-                    self.client.chat_postEphemeral(channel=self.channel, user=self.user, text=text)
+                    self.slack.post_ephemeral(self.channel, self.user, text)
                     return
-                except SlackApiError as exc:
-                    if exc.response.get("error") not in ("user_not_in_channel", *CANNOT_POST):
+                except ChatError as exc:
+                    if exc.code not in ("user_not_in_channel", *CANNOT_POST):
                         raise
-            self.client.chat_postMessage(channel=self.user, text=text)
+            self.slack.post(self.user, text)
         except Exception:
             log.warning("could not answer a /remediate click", exc_info=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -152,6 +153,27 @@ class SlackGateway:
     def group_members(self, group_id: str) -> list[str]:
         response = _call("usergroups.users.list", self.client.usergroups_users_list, usergroup=group_id)
         return list(response.get("users") or [])
+
+    # What listeners say themselves (through here, so failures are counted like the rest) ------
+    def post(self, channel_id: str, text: str, blocks: list[dict[str, Any]] | None = None) -> Posted:
+        response = _call(
+            "chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks
+        )
+        return Posted(response["channel"], response["ts"])
+
+    def update(self, channel_id: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        _call("chat.update", self.client.chat_update, channel=channel_id, ts=ts, text=text, blocks=blocks)
+
+    def post_ephemeral(self, channel_id: str, user_id: str, text: str) -> None:
+        _call(
+            "chat.postEphemeral", self.client.chat_postEphemeral, channel=channel_id, user=user_id, text=text
+        )
+
+    def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
+        _call("views.open", self.client.views_open, trigger_id=trigger_id, view=view)
+
+    def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        _call("views.publish", self.client.views_publish, user_id=user_id, view=view)
 
     # FilePort ----------------------------------------------------------------------------
     def upload(self, channel_id: str, filename: str, title: str, content: str, comment: str) -> str:

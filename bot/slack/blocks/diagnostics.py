@@ -206,3 +206,8 @@ def render_message(text: str) -> Rendered:
 def _fallback(title: str, findings: list[Finding]) -> str:
     problems = [f for f in findings if f.level is not Level.OK] or findings[:1]
     return clip(title + (": " + "; ".join(f.message for f in problems[:3]) if problems else ""), 3000)
+
+
+def note_blocks(text: str) -> list[Block]:
+    """A small grey note under a result (plain text, escaped)."""
+    return [{"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]}]

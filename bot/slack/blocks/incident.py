@@ -167,3 +167,9 @@ def help_message(usages: Sequence[tuple[str, str]]) -> tuple[str, list[Block]]:
     # Usages hold <placeholders>: escaped, or Slack would read them as links and drop them.
     lines = [f"`{escape(f'/incident {usage}'.strip())}` — {escape(summary)}" for usage, summary in usages]
     return "Warroom commands", [header("Warroom — /incident commands"), section("\n".join(lines))]
+
+
+def home_view(incidents: Sequence[IncidentView]) -> Block:
+    """The App Home tab: the open incidents."""
+    _, blocks = incident_list(incidents)
+    return {"type": "home", "blocks": blocks}

@@ -71,3 +71,8 @@ def page_message(request: PageRequest, now: datetime | None = None) -> tuple[str
         },
     ]
     return text, blocks
+
+
+def oncall_blocks(text: str) -> list[dict[str, Any]]:
+    """`/incident oncall`: the text (already within Slack's limit) as one section."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]

@@ -133,3 +133,14 @@ def refusal_text(decision: Decision) -> str:
 def request_refusal_text(code: str | None, message: str, allowed: tuple[str, ...] = ()) -> str:
     title = _REFUSAL_TITLES.get(code or "", "Refused")
     return f"⛔ *{title}*: {strict(message)} Nothing was changed."
+
+
+NOT_A_MEMBER = (
+    "The bot is not in this channel, so only you can see this preview (and only a remediator can confirm "
+    "it). Invite the bot with `/invite @warroom` so the team sees it."
+)
+
+
+def not_a_member_note() -> Block:
+    """Under a preview only the requester sees: why, and how to let the team see it."""
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": NOT_A_MEMBER}]}

@@ -1,0 +1,66 @@
+"""Modals: the declare form (`/incident` alone) and the status-update form (summary button)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config.policy import SEVERITY_KEYS, Policy
+
+DECLARE_CALLBACK = "declare_incident"
+STATUS_CALLBACK = "incident_status_update"
+
+
+def _plain(text: str) -> dict[str, str]:
+    return {"type": "plain_text", "text": text}
+
+
+def declare_view(policy: Policy, origin_channel: str | None) -> dict[str, Any]:
+    options = [
+        {"text": _plain(f"{key.upper()} · {policy.severity(key).label}"), "value": key}
+        for key in SEVERITY_KEYS
+    ]
+    return {
+        "type": "modal",
+        "callback_id": DECLARE_CALLBACK,
+        "private_metadata": origin_channel or "",
+        "title": _plain("Declare an incident"),
+        "submit": _plain("Declare"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "severity",
+                "label": _plain("Severity"),
+                "element": {"type": "static_select", "action_id": "value", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": "title",
+                "label": _plain("Title"),
+                "element": {"type": "plain_text_input", "action_id": "value", "max_length": 150},
+            },
+        ],
+    }
+
+
+def status_view(incident_id: int) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": STATUS_CALLBACK,
+        "private_metadata": str(incident_id),
+        "title": _plain("Status update"),
+        "submit": _plain("Post"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "status",
+                "label": _plain("What should stakeholders know?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            }
+        ],
+    }
