@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 
-from bot.slack_emulator import SlackDriver, SlackEmulator
+from devkit.slack_emulator import SlackDriver, SlackEmulator
 
 SECRET = "bench-signing-secret"
 

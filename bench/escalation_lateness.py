@@ -36,7 +36,7 @@ from bot.escalation import service as escalation
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.incidents import service as incidents
 from bot.scheduler import start_scheduler
-from bot.slack_emulator import SlackEmulator, collect_actions
+from devkit.slack_emulator import SlackEmulator, collect_actions
 
 PG_ADMIN = os.environ.get("WARROOM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 USERS = ("U0BENCH1", "U0BENCH2", "U0BENCH3")

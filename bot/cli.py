@@ -82,7 +82,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_console(args: argparse.Namespace) -> int:
-    from bot.console import run_console
+    from devkit.console import run_console
 
     return run_console(database_url=args.database_url, config=args.config)
 

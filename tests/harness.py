@@ -18,7 +18,7 @@ from bot.config.settings import Settings
 from bot.http import HttpServer, make_wsgi_app
 from bot.incidents.models import Incident
 from bot.runtime import Runtime
-from bot.slack_emulator import DriverResponse, SlackDriver, SlackEmulator
+from devkit.slack_emulator import DriverResponse, SlackDriver, SlackEmulator
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

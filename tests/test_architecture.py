@@ -24,7 +24,7 @@ DOMAIN = [
     "bot/db",
     "bot/remediation",
 ]
-FORBIDDEN = ("slack_sdk", "slack_bolt", "bot.slack", "handlers", "bot.slack_emulator")
+FORBIDDEN = ("slack_sdk", "slack_bolt", "bot.slack", "handlers", "devkit")
 MAX_MODULE_LINES = 500
 MAX_HANDLER_LINES = 400
 

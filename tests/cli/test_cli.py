@@ -11,7 +11,7 @@ import urllib.request
 
 from sqlalchemy import create_engine, inspect
 
-from bot.slack_emulator import SlackDriver, SlackEmulator
+from devkit.slack_emulator import SlackDriver, SlackEmulator
 
 SECRET = "cli-test-secret"
 

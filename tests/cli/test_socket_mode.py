@@ -21,7 +21,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from sqlalchemy import create_engine, text
 
-from bot.slack_emulator import SlackDriver, SlackEmulator, message_to_text
+from devkit.slack_emulator import SlackDriver, SlackEmulator, message_to_text
 
 
 def _free_port() -> int:

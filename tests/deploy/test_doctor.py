@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from bot.cli import main
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 from tests.support.k8s_api import FakeKubeAPI
 
 ROOT = Path(__file__).resolve().parents[2]

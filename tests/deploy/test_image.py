@@ -194,6 +194,13 @@ def test_runs_as_non_root_with_the_manifest_packaged(container: tuple[Any, int])
     assert code == 0 and b"socket_mode_enabled: true" in out
 
 
+def test_the_devkit_stays_out_of_the_image(container: tuple[Any, int]) -> None:
+    box, _ = container
+    probe = "import importlib.util as u; print(u.find_spec('devkit'), u.find_spec('bot.slack_emulator'))"
+    code, out = box.exec_run(["python", "-c", probe])
+    assert code == 0 and out.decode().split() == ["None", "None"], out.decode()
+
+
 def test_logs_are_json_lines_without_secrets(container: tuple[Any, int]) -> None:
     box, port = container
     get(f"http://127.0.0.1:{port}/healthz")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.audit.models import AuditEntry
 from bot.db import create_db_engine, migrate
 from bot.incidents.models import TimelineEvent
-from bot.slack_emulator import blocks_to_text
+from devkit.slack_emulator import blocks_to_text
 from tests.diagnostics.conftest import make_policy
 from tests.harness import Harness
 

@@ -16,7 +16,7 @@ from bot.escalation.models import EscalationState, PageOutbox
 from bot.incidents import flows
 from bot.incidents.models import Incident, TimelineEvent
 from bot.runtime import Runtime
-from bot.slack_emulator import SlackEmulator, collect_actions
+from devkit.slack_emulator import SlackEmulator, collect_actions
 
 ONCALL, LEAD, DIRECTOR, REPORTER = "U0ONCALL", "U0LEAD", "U0DIRECTOR", "U0REPORTER"
 SIGNING_SECRET = "0123456789abcdef0123456789abcdef"

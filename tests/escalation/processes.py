@@ -12,7 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bot.slack_emulator import SlackDriver, SlackEmulator
+from devkit.slack_emulator import SlackDriver, SlackEmulator
 from tests.escalation.helpers import SIGNING_SECRET
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.clock import ManualClock
 from bot.escalation import engine
 from bot.incidents import flows
-from bot.slack_emulator import blocks_to_text
+from devkit.slack_emulator import blocks_to_text
 from tests.escalation.helpers import (
     DIRECTOR,
     LEAD,

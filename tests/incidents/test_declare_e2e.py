@@ -7,7 +7,7 @@ import time
 from sqlalchemy import func, select
 
 from bot.incidents.models import Incident, TimelineEvent
-from bot.slack_emulator import blocks_to_text
+from devkit.slack_emulator import blocks_to_text
 from tests.harness import Harness
 
 

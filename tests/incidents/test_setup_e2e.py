@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.config.policy import Policy
 from bot.incidents.models import Incident, TimelineEvent
-from bot.slack_emulator import blocks_to_text
+from devkit.slack_emulator import blocks_to_text
 from tests.harness import Harness
 
 

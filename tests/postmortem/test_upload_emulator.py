@@ -10,7 +10,7 @@ from bot.clock import ManualClock
 from bot.postmortem import flows
 from bot.slack.client import make_client
 from bot.slack.gateway import SlackGateway
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 from tests.postmortem.helpers import ONCALL, at, make_runtime, realistic
 
 

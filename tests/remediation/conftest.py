@@ -21,7 +21,7 @@ from bot.clock import ManualClock
 from bot.config.policy import Policy
 from bot.db import create_db_engine, migrate
 from bot.incidents.models import TimelineEvent
-from bot.slack_emulator import blocks_to_text
+from devkit.slack_emulator import blocks_to_text
 from tests.harness import Harness
 from tests.support.docker_engine import ENGINE_URL
 from tests.support.k8s_api import FakeKubeAPI

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 
 
 @pytest.fixture

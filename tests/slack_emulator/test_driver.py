@@ -12,7 +12,7 @@ from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.slack_emulator import SlackDriver, SlackEmulator
+from devkit.slack_emulator import SlackDriver, SlackEmulator
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -1,7 +1,7 @@
 """Block Kit → plain text."""
 
-from bot.slack_emulator import blocks_to_text, collect_actions, message_to_text, view_to_text
-from bot.slack_emulator.render import mrkdwn_to_text
+from devkit.slack_emulator import blocks_to_text, collect_actions, message_to_text, view_to_text
+from devkit.slack_emulator.render import mrkdwn_to_text
 
 NAMES = {"U1": "alice"}
 

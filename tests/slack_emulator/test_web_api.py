@@ -8,7 +8,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 
 
 def error_of(fn, **kwargs) -> str:

@@ -16,7 +16,7 @@ import threading
 import uuid
 from typing import Any, BinaryIO
 
-from bot.slack_emulator.methods.base import Ctx, Params, SlackError, method
+from devkit.slack_emulator.methods.base import Ctx, Params, SlackError, method
 
 _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 TEXT, CLOSE, PING, PONG, CONTINUATION = 0x1, 0x8, 0x9, 0xA, 0x0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.slack_emulator.methods.base import (
+from devkit.slack_emulator.methods.base import (
     Ctx,
     Params,
     SlackError,
@@ -15,7 +15,7 @@ from bot.slack_emulator.methods.base import (
     message_arg,
     method,
 )
-from bot.slack_emulator.model import Channel
+from devkit.slack_emulator.model import Channel
 
 MAX_BLOCKS, HEADER_MAX, SECTION_MAX, FIELD_MAX = 50, 150, 3000, 2000
 MESSAGE_BLOCKS_MAX, TEXT_MAX = 12000, 40000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.slack_emulator.methods.base import Ctx, Params, SlackError, as_list, channel_arg, json_arg, method
-from bot.slack_emulator.model import File
+from devkit.slack_emulator.methods.base import Ctx, Params, SlackError, as_list, channel_arg, json_arg, method
+from devkit.slack_emulator.model import File
 
 
 @method("files.getUploadURLExternal", "files:write")

@@ -1,7 +1,7 @@
 """Web API method handlers; importing the modules fills REGISTRY."""
 
-from bot.slack_emulator.methods import chat, conversations, directory, files, items, views
-from bot.slack_emulator.methods.base import REGISTRY, Ctx, Method, SlackError
+from devkit.slack_emulator.methods import chat, conversations, directory, files, items, views
+from devkit.slack_emulator.methods.base import REGISTRY, Ctx, Method, SlackError
 
 __all__ = [
     "REGISTRY",

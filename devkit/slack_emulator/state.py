@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from bot.slack_emulator.model import Channel, File, ResponseUrl, User, Usergroup, fmt_ts
+from devkit.slack_emulator.model import Channel, File, ResponseUrl, User, Usergroup, fmt_ts
 
 _B36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 P, R = ParamSpec("P"), TypeVar("R")

@@ -6,7 +6,7 @@ import re
 import time
 from typing import Any
 
-from bot.slack_emulator.methods.base import (
+from devkit.slack_emulator.methods.base import (
     Ctx,
     Params,
     SlackError,
@@ -16,7 +16,7 @@ from bot.slack_emulator.methods.base import (
     method,
     paginate,
 )
-from bot.slack_emulator.model import Channel, ts_key
+from devkit.slack_emulator.model import Channel, ts_key
 
 _NAME_OK = re.compile(r"^[a-z0-9_-]+$")
 _MANAGE = ("channels:manage", "groups:write")

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from bot.slack_emulator.methods.views import apply_submission_ack
-from bot.slack_emulator.render import collect_actions
-from bot.slack_emulator.server import SlackEmulator
+from devkit.slack_emulator.methods.views import apply_submission_ack
+from devkit.slack_emulator.render import collect_actions
+from devkit.slack_emulator.server import SlackEmulator
 
 # Slack still sends the deprecated verification token in payloads; apps must not rely on it.
 LEGACY_TOKEN = "emulator-verification-token"  # noqa: S105 - not a secret

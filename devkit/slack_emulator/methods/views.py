@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.slack_emulator.methods.base import Ctx, Params, SlackError, json_arg, method
-from bot.slack_emulator.state import Workspace
+from devkit.slack_emulator.methods.base import Ctx, Params, SlackError, json_arg, method
+from devkit.slack_emulator.state import Workspace
 
 MAX_STACK = 3
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import PolicyError, Settings, load_policy
-from bot.slack_emulator import SlackDriver, SlackEmulator, blocks_to_text, collect_actions
+from devkit.slack_emulator import SlackDriver, SlackEmulator, blocks_to_text, collect_actions
 
 _CHANNEL_REF = re.compile(r"#?<?#(C[A-Z0-9_]+)(?:\|[^>]*)?>?")
 DEMO_POLICY = Path(__file__).with_name("console_demo.yml")

@@ -12,12 +12,12 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from bot.slack_emulator import responses
-from bot.slack_emulator.methods import REGISTRY, Ctx, SlackError
-from bot.slack_emulator.model import ResponseUrl
-from bot.slack_emulator.socket_mode import SocketModeServer
-from bot.slack_emulator.state import Workspace
-from bot.slack_emulator.wire import parse_params, parse_upload
+from devkit.slack_emulator import responses
+from devkit.slack_emulator.methods import REGISTRY, Ctx, SlackError
+from devkit.slack_emulator.model import ResponseUrl
+from devkit.slack_emulator.socket_mode import SocketModeServer
+from devkit.slack_emulator.state import Workspace
+from devkit.slack_emulator.wire import parse_params, parse_upload
 
 T = TypeVar("T")
 Reply = tuple[int, bytes, dict[str, str]]  # status, body, headers

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.slack_emulator.methods.base import Ctx, Params, SlackError, channel_arg, message_arg, method
+from devkit.slack_emulator.methods.base import Ctx, Params, SlackError, channel_arg, message_arg, method
 
 
 @method("pins.add", "pins:write")

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.slack_emulator.model import Channel
-from bot.slack_emulator.state import Workspace
+from devkit.slack_emulator.model import Channel
+from devkit.slack_emulator.state import Workspace
 
 Params = dict[str, Any]
 Handler = Callable[["Ctx", Params], dict[str, Any]]

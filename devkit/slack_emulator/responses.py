@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack_emulator.model import ResponseUrl
-from bot.slack_emulator.state import Workspace
+from devkit.slack_emulator.model import ResponseUrl
+from devkit.slack_emulator.state import Workspace
 
 MAX_USES = 5  # Slack lets a response_url be used five times within 30 minutes
 
