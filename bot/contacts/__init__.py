@@ -1,8 +1,9 @@
 """Contacts: the ContactsPort for pages beyond Slack, one module each: SMS (AWS SNS), e-mail (AWS SES), webhook.
 
 `bot.contacts.senders.ContactSenders` implements `bot.ports.ContactsPort`; the composition root
-(bot.app) wires it into the Runtime. Each module does one job — deliver one page text to one address — and raises `DeliveryError` when
-it could not; the escalation engine records the result and retries with backoff. Phone numbers,
+(bot.app) wires it into the Runtime. Each module does one job — deliver one page text to one
+address — and raises `DeliveryError` when it could not; the escalation engine records the result
+and retries with backoff. Phone numbers,
 addresses and webhook URLs are personal or secret, so they never reach a log line: logs carry
 `redact()`ed forms only.
 """
