@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from bot import access
 from bot.audit.record import record_diagnostic
 from bot.diagnostics import flows
 from bot.diagnostics.base import UsageError
@@ -80,6 +81,20 @@ def _attach(runtime: Runtime, reply: Reply, message: Rendered) -> Rendered:
     return message
 
 
+def admitted(runtime: Runtime, respond: Respond, user_id: str, channel_id: str, command: str) -> bool:
+    """The access policy's verdict; a refusal is answered to the person alone."""
+    try:
+        verdict = access.admit(runtime, user_id, channel_id, command)
+    except Exception:
+        log.exception("checking access for %s failed", command.split()[0])
+        respond(text="Could not check who may run this just now (it is logged); nothing ran. Try again.",
+                response_type="ephemeral")  # fmt: skip
+        return False
+    if not verdict.allowed:
+        respond(text=verdict.reason, response_type="ephemeral")
+    return verdict.allowed
+
+
 def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient) -> None:
     text = body.get("text") or ""
     try:
@@ -92,6 +107,8 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
         return
     ack()
     user_id, channel_id = body["user_id"], body.get("channel_id", "")
+    if not admitted(runtime, respond, user_id, channel_id, f"/diag {command.text}"):
+        return
     reply = Reply(client, respond, channel_id)
     try:
         reply.start(render_running(command.text))

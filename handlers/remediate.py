@@ -32,6 +32,7 @@ from bot.slack.blocks.remediation import (
     request_refusal_text,
 )
 from bot.slack.gateway import SlackGateway
+from handlers.diag import admitted
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,8 @@ def handle_command(
         return
     ack()
     user_id, channel_id = body["user_id"], body.get("channel_id", "")
+    if not admitted(runtime, respond, user_id, channel_id, f"/remediate {parsed.text}"):
+        return
     try:
         started = flows.request(runtime, parsed, actor=user_id, channel_id=channel_id)
     except UsageError as exc:  # input only the engine could judge, e.g. a deployment that does not exist

@@ -244,6 +244,28 @@ class Service(Strict):
     cache: str | None = Field(default=None, description="Name of the `targets.redis` server.")
 
 
+def _cidrs(values: list[str]) -> list[str]:
+    import ipaddress
+
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"invalid network {value!r}: write a CIDR such as 10.0.0.0/8 or fd00::/8"
+            ) from None
+    return values
+
+
+class RateLimit(Strict):
+    per_minute: int = Field(
+        default=20,
+        ge=1,
+        le=10_000,
+        description="Most `/diag` and `/remediate` commands one person may run per minute.",
+    )
+
+
 class DiagnosticsConfig(Strict):
     timeout: Duration = Field(default=timedelta(seconds=10), description="Per-call timeout of a check.")
     triage_timeout: Duration = Field(
@@ -251,8 +273,55 @@ class DiagnosticsConfig(Strict):
     )
     allow_networks: list[str] = Field(
         default_factory=list,
-        description="CIDRs that http/tcp may reach although they are link-local or metadata (refused by default).",
+        description="CIDRs that http/tcp/tls may reach although they are link-local, metadata or in "
+        "`deny_networks` (an explicit exception wins).",
     )
+    deny_networks: list[str] = Field(
+        default_factory=list,
+        description="Further CIDRs that http/tcp/tls/dns may not reach, e.g. loopback and private ranges "
+        "(link-local and cloud metadata are always denied). Hosts of `services.*.health_url` stay reachable.",
+    )
+    allow_users: list[str] = Field(
+        default_factory=list,
+        description="Who may run `/diag` and `/remediate`: user ids (U…) and user-group ids (S…); empty = everyone.",
+    )
+    allow_channels: list[str] = Field(
+        default_factory=list,
+        description="Channel ids (C…/G…) where `/diag` and `/remediate` may run, besides incident war rooms; "
+        "empty = everywhere.",
+    )
+    rate_limit: RateLimit = Field(
+        default_factory=RateLimit,
+        description="Per-person limit, shared by every replica (kept in the database).",
+    )
+
+    @field_validator("timeout", "triage_timeout")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value.total_seconds() <= 0:
+            raise ValueError("must be longer than 0s, e.g. 10s")
+        return value
+
+    @field_validator("allow_networks", "deny_networks")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        return _cidrs(values)
+
+    @field_validator("allow_users")
+    @classmethod
+    def _users(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not _USER_OR_GROUP.match(value):
+                raise ValueError(f"invalid id {value!r}: use a Slack user id (U…) or user-group id (S…)")
+        return values
+
+    @field_validator("allow_channels")
+    @classmethod
+    def _channels(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.match(r"^[CGD][A-Z0-9]{2,}$", value):
+                raise ValueError(f"invalid channel id {value!r}: use a Slack channel id (C…, G…)")
+        return values
 
 
 class ScaleBounds(Strict):

@@ -80,6 +80,8 @@ def check(ctx: CheckContext) -> Report:
     import dns.resolver
 
     name, types, server = _parse(ctx.args, ctx.options)
+    if server is not None:  # a query is a packet to that address: the same rules as tcp and http
+        netguard.vetted_addresses(server[0], server[1], ctx.policy)
     resolver = _resolver(server, ctx.timeout * 0.9 / len(types))
     report = Report()
     rows: list[list[Any]] = []

@@ -13,11 +13,11 @@ import functools
 import re
 import ssl
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from bot.config.policy import Policy
 from bot.diagnostics import netguard
 from bot.diagnostics.base import (
     Adapter,
@@ -64,7 +64,7 @@ class Timings:
             self.mark(names[event])
 
 
-def _backend(allow: Iterable[str], timings: Timings) -> Any:
+def _backend(policy: Policy, timings: Timings) -> Any:
     import httpcore
 
     class GuardedBackend(httpcore.SyncBackend):  # type: ignore[misc]
@@ -72,7 +72,7 @@ def _backend(allow: Iterable[str], timings: Timings) -> Any:
 
         def connect_tcp(self, host: str, port: int, timeout: float | None = None, **kwargs: Any) -> Any:
             timings.mark("dns_start")
-            addresses = netguard.vetted_addresses(host, port, allow)
+            addresses = netguard.vetted_addresses(host, port, policy)
             timings.mark("dns_end")
             last: Exception | None = None
             for address in addresses:
@@ -147,9 +147,7 @@ def fetch(ctx: CheckContext) -> dict[str, Any]:
     # A little longer than the runner's deadline, so the runner reports the timeout as such.
     limit = ctx.timeout + 0.5
     target = urlsplit(url)._replace(netloc=f"[{host}]:{port}" if ":" in host else f"{host}:{port}").geturl()
-    pool = httpcore.ConnectionPool(
-        ssl_context=tls, network_backend=_backend(ctx.policy.diagnostics.allow_networks, timings)
-    )
+    pool = httpcore.ConnectionPool(ssl_context=tls, network_backend=_backend(ctx.policy, timings))
     extensions = {
         "timeout": dict.fromkeys(("connect", "read", "write", "pool"), limit),
         "trace": timings.trace,

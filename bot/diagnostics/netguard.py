@@ -1,7 +1,9 @@
-"""Address safety for checks that open connections (http, tcp, tls): parse, resolve, refuse.
+"""Address safety for checks that open connections (http, tcp, tls, dns server=): parse, resolve, refuse.
 
-Link-local and cloud-metadata addresses are refused unless `diagnostics.allow_networks` covers
-them. The check runs on the RESOLVED addresses, and callers connect to exactly the addresses
+Link-local and cloud-metadata addresses are always refused, and so is whatever the policy lists
+in `diagnostics.deny_networks` (the shipped deploy policies deny loopback and private ranges),
+unless `diagnostics.allow_networks` makes an explicit exception. Every IPv4 address an IPv6
+address embeds (mapped, compatible, 6to4, NAT64, Teredo, ISATAP) is judged too. The check runs on the RESOLVED addresses, and callers connect to exactly the addresses
 vetted here, so neither a DNS name pointing at 169.254.169.254 nor a second lookup that answers
 differently (DNS rebinding) gets through. Odd spellings (2852039166, 0xa9fea9fe,
 ::ffff:169.254.169.254) resolve to the same address and are refused the same way.
@@ -14,7 +16,9 @@ import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from bot.config.policy import Policy
 from bot.diagnostics.base import CheckFailed, CheckRefused, Fix, UsageError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -27,7 +31,10 @@ BLOCKED: tuple[tuple[IPNetwork, str], ...] = (
     (ipaddress.ip_network("100.100.100.200/32"), "Alibaba Cloud metadata"),
 )
 
-_HOW_TO_ALLOW = "add it to `diagnostics.allow_networks` in the YAML if this is intended"
+_HOW_TO_ALLOW = (
+    "diagnostics may not reach it. If this is intended, an admin can add it to "
+    "`diagnostics.allow_networks` in the YAML policy"
+)
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 
 
@@ -81,37 +88,106 @@ def parse_host_port(text: str, default_port: int | None = None) -> HostPort:
     return HostPort(validate_host(host), default_port)
 
 
-def _embedded_v4(address: IPAddress) -> ipaddress.IPv4Address | None:
-    """The IPv4 address hidden in an IPv4-mapped, 6to4 or NAT64 (64:ff9b::/96) IPv6 address."""
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_V4_COMPATIBLE = ipaddress.ip_network("::/96")
+_V4_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+_ISATAP_IDS = (0x00005EFE, 0x02005EFE)  # interface id ::0:5efe:a.b.c.d / ::200:5efe:a.b.c.d
+_LOOPBACK_V4 = ipaddress.IPv4Address("127.0.0.1")
+_LOOPBACK_V6 = ipaddress.IPv6Address("::1")
+
+
+def _low32(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+
+
+def embedded_v4(address: IPAddress) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address an IPv6 address may lead to: mapped, compatible, translated, 6to4, NAT64,
+    Teredo (server and client) and ISATAP. A guard that checks only the IPv6 form lets
+    http://[::169.254.169.254]/ through on hosts that route these forms to IPv4."""
     if isinstance(address, ipaddress.IPv4Address):
-        return None
+        return []
+    found: list[ipaddress.IPv4Address] = []
     if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
+        found.append(address.ipv4_mapped)
+    if address in _V4_COMPATIBLE and int(address) > 1:  # not :: and ::1, which are IPv6's own
+        found.append(_low32(address))
+    if address in _V4_TRANSLATED or any(address in net for net in _NAT64):
+        found.append(_low32(address))
     if address.sixtofour is not None:
-        return address.sixtofour
-    if address in ipaddress.ip_network("64:ff9b::/96"):
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if (int(address) >> 32) & 0xFFFFFFFF in _ISATAP_IDS:
+        found.append(_low32(address))
+    return found
 
 
-def blocked_reason(address: IPAddress, allow: Iterable[IPNetwork] = ()) -> str | None:
-    """Why this address is refused, or None when it may be reached."""
-    candidates = [address]
-    embedded = _embedded_v4(address)
-    if embedded is not None:
-        candidates.append(embedded)
-    allow = list(allow)
+def _aliases(address: IPAddress) -> list[IPAddress]:
+    """The address itself, what it embeds, and loopback for the unspecified address (0.0.0.0 and ::
+    reach this host on Linux)."""
+    candidates: list[IPAddress] = [address, *embedded_v4(address)]
+    if address.is_unspecified or (address.version == 4 and address in ipaddress.ip_network("0.0.0.0/8")):
+        candidates.append(_LOOPBACK_V4 if address.version == 4 else _LOOPBACK_V6)
+        candidates.append(_LOOPBACK_V6 if address.version == 4 else _LOOPBACK_V4)
+    return candidates
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What may be reached: `allow` (explicit exceptions) beats the built-in blocks and `deny`."""
+
+    allow: tuple[IPNetwork, ...] = ()
+    deny: tuple[IPNetwork, ...] = ()
+
+
+def rules_for(policy: Policy, host: str | None = None) -> Rules:
+    """The policy's rules for one host. Hosts of a service's `health_url` are the policy author's own
+    choice, so `deny_networks` does not apply to them (link-local and metadata still do)."""
+    config = policy.diagnostics
+    deny = () if host is not None and host in configured_hosts(policy) else networks(config.deny_networks)
+    return Rules(networks(config.allow_networks), deny)
+
+
+def configured_hosts(policy: Policy) -> set[str]:
+    hosts = set()
+    for service in policy.services.values():
+        if service.health_url:
+            name = urlsplit(
+                service.health_url if "://" in service.health_url else f"http://{service.health_url}"
+            )
+            if name.hostname:
+                hosts.add(name.hostname.lower().rstrip("."))
+    return hosts
+
+
+def _covered(address: IPAddress, nets: Iterable[IPNetwork]) -> IPNetwork | None:
+    return next((net for net in nets if address.version == net.version and address in net), None)
+
+
+def blocked_reason(address: IPAddress, rules: Rules = Rules()) -> str | None:
+    """Why this address is refused, or None when it may be reached. Every alias is judged: an
+    IPv6 spelling of a denied IPv4 address is denied."""
+    candidates = _aliases(address)
+    if all(_covered(candidate, rules.allow) for candidate in candidates):
+        return None
     for candidate in candidates:
-        if any(candidate.version == net.version and candidate in net for net in allow):
-            return None
+        if _covered(candidate, rules.allow):
+            continue
         for network, label in BLOCKED:
             if candidate.version == network.version and candidate in network:
-                return f"{label} ({network})"
+                return _label(address, candidate, f"{label} ({network})")
+        denied = _covered(candidate, rules.deny)
+        if denied is not None:
+            return _label(address, candidate, f"in `diagnostics.deny_networks` ({denied})")
     return None
 
 
-def allowed_networks(cidrs: Iterable[str]) -> list[IPNetwork]:
-    return [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs]
+def _label(address: IPAddress, candidate: IPAddress, reason: str) -> str:
+    return reason if candidate == address else f"{reason}, embedded as {candidate}"
+
+
+def networks(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
 def resolve(host: str, port: int) -> list[IPAddress]:
@@ -133,15 +209,15 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return seen
 
 
-def vetted_addresses(host: str, port: int, allow_cidrs: Iterable[str]) -> list[IPAddress]:
+def vetted_addresses(host: str, port: int, policy: Policy) -> list[IPAddress]:
     """Resolve and refuse if ANY address is forbidden: a name mixing safe and metadata answers is suspect."""
-    allow = allowed_networks(allow_cidrs)
+    rules = rules_for(policy, host)
     literal = _literal(host)
-    if literal is not None and (reason := blocked_reason(literal, allow)):
+    if literal is not None and (reason := blocked_reason(literal, rules)):
         raise CheckRefused(f"{host} is {reason}; {_HOW_TO_ALLOW}")
     addresses = resolve(host, port)
     for address in addresses:
-        reason = blocked_reason(address, allow)
+        reason = blocked_reason(address, rules)
         if reason:
             raise CheckRefused(f"{host} resolves to {address}, {reason}; {_HOW_TO_ALLOW}")
     return addresses

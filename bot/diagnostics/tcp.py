@@ -47,7 +47,7 @@ def probe(address: netguard.IPAddress, port: int, timeout: float) -> tuple[str, 
 
 def check(ctx: CheckContext) -> Report:
     host, ports = parse_target(ctx.args)
-    addresses = netguard.vetted_addresses(host, ports[0], ctx.policy.diagnostics.allow_networks)
+    addresses = netguard.vetted_addresses(host, ports[0], ctx.policy)
     # Leave the runner a margin, so a filtered port is reported as such rather than as a timeout.
     budget = ctx.timeout * 0.9 / len(ports)
     report = Report()

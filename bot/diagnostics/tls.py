@@ -106,7 +106,7 @@ def _validate(args: list[str], options: dict[str, str]) -> None:
 def check(ctx: CheckContext) -> Report:
     target = netguard.parse_host_port(ctx.arg(0, "host"), default_port=443)
     warn_days = ctx.int_option("days", WARN_DAYS, low=1, high=3650)
-    address = netguard.vetted_addresses(target.host, target.port, ctx.policy.diagnostics.allow_networks)[0]
+    address = netguard.vetted_addresses(target.host, target.port, ctx.policy)[0]
     timeout = ctx.timeout * 0.45  # two handshakes may be needed; both fit inside the runner's deadline
     report = Report()
     verify_error: str | None = None
