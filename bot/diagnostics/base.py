@@ -102,6 +102,12 @@ class Fix:
     TLS_TRUST = "Serve the full chain from a trusted CA, issued for this host name"
     OOM = "Restart the service, raise its memory limit (重启服务，调整内存限制)"
     NOT_RUNNING = "Read the logs, fix the config, redeploy (修正配置文件，重新部署)"
+    HTTP_TIMEOUT = (
+        "Is the port open (`/diag tcp <host>:<port>`)? If it is, the application accepted the connection "
+        "but is hung or overloaded: read its logs, its workers/threads and its database and cache "
+        "(`/diag triage`); if not, a firewall drops the traffic or the host is down (优化应用性能，调整超时配置)"
+    )
+    NOT_TLS = "Point the check at the TLS port (usually 443), or enable TLS on this listener"
     DISK = "Clean up (`docker system prune`, old logs) or grow the volume (磁盘空间不足)"
 
 
@@ -222,6 +228,7 @@ class Adapter:
     checks: dict[str, Check]
     default_check: str
     target_kind: str | None = None  # key under policy.targets, or None for adapters that take a host/URL
+    timeout_fix: str | None = None  # what to check when a check of this adapter gets no answer in time
 
     def __post_init__(self) -> None:
         if self.default_check not in self.checks:

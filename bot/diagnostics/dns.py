@@ -125,6 +125,7 @@ def check(ctx: CheckContext) -> Report:
 ADAPTER = Adapter(
     name="dns",
     summary="DNS resolution (A/AAAA by default, any type on request, PTR for an IP)",
+    timeout_fix=Fix.DNS,
     default_check="lookup",
     checks={
         "lookup": Check(

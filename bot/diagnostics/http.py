@@ -175,7 +175,7 @@ def fetch(ctx: CheckContext) -> dict[str, Any]:
             ) from exc
         raise CheckFailed(f"Can't connect to {host}:{port}: {_reason(exc)}", Fix.HTTP_502) from exc
     except (httpcore.ConnectTimeout, httpcore.ReadTimeout, httpcore.WriteTimeout) as exc:
-        raise CheckFailed(f"{host}:{port} did not answer within {limit:g} s", Fix.HTTP_504) from exc
+        raise CheckFailed(f"{host}:{port} did not answer within {limit:g} s", Fix.HTTP_TIMEOUT) from exc
     except httpcore.RemoteProtocolError as exc:
         raise CheckFailed(f"{host}:{port} broke the HTTP exchange: {_reason(exc)}", Fix.HTTP_502) from exc
     return {
@@ -285,6 +285,7 @@ def get(ctx: CheckContext) -> Report:
 ADAPTER = Adapter(
     name="http",
     summary="HTTP status and DNS / connect / TLS / first-byte / total times",
+    timeout_fix=Fix.HTTP_TIMEOUT,
     default_check="get",
     checks={
         "get": Check(

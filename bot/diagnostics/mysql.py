@@ -105,8 +105,22 @@ def _int(value: str | None) -> int:
     return int(value) if value and value.isdigit() else 0
 
 
-def evaluate_connections(connected: int, maximum: int, max_used: int, refused: int) -> Report:
-    """The guide's thresholds: ≥ 80 % of max_connections warns, ≥ 95 % is critical."""
+def _since_start(uptime: int | None) -> str:
+    if not uptime:
+        return "since the server started"
+    days, hours = divmod(uptime // 3600, 24)
+    age = f"{days} d {hours} h" if days else f"{hours} h {uptime % 3600 // 60} min"
+    return f"since the server started {age} ago"
+
+
+def evaluate_connections(
+    connected: int, maximum: int, max_used: int, refused: int, uptime: int | None = None
+) -> Report:
+    """The guide's thresholds: ≥ 80 % of max_connections warns, ≥ 95 % is critical.
+
+    Max_used_connections and Connection_errors_max_connections only grow until the server restarts,
+    so they say the limit WAS reached at some point, not that it is now: history, never a warning
+    (a warning would stay on for weeks after the incident that caused it)."""
     report = Report()
     share = percent(connected, maximum)
     report.add(
@@ -114,15 +128,15 @@ def evaluate_connections(connected: int, maximum: int, max_used: int, refused: i
         f"Connections {connected} of max_connections {maximum} ({share:.0f} %)",
         Fix.TOO_MANY_CONNECTIONS,
     )
+    history = []
     if maximum and max_used >= maximum:
-        report.warn(
-            f"Peak since start {max_used} ≥ max_connections {maximum}: the limit was reached",
-            Fix.TOO_MANY_CONNECTIONS,
-        )
+        history.append(f"the peak reached the limit ({max_used} ≥ max_connections {maximum})")
     if refused:
-        report.warn(
-            f"{refused} connections refused with “Too many connections” (1040) since start",
-            Fix.TOO_MANY_CONNECTIONS,
+        history.append(f"{refused} connections were refused with “Too many connections” (1040)")
+    if history:
+        report.ok(
+            f"History {_since_start(uptime)}: {'; '.join(history)}. Counters, not the current state: "
+            "compare with the connections now"
         )
     return report
 
@@ -132,7 +146,7 @@ def connections(ctx: CheckContext) -> Report:
         status = _variables(
             conn,
             "SHOW GLOBAL STATUS WHERE Variable_name IN ('Threads_connected', 'Threads_running', "
-            "'Max_used_connections', 'Aborted_connects', 'Connection_errors_max_connections')",
+            "'Max_used_connections', 'Aborted_connects', 'Connection_errors_max_connections', 'Uptime')",
         )
         variables = _variables(
             conn,
@@ -148,7 +162,8 @@ def connections(ctx: CheckContext) -> Report:
         _int(status.get("max_used_connections")),
         _int(status.get("connection_errors_max_connections")),
     )
-    report = evaluate_connections(connected, maximum, max_used, refused)
+    uptime = _int(status.get("uptime")) or None
+    report = evaluate_connections(connected, maximum, max_used, refused, uptime)
     report.detail = (
         format_pairs(
             [
@@ -159,6 +174,7 @@ def connections(ctx: CheckContext) -> Report:
                 ("Max_used_connections", max_used),
                 ("Connection_errors_max_connections", refused),
                 ("Aborted_connects", status.get("aborted_connects")),
+                ("Uptime", f"{uptime or '?'} s (the counters above count since then)"),
                 ("max_user_connections", variables.get("max_user_connections")),
                 ("wait_timeout", variables.get("wait_timeout")),
             ]
@@ -171,6 +187,7 @@ def connections(ctx: CheckContext) -> Report:
         "max_connections": maximum,
         "percent": round(percent(connected, maximum), 1),
         "max_used_connections": max_used,
+        "refused_since_start": refused,
     }
     return report
 
@@ -241,6 +258,7 @@ ADAPTER = Adapter(
     name="mysql",
     summary="MySQL/MariaDB connections, long queries, slow-query log",
     target_kind="mysql",
+    timeout_fix=Fix.DB_UNREACHABLE,
     default_check="connections",
     checks={
         "connections": Check(

@@ -146,7 +146,8 @@ def run_check(
     )
     if not finished or client_timeout:
         reason = f"timed out after {format_seconds(limit)}"
-        return result(Outcome.TIMEOUT, Report([Finding(Level.CRIT, f"No answer: {reason}")]), reason)
+        finding = Finding(Level.CRIT, f"No answer: {reason}", adapter.timeout_fix)
+        return result(Outcome.TIMEOUT, Report([finding]), reason)
     if isinstance(box.error, UsageError):
         raise box.error
     if isinstance(box.error, CheckRefused):

@@ -83,6 +83,7 @@ def check(ctx: CheckContext) -> Report:
 ADAPTER = Adapter(
     name="tcp",
     summary="TCP port reachability",
+    timeout_fix=Fix.NETWORK,
     default_check="port",
     checks={
         "port": Check(

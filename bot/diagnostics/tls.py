@@ -25,6 +25,10 @@ from bot.diagnostics.base import (
     format_pairs,
 )
 
+HANDSHAKE_FIX = (
+    "Compare the server's TLS versions, ciphers and certificate setup with `openssl s_client -connect "
+    "<host>:<port>`; check a proxy or load balancer in between"
+)
 WARN_DAYS = 30
 CRIT_DAYS = 7
 _OIDS = {bytes.fromhex("550403"): "CN", bytes.fromhex("55040a"): "O"}
@@ -97,6 +101,34 @@ def _handshake(
         sock.close()
 
 
+def _ssl_reason(exc: OSError) -> str:
+    return getattr(exc, "reason", None) or exc.strerror or " ".join(str(exc).split())
+
+
+def _plain_protocol(address: netguard.IPAddress, port: int, timeout: float) -> str | None:
+    """What a port that failed the TLS handshake speaks instead, when it says so: a plain HTTP server
+    answers a request line; SSH, SMTP, FTP, MySQL and Redis greet or answer in the clear."""
+    try:
+        sock = netguard.connect(address, port, timeout)
+    except OSError:
+        return None
+    try:
+        sock.sendall(b"HEAD / HTTP/1.0\r\n\r\n")
+        head = sock.recv(64)
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    if head.startswith(b"HTTP/"):
+        return "plain HTTP (try `/diag http http://…` instead)"
+    for prefix, name in ((b"SSH-", "SSH"), (b"220", "SMTP or FTP"), (b"-ERR", "Redis"), (b"+OK", "POP3")):
+        if head.startswith(prefix):
+            return f"{name} in the clear"
+    if len(head) > 4 and head[4] == 0x0A:  # a MySQL handshake packet: 3-byte length, sequence 0, protocol 10
+        return "the MySQL protocol"
+    return None
+
+
 def _validate(args: list[str], options: dict[str, str]) -> None:
     netguard.parse_host_port(args[0], default_port=443)
     if "days" in options and not options["days"].isdigit():
@@ -121,7 +153,17 @@ def check(ctx: CheckContext) -> Report:
         der, version, cipher = _handshake(address, target.host, target.port, insecure, timeout)
     except ConnectionRefusedError as exc:
         raise CheckFailed(f"{target.display}: connection refused", Fix.NETWORK) from exc
-    except (ssl.SSLError, OSError) as exc:
+    except (ssl.SSLError, ConnectionResetError) as exc:  # the other end does not speak TLS, or not well
+        speaks = _plain_protocol(address, target.port, timeout)
+        if speaks is not None:
+            raise CheckFailed(f"{target.display} speaks {speaks}, not TLS", Fix.NOT_TLS) from exc
+        raise CheckFailed(
+            f"{target.display}: TLS handshake failed: {_ssl_reason(exc)}", HANDSHAKE_FIX
+        ) from exc
+    except TimeoutError as exc:
+        raise CheckFailed(f"{target.display}: no answer to the TLS handshake within {timeout:.1f} s",
+                          Fix.NETWORK) from exc  # fmt: skip
+    except OSError as exc:
         raise CheckFailed(
             f"{target.display}: TLS handshake failed: {exc.strerror or exc}", Fix.NETWORK
         ) from exc
@@ -164,6 +206,7 @@ def check(ctx: CheckContext) -> Report:
 ADAPTER = Adapter(
     name="tls",
     summary="TLS certificate expiry and trust",
+    timeout_fix=Fix.NETWORK,
     default_check="cert",
     checks={
         "cert": Check(

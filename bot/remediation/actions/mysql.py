@@ -75,7 +75,12 @@ def _check_killable(process: dict[str, Any], pid: int) -> None:
             f"Connection {pid} is a server thread ({process['user']}, {process['command']}): killing it "
             "is not a remediation.",
         )
-    if process["command"] in ("Sleep", "Killed") or process["info"] is None:
+    if process["command"] == "Killed":
+        raise Refused(
+            "no_change",
+            f"The query of connection {pid} is already being stopped (Killed): the server is rolling it back.",
+        )
+    if process["command"] == "Sleep" or process["info"] is None:
         raise Refused(
             "no_change",
             f"Connection {pid} is idle ({process['command']}): KILL QUERY would stop nothing. "
@@ -105,7 +110,7 @@ def kill_preview(ctx: ActionContext) -> Preview:
             Change(
                 "query",
                 f"running {process['time']} s by {_text(process['user'], 64)}: {_text(process['info'], 200)}",
-                "interrupted (the connection stays open)",
+                "stopped; the connection stays open",
             )
         ],
         facts=_facts(process),
@@ -134,24 +139,31 @@ def kill_apply(ctx: ActionContext) -> Applied:
             cursor.execute("KILL QUERY %s", (pid,))  # an int, bound by the driver: no text is spliced in
         after = _after(conn, pid)
     return Applied(
-        summary=f"Killed query {pid} on {ctx.target_name}",
+        summary=f"Stopped the query of connection {pid} on {ctx.target_name} (KILL QUERY)",
         changes=[Change("query", f"running {process['time']} s: {_text(process['info'], 200)}", after)],
         facts=_facts(process),
-        note=f"Check the rest with `/diag mysql {ctx.target_name} processlist`.",
+        note=(
+            "Only the statement was stopped: the connection stays open for its client. "
+            f"Check the rest with `/diag mysql {ctx.target_name} processlist`."
+        ),
         data={"id": pid, "user": process["user"], "time": process["time"], "after": after},
     )
 
 
 def _after(conn: Any, pid: int) -> str:
-    """What the process does now: the server needs a moment to unwind the statement."""
+    """What the connection does now. KILL QUERY stops the statement only: the server shows the
+    thread as `Killed` while it unwinds the statement (rolls back), then `Sleep` — the connection is
+    open throughout, and the result must not say otherwise."""
     deadline = time.monotonic() + 2.0
     while True:
         row = _one(conn, "SELECT COMMAND, INFO FROM information_schema.PROCESSLIST WHERE ID = %s", (pid,))
         if row is None:
-            return "interrupted (connection closed by its client)"
-        if row[0] in ("Sleep", "Killed") or row[1] is None:
-            return f"interrupted (connection now {row[0]})"
+            return "stopped; then its client closed the connection"
+        if row[0] == "Sleep" or (row[0] != "Killed" and row[1] is None):
+            return f"stopped; the connection stays open (now {row[0]})"
         if time.monotonic() > deadline:
+            if row[0] == "Killed":
+                return "stopped; the server is still rolling it back, the connection stays open"
             return f"KILL QUERY sent; still {row[0]} — check `/diag mysql processlist`"
         time.sleep(0.05)
 
@@ -161,7 +173,7 @@ ACTIONS = (
         kind="mysql",
         verb="kill",
         usage="<id>",
-        summary="KILL QUERY: interrupt a stuck query (the connection stays)",
+        summary="KILL QUERY: stop a stuck query (the connection stays open)",
         guide="KILL [connection_id]",
         args=1,
         validate=_validate,
