@@ -140,24 +140,29 @@ class Rules:
     deny: tuple[IPNetwork, ...] = ()
 
 
-def rules_for(policy: Policy, host: str | None = None) -> Rules:
-    """The policy's rules for one host. Hosts of a service's `health_url` are the policy author's own
-    choice, so `deny_networks` does not apply to them (link-local and metadata still do)."""
+def rules_for(policy: Policy, host: str | None = None, port: int | None = None) -> Rules:
+    """The policy's rules for one host and port. The host:port of a service's `health_url` is the policy
+    author's own choice, so `deny_networks` does not apply to it (link-local and metadata still do)."""
     config = policy.diagnostics
-    deny = () if host is not None and host in configured_hosts(policy) else networks(config.deny_networks)
-    return Rules(networks(config.allow_networks), deny)
+    configured = host is not None and (host.lower().rstrip("."), port) in configured_endpoints(policy)
+    return Rules(networks(config.allow_networks), () if configured else networks(config.deny_networks))
 
 
-def configured_hosts(policy: Policy) -> set[str]:
-    hosts = set()
+def configured_endpoints(policy: Policy) -> set[tuple[str, int | None]]:
+    """(host, port) of every `services.*.health_url`."""
+    found: set[tuple[str, int | None]] = set()
     for service in policy.services.values():
-        if service.health_url:
-            name = urlsplit(
-                service.health_url if "://" in service.health_url else f"http://{service.health_url}"
-            )
-            if name.hostname:
-                hosts.add(name.hostname.lower().rstrip("."))
-    return hosts
+        if not service.health_url:
+            continue
+        url = service.health_url if "://" in service.health_url else f"http://{service.health_url}"
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            continue
+        if parts.hostname:
+            found.add((parts.hostname.lower().rstrip("."), port))
+    return found
 
 
 def _covered(address: IPAddress, nets: Iterable[IPNetwork]) -> IPNetwork | None:
@@ -211,7 +216,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
 
 def vetted_addresses(host: str, port: int, policy: Policy) -> list[IPAddress]:
     """Resolve and refuse if ANY address is forbidden: a name mixing safe and metadata answers is suspect."""
-    rules = rules_for(policy, host)
+    rules = rules_for(policy, host, port)
     literal = _literal(host)
     if literal is not None and (reason := blocked_reason(literal, rules)):
         raise CheckRefused(f"{host} is {reason}; {_HOW_TO_ALLOW}")

@@ -59,11 +59,12 @@ def test_connection_thresholds_follow_the_guide(connected: int, level: Level) ->
         assert "增加连接数限制或优化连接池" in (report.findings[0].fix or "")
 
 
-def test_reaching_the_limit_is_flagged() -> None:
-    report = mysql.evaluate_connections(10, 151, 152, 7)
-    messages = [f.message for f in report.findings if f.level is Level.WARN]
-    assert any("the limit was reached" in m for m in messages)
-    assert any("7 connections refused" in m for m in messages)
+def test_counters_since_start_are_history_not_a_warning() -> None:
+    report = mysql.evaluate_connections(10, 151, 152, 17, uptime=3 * 86400 + 7200)
+    assert report.level is Level.OK
+    history = report.findings[-1].message
+    assert history.startswith("History since the server started 3 d 2 h ago:")
+    assert "152 ≥ max_connections 151" in history and "17 connections were refused" in history
 
 
 def test_processlist_flags_a_long_running_query(policy: Policy) -> None:
