@@ -109,7 +109,12 @@ def _since_start(uptime: int | None) -> str:
     if not uptime:
         return "since the server started"
     days, hours = divmod(uptime // 3600, 24)
-    age = f"{days} d {hours} h" if days else f"{hours} h {uptime % 3600 // 60} min"
+    if days:
+        age = f"{days} d {hours} h"
+    elif hours:
+        age = f"{hours} h {uptime % 3600 // 60} min"
+    else:
+        age = f"{uptime // 60} min" if uptime >= 60 else f"{uptime} s"
     return f"since the server started {age} ago"
 
 

@@ -7,7 +7,6 @@ import pytest
 from bot.config.policy import Policy
 from bot.diagnostics import grammar, runner
 from bot.diagnostics.base import Level, Outcome, UsageError
-from tests.diagnostics.conftest import make_policy
 
 
 def _run(policy: Policy, text: str, timeout: float | None = None):  # type: ignore[no-untyped-def]
@@ -98,15 +97,6 @@ def test_a_name_resolving_to_link_local_is_refused(policy: Policy, monkeypatch: 
     result = _run(policy, "http http://metadata.shop.test/")
     assert result.outcome is Outcome.REFUSED
     assert "metadata.shop.test resolves to 169.254.169.254" in result.findings[0].message
-
-
-def test_allow_networks_lets_an_address_through(http_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.diagnostics import netguard
-
-    monkeypatch.setattr(netguard, "BLOCKED", ((netguard.ipaddress.ip_network("127.0.0.0/8"), "test block"),))
-    assert _run(make_policy(), f"http {http_server}/health").outcome is Outcome.REFUSED
-    allowed = make_policy(diagnostics={"allow_networks": ["127.0.0.1/32"]})
-    assert _run(allowed, f"http {http_server}/health").outcome is Outcome.OK
 
 
 @pytest.mark.parametrize(

@@ -147,11 +147,16 @@ def test_mysql_kill_interrupts_the_sleep_query(bot: Bot) -> None:
         assert f"KILL QUERY {sleeper.id} on orders" in text and "SELECT SLEEP(60)" in text and "root@" in text
         assert "hunter2" not in text and "*****" in text  # the query text is masked
         assert sleeper.finished_after is None  # the preview killed nothing
+        assert "stopped; the connection stays open" in text  # what KILL QUERY does
         bot.click(preview, CAROL)
         settled = bot.settled(preview)
-        assert f"Killed query {sleeper.id} on orders" in settled and "interrupted" in settled
+        assert f"Stopped the query of connection {sleeper.id} on orders (KILL QUERY)" in settled
+        assert "the connection stays open" in settled and "connection now Killed" not in settled
         wait_for(lambda: sleeper.finished_after is not None, timeout=10, what="the query to end")
         assert sleeper.finished_after < 30  # interrupted, not finished
+        with sleeper.conn.cursor() as cursor:  # and the result told the truth: the connection is open
+            cursor.execute("SELECT CONNECTION_ID()")
+            assert cursor.fetchone()[0] == sleeper.id
         assert "hunter2" not in settled
         assert bot.outcomes(since) == ["requested", "confirmed", "ok"]
         assert all("hunter2" not in (r.detail + str(r.data)) for r in bot.audit(since))
