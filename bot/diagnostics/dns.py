@@ -80,8 +80,8 @@ def check(ctx: CheckContext) -> Report:
     import dns.resolver
 
     name, types, server = _parse(ctx.args, ctx.options)
-    if server is not None:  # a query is a packet to that address: the same rules as tcp and http
-        netguard.vetted_addresses(server[0], server[1], ctx.policy)
+    if server is not None:  # a query is a packet to that address: deny_networks applies as for tcp
+        netguard.vetted_addresses(server[0], server[1], ctx.policy, builtin=False)
     resolver = _resolver(server, ctx.timeout * 0.9 / len(types))
     report = Report()
     rows: list[list[Any]] = []

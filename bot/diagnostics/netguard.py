@@ -169,7 +169,7 @@ def _covered(address: IPAddress, nets: Iterable[IPNetwork]) -> IPNetwork | None:
     return next((net for net in nets if address.version == net.version and address in net), None)
 
 
-def blocked_reason(address: IPAddress, rules: Rules = Rules()) -> str | None:
+def blocked_reason(address: IPAddress, rules: Rules = Rules(), *, builtin: bool = True) -> str | None:
     """Why this address is refused, or None when it may be reached. Every alias is judged: an
     IPv6 spelling of a denied IPv4 address is denied."""
     candidates = _aliases(address)
@@ -178,7 +178,7 @@ def blocked_reason(address: IPAddress, rules: Rules = Rules()) -> str | None:
     for candidate in candidates:
         if _covered(candidate, rules.allow):
             continue
-        for network, label in BLOCKED:
+        for network, label in BLOCKED if builtin else ():
             if candidate.version == network.version and candidate in network:
                 return _label(address, candidate, f"{label} ({network})")
         denied = _covered(candidate, rules.deny)
@@ -214,15 +214,16 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return seen
 
 
-def vetted_addresses(host: str, port: int, policy: Policy) -> list[IPAddress]:
-    """Resolve and refuse if ANY address is forbidden: a name mixing safe and metadata answers is suspect."""
+def vetted_addresses(host: str, port: int, policy: Policy, *, builtin: bool = True) -> list[IPAddress]:
+    """Resolve and refuse if ANY address is forbidden: a name mixing safe and metadata answers is suspect.
+    `builtin=False` skips the link-local/metadata block (DNS servers: the AWS resolver is 169.254.169.253)."""
     rules = rules_for(policy, host, port)
     literal = _literal(host)
-    if literal is not None and (reason := blocked_reason(literal, rules)):
+    if literal is not None and (reason := blocked_reason(literal, rules, builtin=builtin)):
         raise CheckRefused(f"{host} is {reason}; {_HOW_TO_ALLOW}")
     addresses = resolve(host, port)
     for address in addresses:
-        reason = blocked_reason(address, rules)
+        reason = blocked_reason(address, rules, builtin=builtin)
         if reason:
             raise CheckRefused(f"{host} resolves to {address}, {reason}; {_HOW_TO_ALLOW}")
     return addresses
