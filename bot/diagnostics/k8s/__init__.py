@@ -25,6 +25,7 @@ from bot.diagnostics.k8s.client import (
     validate_logs,
     validate_name,
     validate_ns_only,
+    validate_scoped,
 )
 from bot.diagnostics.k8s.events import events
 from bot.diagnostics.k8s.pods import logs, pods
@@ -40,11 +41,11 @@ ADAPTER = Adapter(
             "pods",
             masked(pods),
             "pods with not-ready, CrashLoopBackOff and restarts flagged",
-            usage="[ns=<namespace>]",
+            usage="[ns=<namespace>] [deployment=<name>]",
             guide="kubectl get pods -n ecommerce",
             max_args=0,
-            options=("ns", "namespace"),
-            validate=validate_ns_only,
+            options=("ns", "namespace", "deployment"),
+            validate=validate_scoped,
         ),
         "logs": Check(
             "logs",
@@ -71,11 +72,11 @@ ADAPTER = Adapter(
             "events",
             masked(events),
             "warning events, grouped by reason",
-            usage="[ns=<namespace>]",
+            usage="[ns=<namespace>] [deployment=<name>]",
             guide="kubectl get events --field-selector type=Warning",
             max_args=0,
-            options=("ns", "namespace"),
-            validate=validate_ns_only,
+            options=("ns", "namespace", "deployment"),
+            validate=validate_scoped,
         ),
         "rollout": Check(
             "rollout",

@@ -115,6 +115,13 @@ def validate_ns_only(args: list[str], options: dict[str, str]) -> None:
     _validate_namespace_option(options)
 
 
+def validate_scoped(args: list[str], options: dict[str, str]) -> None:
+    """`[ns=…] [deployment=…]`: a namespace, or one deployment's share of it."""
+    _validate_namespace_option(options)
+    if "deployment" in options:
+        validate_name(options["deployment"], "deployment name")
+
+
 def strip_kind(ref: str) -> str:
     kind, sep, name = ref.partition("/")
     return name if sep and kind.lower() in _DEPLOYMENTS else ref

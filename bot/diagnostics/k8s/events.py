@@ -11,8 +11,9 @@ from bot.diagnostics.base import (
     Report,
     clean_line,
 )
-from bot.diagnostics.k8s.client import core_api, get_json, namespaces_of
+from bot.diagnostics.k8s.client import core_api, get_json, namespace_of, namespaces_of
 from bot.diagnostics.k8s.fields import age_since, table
+from bot.diagnostics.k8s.scope import deployment_option, deployment_scope
 
 # -------------------------------------------------------------------------------------- events
 _EVENT_ADVICE: dict[str, tuple[Level, str]] = {
@@ -57,14 +58,22 @@ def _event_time(event: dict[str, Any]) -> str:
 
 
 def events(ctx: CheckContext) -> Report:
-    """Warning events of the namespace(s), newest first, grouped by reason with the guide's fix."""
-    namespaces = namespaces_of(ctx)
+    """Warning events of the namespace(s), newest first, grouped by reason with the guide's fix;
+    `deployment=` keeps those about that deployment, its ReplicaSets and their pods."""
+    only = deployment_option(ctx)
+    scope = deployment_scope(ctx, only, namespace_of(ctx)) if only else None
+    namespaces = [scope.namespace] if scope else namespaces_of(ctx)
     core, many, found = core_api(ctx), len(namespaces) > 1, []
     for ns in namespaces:
         listing = get_json(
             ctx, f"events in {ns}", core.list_namespaced_event, ns, field_selector="type=Warning"
         )
-        found += [(ns, e) for e in listing.get("items", []) if e.get("type", "Warning") == "Warning"]
+        found += [
+            (ns, e)
+            for e in listing.get("items", [])
+            if e.get("type", "Warning") == "Warning"
+            and (scope is None or scope.covers(e.get("involvedObject") or {}))
+        ]
     found.sort(key=lambda pair: _event_time(pair[1]), reverse=True)
     report = Report()
     by_reason: dict[str, list[dict[str, Any]]] = {}
@@ -80,7 +89,8 @@ def events(ctx: CheckContext) -> Report:
         more = " …" if len(objects) > 3 else ""
         report.add(level, f"{reason} ×{count} on {', '.join(objects[:3])}{more}: {message}", fix)
     if not found:
-        report.ok(f"no warning events in {', '.join(namespaces)}")
+        where = f"deployment {scope.name} ({scope.namespace})" if scope else ", ".join(namespaces)
+        report.ok(f"no warning events for {where}" if scope else f"no warning events in {where}")
     report.detail = table(
         ["NAMESPACE"] * many + ["LAST SEEN", "REASON", "OBJECT", "COUNT", "MESSAGE"],
         (

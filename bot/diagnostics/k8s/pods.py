@@ -29,7 +29,8 @@ from bot.diagnostics.k8s.client import (
     read_deployment,
     validate_label,
 )
-from bot.diagnostics.k8s.fields import age_since, deployment_of, scoped, selector_text, table
+from bot.diagnostics.k8s.fields import age_since, deployment_of, scoped, table
+from bot.diagnostics.k8s.scope import deployment_option, deployment_pods
 
 _MAX_LOG_PODS = 5  # kubectl reads one pod of a deployment; five, so one crashing replica is not missed
 _ERROR_LINE = re.compile(
@@ -154,19 +155,27 @@ def _unscheduled_reason(status: dict[str, Any]) -> str:
 
 
 def pods(ctx: CheckContext) -> Report:
-    """kubectl get pods, with not-ready / CrashLoopBackOff / restarts flagged."""
-    namespaces = namespaces_of(ctx)
-    core, many = core_api(ctx), len(namespaces) > 1
+    """kubectl get pods, with not-ready / CrashLoopBackOff / restarts flagged; `deployment=` narrows it
+    to one deployment's pods (kubectl get pods -l <its selector>)."""
     rows: list[PodRow] = []
-    for ns in namespaces:
-        listing = get_json(ctx, f"pods in {ns}", core.list_namespaced_pod, ns)
-        rows += [_pod_row(pod, ns) for pod in listing.get("items", [])]
+    only = deployment_option(ctx)
+    if only:
+        ns = namespace_of(ctx)
+        namespaces, where = [ns], f"deployment {only} ({ns})"
+        rows = [_pod_row(pod, ns) for pod in deployment_pods(ctx, read_deployment(ctx, only, ns), ns)]
+    else:
+        namespaces = namespaces_of(ctx)
+        where = ", ".join(namespaces)
+        core = core_api(ctx)
+        for ns in namespaces:
+            listing = get_json(ctx, f"pods in {ns}", core.list_namespaced_pod, ns)
+            rows += [_pod_row(pod, ns) for pod in listing.get("items", [])]
+    many = len(namespaces) > 1
     report = Report()
     for row in sorted(rows, key=lambda r: -r.level.rank):
         if row.level is not Level.OK:
             report.add(row.level, f"pod {scoped(row.name, row.namespace, many)}: {row.problem}", row.fix)
     healthy = sum(1 for row in rows if row.level is Level.OK)
-    where = ", ".join(namespaces)
     if not rows:
         report.warn(f"no pods in {where}", "check the namespace and that the deployment exists")
     elif healthy == len(rows):
@@ -218,11 +227,7 @@ def _log_pods(ctx: CheckContext, ns: str, kind: str, name: str) -> list[dict[str
         if raw is not None:
             return [json.loads(raw)]
     deployment = read_deployment(ctx, name, ns, "pod or deployment" if kind == "any" else "deployment")
-    selector = selector_text(deployment["spec"]["selector"])
-    listing = get_json(
-        ctx, f"pods of deployment {name}", core.list_namespaced_pod, ns, label_selector=selector
-    )
-    found = sorted(listing.get("items", []), key=lambda p: p["metadata"]["name"])
+    found = deployment_pods(ctx, deployment, ns)
     if not found:
         raise UsageError(f"Deployment `{name}` has no pods in {ns}.")
     return found[:_MAX_LOG_PODS]
@@ -241,66 +246,118 @@ def _container_of(pod: dict[str, Any], wanted: str | None) -> str:
     return default if default in names else names[0]
 
 
-def _read_log(ctx: CheckContext, ns: str, pod: str, container: str, request: LogRequest) -> str:
+def _read_log(
+    ctx: CheckContext, ns: str, pod: str, container: str, request: LogRequest, *, previous: bool = False
+) -> str:
     kwargs: dict[str, Any] = {"container": container, "tail_lines": request.tail}
     if request.since:
         kwargs["since_seconds"] = request.since
-    if request.previous:
+    if previous:
         kwargs["previous"] = True
     raw = call(ctx, f"logs of {pod}", core_api(ctx).read_namespaced_pod_log, pod, ns, **kwargs) or b""
     # Logs are bytes from the app: never let a stray invalid byte abort the check.
     return raw.decode("utf-8", errors="replace")
 
 
+def _container_status(pod: dict[str, Any], container: str) -> dict[str, Any]:
+    statuses = pod.get("status", {}).get("containerStatuses") or []
+    return next((cs for cs in statuses if cs.get("name") == container), {})
+
+
+def crashed_before(pod: dict[str, Any], container: str) -> str | None:
+    """How the container's previous run ended, when it crashed ("OOMKilled, exit 137"); None when it
+    has not restarted or the last run ended cleanly. A crash loop's error is often only there: the
+    current container has just started and logged nothing wrong yet."""
+    status = _container_status(pod, container)
+    last = (status.get("lastState") or {}).get("terminated")
+    if not status.get("restartCount") or not last:
+        return None
+    waiting = (status.get("state") or {}).get("waiting") or {}
+    if last.get("exitCode") == 0 and waiting.get("reason") != "CrashLoopBackOff":
+        return None
+    return f"{last.get('reason') or 'Error'}, exit {last.get('exitCode')}"
+
+
+@dataclass
+class LogRun:
+    """One container run's lines: the current one, or the previous (crashed) one."""
+
+    pod: str
+    container: str
+    previous: str | None  # None: the current run; else how the previous one ended ("" when asked for)
+    lines: list[str]
+
+    @property
+    def scope(self) -> str:
+        if self.previous is None:
+            return f"{self.pod}/{self.container}"
+        return f"{self.pod}/{self.container} (previous" + (f", {self.previous})" if self.previous else ")")
+
+
 def logs(ctx: CheckContext) -> Report:
-    """kubectl logs <pod|deployment/name> --tail --since --previous, error lines counted, secrets masked."""
+    """kubectl logs <pod|deployment/name> --tail --since --previous, error lines counted, secrets masked.
+
+    Without `previous=`, a container that crashed before also has its previous run read (where a crash
+    loop's error is); with `previous=true`, a container that never restarted is said to have no previous
+    run — that is not a problem of the pod."""
     kind, name = parse_ref(ctx.arg(0, "pod or deployment/<name>"))
     ns, request = namespace_of(ctx), _log_request(ctx)
     report, sections = Report(), []
     counts: dict[str, int] = {}
+    previous_counts: dict[str, int] = {}
     for pod in _log_pods(ctx, ns, kind, name):
         pod_name = pod["metadata"]["name"]
         container = _container_of(pod, request.container)
-        try:
-            text = clean(_read_log(ctx, ns, pod_name, container, request))
-        except UsageError as exc:  # previous=true without a restart, a container still starting …
-            report.warn(f"{pod_name}: {exc}")
+        crashed = crashed_before(pod, container)
+        if request.previous and not _container_status(pod, container).get("restartCount"):
+            report.ok(f"{pod_name}/{container}: has not restarted, so there is no previous run to read")
             continue
-        lines = text.splitlines()
-        shown = [ln for ln in lines if any(g in ln.lower() for g in request.grep)] if request.grep else lines
-        errors = [ln for ln in lines if _ERROR_LINE.search(ln)]
-        counts[pod_name] = len(errors)
-        _log_findings(report, pod_name, container, len(lines), shown, errors, request, deployment_of(pod))
-        header = f"==> {pod_name}/{container}{' (previous)' if request.previous else ''} <=="
-        sections.append(header + "\n" + ("\n".join(shown) if shown else "(no lines)"))
+        wanted = [""] if request.previous else [None, *([crashed] if crashed else [])]
+        for previous in wanted:
+            try:
+                text = clean(_read_log(ctx, ns, pod_name, container, request, previous=previous is not None))
+            except UsageError as exc:  # a container still starting, a previous run already gone …
+                if "previous terminated container" in str(exc):
+                    report.ok(f"{pod_name}/{container}: no previous run to read (it is gone)")
+                else:
+                    report.warn(f"{pod_name}: {exc}")
+                continue
+            run = LogRun(pod_name, container, previous, text.splitlines())
+            errors = [ln for ln in run.lines if _ERROR_LINE.search(ln)]
+            (counts if previous is None else previous_counts)[pod_name] = len(errors)
+            shown = _log_findings(report, run, errors, request, deployment_of(pod))
+            sections.append(f"==> {run.scope} <==\n" + ("\n".join(shown) if shown else "(no lines)"))
     report.detail = "\n\n".join(sections)
-    report.data.update(namespace=ns, error_lines=counts, tail=request.tail)
+    report.data.update(
+        namespace=ns, error_lines=counts, previous_error_lines=previous_counts, tail=request.tail
+    )
     return report
 
 
 def _log_findings(
-    report: Report,
-    pod: str,
-    container: str,
-    total: int,
-    shown: list[str],
-    errors: list[str],
-    request: LogRequest,
-    deployment: str | None,
-) -> None:
-    scope = f"{pod}/{container}" + (" (previous)" if request.previous else "")
+    report: Report, run: LogRun, errors: list[str], request: LogRequest, deployment: str | None
+) -> list[str]:
+    """One finding per container run, whose level and words agree; returns the lines to show: all of
+    them, or with `grep=` the matching lines plus the error lines the finding counts."""
+    total, words = len(run.lines), "|".join(request.grep)
     if not total:
-        report.ok(f"{scope}: no log lines" + (f" in the last {request.since} s" if request.since else ""))
-        return
-    if request.grep:
-        # Informational: what matches a user's word is not by itself a problem; error lines are judged below.
-        report.ok(f"{scope}: {len(shown)} of the last {total} lines match `{'|'.join(request.grep)}`")
+        report.ok(f"{run.scope}: no log lines" + (f" in the last {request.since} s" if request.since else ""))
+        return []
+    matching = [ln for ln in run.lines if any(g in ln.lower() for g in request.grep)] if request.grep else []
+    matched = f" ({len(matching)} match `{words}`)" if request.grep else ""
     if errors:
         sample = clean_line(errors[-1], 200)
         restart = f"; {Fix.HTTP_502}: /remediate k8s restart {deployment}" if deployment else ""
+        before = " before it crashed" if run.previous else ""
         report.warn(
-            f"{scope}: {len(errors)} error lines in the last {total} lines — latest: {sample}",
+            f"{run.scope}: {len(errors)} error lines in the last {total} lines{before}{matched} — latest: {sample}",
             Fix.HTTP_500 + restart,
         )
-    elif not request.grep:
-        report.ok(f"{scope}: no error lines in the last {total} lines")
+    elif request.grep:
+        report.ok(f"{run.scope}: {len(matching)} of the last {total} lines match `{words}`; no error lines")
+    else:
+        report.ok(f"{run.scope}: no error lines in the last {total} lines")
+    if not request.grep:
+        return run.lines
+    wanted = set(matching) | set(errors)
+    return [ln for ln in run.lines if ln in wanted]

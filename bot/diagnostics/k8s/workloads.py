@@ -13,14 +13,13 @@ from bot.diagnostics.base import (
 )
 from bot.diagnostics.k8s.client import (
     REVISION,
-    apps_api,
-    get_json,
     namespace_of,
     read_deployment,
     strip_kind,
     validate_name,
 )
-from bot.diagnostics.k8s.fields import age_since, selector_text, table
+from bot.diagnostics.k8s.fields import age_since, table
+from bot.diagnostics.k8s.scope import owned_replica_sets
 
 
 # ------------------------------------------------------------------------------------- rollout
@@ -28,24 +27,8 @@ def rollout(ctx: CheckContext) -> Report:
     """kubectl rollout status + history: stuck = Progressing false / ProgressDeadlineExceeded / unavailable."""
     name = validate_name(strip_kind(ctx.arg(0, "deployment name")), "deployment name")
     ns = namespace_of(ctx)
-    apps = apps_api(ctx)
     deployment = read_deployment(ctx, name, ns)
-    listing = get_json(
-        ctx,
-        f"replicasets of {name}",
-        apps.list_namespaced_replica_set,
-        ns,
-        label_selector=selector_text(deployment["spec"]["selector"]),
-    )
-    uid = deployment["metadata"].get("uid")
-    owned = [
-        rs
-        for rs in listing.get("items", [])
-        if any(
-            o.get("uid") == uid and o.get("kind") == "Deployment"
-            for o in rs["metadata"].get("ownerReferences") or []
-        )
-    ]
+    owned = owned_replica_sets(ctx, deployment, ns)
     owned.sort(key=_revision, reverse=True)
     report = Report()
     _rollout_findings(report, deployment, owned, ns)

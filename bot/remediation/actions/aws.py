@@ -29,7 +29,6 @@ IAM_ACTIONS = ("ec2:DescribeVolumes", "ec2:DescribeVolumesModifications", "ec2:M
 TYPE_MAX_GIB = {"standard": 1024, "gp2": 16384, "gp3": 16384, "io1": 16384, "io2": 65536,
                 "st1": 16384, "sc1": 16384}  # fmt: skip
 BUSY = ("modifying", "optimizing")
-RESIZE = "extend the partition and filesystem on the instance: `sudo growpart /dev/xvda 1`, `sudo resize2fs /dev/xvda1` (the guide's step)"
 
 
 def _validate(args: list[str], options: dict[str, str]) -> None:
@@ -108,7 +107,7 @@ def grow_preview(ctx: ActionContext) -> Preview:
         changes=[Change("size", f"{size} GiB", f"{wanted} GiB")],
         facts=_facts(volume, modification),
         note="The volume stays attached and in use. AWS allows one modification per volume every 6 hours; "
-        f"afterwards {RESIZE}.",
+        f"afterwards {diag.resize_advice(volume)}.",
         expect={"size": size},
     )
 
@@ -126,7 +125,7 @@ def grow_apply(ctx: ActionContext) -> Applied:
         summary=f"Growing EBS volume {volume['VolumeId']} to {mod.get('TargetSize', wanted)} GiB ({state})",
         changes=[Change("size", f"{mod.get('OriginalSize', size)} GiB", f"{mod.get('TargetSize', wanted)} GiB")],
         facts=[("volume", volume["VolumeId"]), ("attached to", _attachment(volume)), ("modification", str(state))],
-        note=f"Follow it with `/diag aws ebs {volume['VolumeId']}`; once it is optimizing, {RESIZE}.",
+        note=f"Follow it with `/diag aws ebs {volume['VolumeId']}`; once it is optimizing, {diag.resize_advice(volume)}.",
         data={"volume": volume["VolumeId"], "before_gib": size, "target_gib": mod.get("TargetSize", wanted),
               "state": state},
     )  # fmt: skip
