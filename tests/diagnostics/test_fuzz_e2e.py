@@ -27,7 +27,7 @@ from bot.config.policy import Policy
 from bot.db import create_db_engine, migrate
 from bot.diagnostics import registry
 from bot.remediation.actions import ACTIONS
-from bot.slack_emulator import blocks_to_text
+from devkit.slack_emulator import blocks_to_text
 from tests.diagnostics.conftest import MYSQL_URL, REDIS_URL, free_port
 from tests.harness import Harness
 from tests.support.k8s_api import FakeKubeAPI
