@@ -80,9 +80,7 @@ def build_bolt_app(runtime: Runtime) -> App:
         # calls does not queue new commands; it carries the request's log context along.
         listener_executor=ContextThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt-listener"),
     )
-    app.middleware(
-        bolt_context_middleware(lambda channel_id: _incident_of(runtime, channel_id))
-    )  # request_id / incident_id on every log line
+    app.middleware(bolt_context_middleware())  # request_id / incident_id on every log line
     register_all(app, runtime)
     return app
 
@@ -90,11 +88,3 @@ def build_bolt_app(runtime: Runtime) -> App:
 def _open_by_severity(runtime: Runtime) -> dict[str, int]:
     with runtime.engine.connect() as conn:
         return incidents.open_by_severity(conn)
-
-
-def _incident_of(runtime: Runtime, channel_id: str) -> int | None:
-    try:
-        with runtime.engine.connect() as conn:
-            return incidents.incident_of_channel(conn, channel_id)
-    except Exception:  # logging context is best effort: never fail a request over it
-        return None

@@ -180,20 +180,38 @@ class ContextThreadPoolExecutor(ThreadPoolExecutor):
         return super().submit(context.run, fn, *args, **kwargs)
 
 
-def bolt_context_middleware(incident_of: Callable[[str], int | None]) -> Callable[..., Any]:
-    """Bolt middleware: binds request_id and, inside an incident channel, incident_id.
+# War-room channel -> incident id, as listeners found it in the database. A channel belongs to one
+# incident for good, so an entry never goes stale; the size only bounds memory.
+_INCIDENT_OF_CHANNEL: dict[str, int] = {}
+_CHANNELS_REMEMBERED = 4096
 
+
+def bind_incident(incident_id: int, channel_id: str | None = None) -> None:
+    """A listener found the incident it works on: bind its id for the rest of the request, and
+    remember the channel so the next request there has it bound from the start."""
+    bind_contextvars(incident_id=incident_id)
+    if channel_id and _INCIDENT_OF_CHANNEL.get(channel_id) != incident_id:
+        if len(_INCIDENT_OF_CHANNEL) >= _CHANNELS_REMEMBERED:
+            _INCIDENT_OF_CHANNEL.pop(next(iter(_INCIDENT_OF_CHANNEL)), None)
+        _INCIDENT_OF_CHANNEL[channel_id] = incident_id
+
+
+def bolt_context_middleware() -> Callable[..., Any]:
+    """Bolt middleware: binds request_id and, in a war room the process has seen, incident_id.
+
+    It runs before the listener acks, so it never touches the database (a hung database must not
+    cost Slack's 3 s): the incident comes from what listeners remembered (`bind_incident`), and a
+    listener binds it itself once it has looked the channel up.
     Bolt runs listeners after the whole middleware chain has returned, so the ids are bound for the
     rest of the dispatch (not in a `with` block) and travel to the listener pool with the context.
     Both are set on every request, so a reused thread never logs the previous request's ids.
-    `incident_of(channel_id)` finds the incident of a war room; it must not raise.
     """
 
     def middleware(req: Any, context: Any, next: Callable[[], Any]) -> Any:  # Bolt injects by name
         given = (getattr(req, "headers", None) or {}).get("x-request-id") or []
         bind_contextvars(request_id=given[0] if given else new_request_id())  # none in Socket Mode
         channel_id = getattr(context, "channel_id", None)
-        incident_id = incident_of(channel_id) if channel_id else None
+        incident_id = _INCIDENT_OF_CHANNEL.get(channel_id) if channel_id else None
         if incident_id is None:
             unbind_contextvars("incident_id")
         else:

@@ -44,22 +44,28 @@ PERIODIC_JOBS: list[PeriodicJob] = [
 ]
 
 
+FAILED_RUNS_NOT_READY = 3  # one failed tick is a blip; three in a row is an outage
+
+
 def _run(job: PeriodicJob, runtime: Runtime) -> None:
     try:
         job.func(runtime)
     except Exception:  # the next run tries again; the scheduler must keep going
+        health.failed(job.id)
         log.exception("periodic job %s failed", job.id)
-    finally:
+    else:
         health.beat(job.id)
 
 
 def readiness_checks(runtime: Runtime, scheduler: BackgroundScheduler) -> dict[str, bool]:
-    """/readyz: the scheduler runs and the escalation tick completed recently."""
+    """/readyz: the scheduler runs and the escalation tick succeeded recently and lately."""
     last = health.last_run("escalation")
     stale_after = max(10.0, 10 * runtime.settings.warroom_tick_seconds)
     return {
         "scheduler": bool(scheduler.running),
-        "escalation_tick": last is not None and time.monotonic() - last < stale_after,
+        "escalation_tick": last is not None
+        and time.monotonic() - last < stale_after
+        and health.failures_in_a_row("escalation") < FAILED_RUNS_NOT_READY,
     }
 
 

@@ -10,11 +10,13 @@ from slack_sdk import WebClient
 
 from bot.incidents import flows
 from bot.incidents.service import IncidentError
+from bot.logs import bind_incident
 from bot.ports import ChatError
 from bot.runtime import Runtime
 from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTION, STATUS_ACTION
 from bot.slack.blocks.modals import status_view
 from bot.slack.gateway import SlackGateway
+from handlers.faults import NOTHING_CHANGED, Attempt
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,15 @@ def _ephemeral(client: WebClient, body: dict[str, Any], text: str) -> None:
         log.warning("could not answer a button press", exc_info=True)
 
 
+def _tell_trouble(client: WebClient, body: dict[str, Any], attempt: Attempt, exc: Exception) -> None:
+    """A click the database failed: the clicker is told what did not happen; anything else is a bug."""
+    trouble = attempt.trouble(exc, NOTHING_CHANGED)
+    if trouble is None:
+        raise exc
+    log.warning("button press failed on the database: %s", exc)
+    _ephemeral(client, body, trouble)
+
+
 def _value(body: dict[str, Any]) -> str:
     return body["actions"][0].get("value") or ""
 
@@ -46,6 +57,8 @@ def register(app: App, runtime: Runtime) -> None:
     def status_button(change: str):  # type: ignore[no-untyped-def]
         def handle(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
+            bind_incident(int(_value(body)))
+            attempt = Attempt()
             try:
                 view = flows.change_status(runtime, int(_value(body)), body["user"]["id"], change)
                 if (body.get("channel") or {}).get("id", "").startswith("D"):
@@ -53,6 +66,8 @@ def register(app: App, runtime: Runtime) -> None:
             except IncidentError as exc:
                 # A second click lands here ("already acknowledged"): nothing changes, the clicker is told.
                 _ephemeral(client, body, str(exc))
+            except Exception as exc:
+                _tell_trouble(client, body, attempt, exc)
 
         return handle
 
@@ -68,7 +83,11 @@ def register(app: App, runtime: Runtime) -> None:
     def checklist(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         incident_id, _, position = _value(body).partition(":")
+        bind_incident(int(incident_id))
+        attempt = Attempt()
         try:
             flows.tick_checklist(runtime, int(incident_id), int(position), body["user"]["id"])
         except IncidentError as exc:
             _ephemeral(client, body, str(exc))
+        except Exception as exc:
+            _tell_trouble(client, body, attempt, exc)

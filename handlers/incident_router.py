@@ -12,11 +12,26 @@ from slack_sdk import WebClient
 from bot.config.policy import SEVERITY_KEYS
 from bot.incidents import flows, service
 from bot.incidents.service import IncidentError
+from bot.logs import bind_incident
 from bot.runtime import Runtime
 from bot.text import escape_placeholders
+from handlers.faults import NOT_READ, NOTHING_CHANGED, Attempt, Outcome
 from handlers.subcommands import SUBCOMMANDS, CommandContext
 
 log = logging.getLogger(__name__)
+
+# What did not happen, per verb, when the database failed before anything was saved.
+OUTCOMES = {
+    "declare": Outcome(
+        "the incident was not declared (if it is urgent, call people directly)", "`/incident list`"
+    ),
+    "note": Outcome("your note was not saved", "`/incident timeline`"),
+    "status": Outcome("your status update was not posted", "`/incident timeline`"),
+    "page": Outcome("I cannot tell whether the page went out (if it is urgent, call them directly)"),
+    "timeline": NOT_READ,
+    "list": Outcome("I could not read the open incidents"),
+    "oncall": NOT_READ,
+}
 
 
 def _declare(runtime: Runtime, body: dict[str, Any], severity: str, title: str, respond: Respond) -> None:
@@ -77,6 +92,7 @@ def register(app: App, runtime: Runtime) -> None:
             ack(text=f"⏳ Declaring {verb.upper()}: {args}")
         else:
             ack()
+        attempt = Attempt()
         try:
             if verb in SEVERITY_KEYS:
                 _declare(runtime, body, verb, args, respond)
@@ -96,11 +112,18 @@ def register(app: App, runtime: Runtime) -> None:
             if command.in_incident:
                 with runtime.session() as session:
                     ctx.incident_id = service.require_in_channel(session, ctx.channel_id, verb).id
+                bind_incident(ctx.incident_id, ctx.channel_id)
             command.func(ctx)
         except IncidentError as exc:
             respond(text=escape_placeholders(str(exc)))
-        except Exception:
+        except Exception as exc:
             log.exception("/incident %s failed", verb)
+            trouble = attempt.trouble(
+                exc, OUTCOMES.get("declare" if verb in SEVERITY_KEYS else verb, NOTHING_CHANGED)
+            )
+            if trouble is not None:
+                respond(text=trouble)
+                return
             respond(
                 text=f"Something went wrong running `/incident {verb}`; it is logged. Nothing was lost: try again."
             )

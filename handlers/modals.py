@@ -15,6 +15,7 @@ from bot.incidents.timeline import EventKind
 from bot.runtime import Runtime
 from bot.slack.blocks.modals import DECLARE_CALLBACK, STATUS_CALLBACK, declare_view
 from bot.slack.gateway import SlackGateway
+from handlers.faults import NOT_DECLARED, Attempt, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -47,24 +48,34 @@ def register(app: App, runtime: Runtime) -> None:
             return
         ack()
         user_id = body["user"]["id"]
-        result = flows.declare(
-            runtime,
-            severity=severity,
-            title=title,
-            reporter_id=user_id,
-            origin_channel_id=view.get("private_metadata") or None,
-            request_key=f"view:{view['id']}",
-        )
+        attempt = Attempt()
+        try:
+            result = flows.declare(
+                runtime,
+                severity=severity,
+                title=title,
+                reporter_id=user_id,
+                origin_channel_id=view.get("private_metadata") or None,
+                request_key=f"view:{view['id']}",
+            )
+        except Exception as exc:
+            trouble = attempt.trouble(exc, NOT_DECLARED)
+            if trouble is None:
+                raise
+            log.warning("declare form failed on the database: %s", exc)
+            SlackGateway(client).post(user_id, f"{trouble}\n(Your title: {title})")
+            return
         where = f"<#{result.incident.channel_id}>" if result.incident.channel_id else "(no channel)"
         SlackGateway(client).post(user_id, f"Opened *{result.incident.handle}*: {where}")
 
     @app.view(STATUS_CALLBACK)
-    def status_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def status_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         text = _value(view["state"], "status").strip()
         if not text:
             ack(response_action="errors", errors={"status": "Write the update first."})
             return
         ack()
+        attempt = Attempt()
         try:
             flows.add_entry(
                 runtime,
@@ -76,3 +87,11 @@ def register(app: App, runtime: Runtime) -> None:
             )
         except IncidentError as exc:
             log.info("status update refused: %s", exc)
+        except Exception as exc:
+            trouble = attempt.trouble(
+                exc, Outcome("your status update was not posted", "`/incident timeline`")
+            )
+            if trouble is None:
+                raise
+            log.warning("status update failed on the database: %s", exc)
+            SlackGateway(client).post(body["user"]["id"], f"{trouble}\n(Your update: {text})")

@@ -33,6 +33,7 @@ from bot.slack.blocks.remediation import (
 )
 from bot.slack.gateway import SlackGateway
 from handlers.diag import admitted
+from handlers.faults import NOTHING_CHANGED, Attempt
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +57,17 @@ def handle_command(
     user_id, channel_id = body["user_id"], body.get("channel_id", "")
     if not admitted(runtime, respond, user_id, channel_id, f"/remediate {parsed.text}"):
         return
+    attempt = Attempt()
     try:
         started = flows.request(runtime, parsed, actor=user_id, channel_id=channel_id)
     except UsageError as exc:  # input only the engine could judge, e.g. a deployment that does not exist
         respond(text=escape(str(exc)), response_type="ephemeral")
         return
-    except Exception:
+    except Exception as exc:
         log.exception("/remediate %s failed", parsed.text)
-        respond(text=f"Something went wrong preparing `/remediate {parsed.text}`; it is logged. Nothing was changed.",
-                response_type="ephemeral")  # fmt: skip
+        trouble = attempt.trouble(exc, NOTHING_CHANGED)
+        respond(text=trouble or f"Something went wrong preparing `/remediate {parsed.text}`; it is logged. "
+                "Nothing was changed.", response_type="ephemeral")  # fmt: skip
         return
     if started.status == "refused":
         respond(text=request_refusal_text(started.code, started.message), response_type="ephemeral")

@@ -60,7 +60,7 @@ def tick(runtime: Runtime, budget: float | None = None) -> PassReport:
     ends = started + interval - margin
     report = PassReport()
     while True:
-        done = run_due(runtime)
+        done = run_due(runtime, raise_errors=True)  # a failed pass fails the tick (the /readyz stamp)
         report += done
         now = time.monotonic()
         if now >= ends + margin:  # we ran through a fire time: that run was skipped, carry on
@@ -77,7 +77,7 @@ def tick(runtime: Runtime, budget: float | None = None) -> PassReport:
         wait_for_nudge(min(pause, remaining))
 
 
-def run_due(runtime: Runtime) -> PassReport:
+def run_due(runtime: Runtime, *, raise_errors: bool = False) -> PassReport:
     """Everything due at the clock's now (tests with a ManualClock call this).
 
     Ladder steps and sends alternate batch by batch, so with a thousand incidents due at once the
@@ -95,6 +95,8 @@ def run_due(runtime: Runtime) -> PassReport:
             if not more and not sent.work:
                 return report
     except Exception:  # one bad pass must not stop the scheduler; the rows are still there
+        if raise_errors:
+            raise
         log.exception("escalation pass failed")
     return report
 

@@ -343,11 +343,6 @@ def open_by_severity(conn: Connection | Session) -> dict[str, int]:
     return counts
 
 
-def incident_of_channel(conn: Connection | Session, channel_id: str) -> int | None:
-    """The incident whose war room `channel_id` is (one indexed lookup), or None."""
-    return conn.scalar(select(Incident.id).where(Incident.channel_id == channel_id))
-
-
 def view(session: Session, incident: Incident, policy: Policy | None = None) -> IncidentView:
     roles = {
         row.role: row.user_id
