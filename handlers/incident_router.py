@@ -15,16 +15,14 @@ from bot.incidents.service import IncidentError
 from bot.logs import bind_incident
 from bot.runtime import Runtime
 from bot.text import escape_placeholders
-from handlers.faults import NOT_READ, NOTHING_CHANGED, Attempt, Outcome
+from handlers.faults import NOT_DECLARED, NOT_READ, NOTHING_CHANGED, Attempt, Outcome
 from handlers.subcommands import SUBCOMMANDS, CommandContext
 
 log = logging.getLogger(__name__)
 
 # What did not happen, per verb, when the database failed before anything was saved.
 OUTCOMES = {
-    "declare": Outcome(
-        "the incident was not declared (if it is urgent, call people directly)", "`/incident list`"
-    ),
+    "declare": NOT_DECLARED,
     "note": Outcome("your note was not saved", "`/incident timeline`"),
     "status": Outcome("your status update was not posted", "`/incident timeline`"),
     "page": Outcome("I cannot tell whether the page went out (if it is urgent, call them directly)"),
@@ -117,13 +115,14 @@ def register(app: App, runtime: Runtime) -> None:
         except IncidentError as exc:
             respond(text=escape_placeholders(str(exc)))
         except Exception as exc:
-            log.exception("/incident %s failed", verb)
             trouble = attempt.trouble(
                 exc, OUTCOMES.get("declare" if verb in SEVERITY_KEYS else verb, NOTHING_CHANGED)
             )
-            if trouble is not None:
+            if trouble is not None:  # an outage, not a bug: one line, not a traceback per command
+                log.warning("/incident %s failed on the database: %s", verb, exc)
                 respond(text=trouble)
                 return
+            log.exception("/incident %s failed", verb)
             respond(
                 text=f"Something went wrong running `/incident {verb}`; it is logged. Nothing was lost: try again."
             )

@@ -12,7 +12,6 @@ import select
 import socket
 import struct
 import threading
-from types import TracebackType
 
 
 class FaultProxy:
@@ -73,7 +72,7 @@ class FaultProxy:
     def __enter__(self) -> FaultProxy:
         return self
 
-    def __exit__(self, *exc: object | type[BaseException] | TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def url_for(self, url: str) -> str:
