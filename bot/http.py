@@ -20,7 +20,7 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def database_ok(runtime: Runtime) -> bool:
-    """Within 1.5 s whatever the database does: the probe runs on its own thread (bot.db.probe)."""
+    """Within 1.2 s whatever the database does: the probe runs on its own thread (bot.db.probe)."""
     return database_answers(runtime.engine)
 
 
