@@ -10,7 +10,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.slack_emulator import SlackDriver, SlackEmulator
+from devkit.slack_emulator import SlackDriver, SlackEmulator
 
 
 @dataclass

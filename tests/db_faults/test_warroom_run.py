@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.db import create_db_engine, make_session_factory
 from bot.db.engine import session_scope
 from bot.incidents.models import Incident, TimelineEvent
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 from tests.db_faults.proxy import FaultProxy
 from tests.db_faults.support import ask, percentile, readyz, until_not_ready
 from tests.escalation.helpers import GUIDE_POLICY, REPORTER, seed_users
