@@ -21,6 +21,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import health
+from bot.db.guard import database_fault
 from bot.escalation.engine import tick as escalation_tick
 from bot.postmortem import reminders
 
@@ -47,12 +48,16 @@ PERIODIC_JOBS: list[PeriodicJob] = [
 FAILED_RUNS_NOT_READY = 3  # one failed tick is a blip; three in a row is an outage
 
 
-def _run(job: PeriodicJob, runtime: Runtime) -> None:
+def run_job(job: PeriodicJob, runtime: Runtime) -> None:
+    """One run of `job`: a heartbeat if it succeeded, a failure counted if it raised."""
     try:
         job.func(runtime)
-    except Exception:  # the next run tries again; the scheduler must keep going
+    except Exception as exc:  # the next run tries again; the scheduler must keep going
         health.failed(job.id)
-        log.exception("periodic job %s failed", job.id)
+        if database_fault(exc) is None:
+            log.exception("periodic job %s failed", job.id)
+        else:  # an outage, once a second: one line each, not a traceback
+            log.warning("periodic job %s failed on the database: %s", job.id, exc)
     else:
         health.beat(job.id)
 
@@ -98,7 +103,7 @@ def start_scheduler(runtime: Runtime) -> BackgroundScheduler:
         seen.add(job.id)
         seconds = job.seconds if job.seconds is not None else runtime.settings.warroom_tick_seconds
         scheduler.add_job(
-            _run,
+            run_job,
             "interval",
             args=[job, runtime],
             id=job.id,

@@ -53,6 +53,7 @@ def test_warroom_run_through_a_hung_database(emu: SlackEmulator, pg_url: str, tm
             room = emu.find_channel_prefix("inc-").id
 
             proxy.hang()
+            hung_at = time.monotonic()
             first = until_not_ready(bot.url)
             assert first.status == 503 and first.elapsed < 2.0, first
             commands = [
@@ -70,8 +71,11 @@ def test_warroom_run_through_a_hung_database(emu: SlackEmulator, pg_url: str, tm
                     assert answer.latency < 3.0, (name, text, answer)
                     assert wanted in answer.shown, (name, text, answer)
                     latencies.append(answer.latency)
-            # The tick fails too, and /readyz says so: the stamp only counts ticks that succeeded.
+            # The tick fails too, and /readyz says so: three failed ticks in a row, well before the last
+            # success would be stale (10 s), since the stamp only counts ticks that succeeded.
             emu.wait_for(lambda: readyz(bot.url).checks.get("escalation_tick") is False, timeout=20)
+            tick_not_ready = time.monotonic() - hung_at
+            assert tick_not_ready < 9.0, tick_not_ready
             worst_ready = max(readyz(bot.url).elapsed for _ in range(5))
             assert worst_ready < 2.0
 
@@ -89,6 +93,7 @@ def test_warroom_run_through_a_hung_database(emu: SlackEmulator, pg_url: str, tm
                 f"\nwarroom run, hung PostgreSQL: {len(latencies)} commands, answer p50 "
                 f"{percentile(latencies, 50):.2f} s, p99 {percentile(latencies, 99):.2f} s, max "
                 f"{max(latencies):.2f} s; /readyz {first.elapsed:.2f} s (first), worst {worst_ready:.2f} s; "
+                f"escalation_tick false {tick_not_ready:.1f} s into the hang; "
                 f"note saved {heal_seconds:.2f} s and /readyz 200 {ready_seconds:.2f} s after the database answered"
             )
         finally:
