@@ -16,6 +16,7 @@ from bot.runtime import Runtime
 from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTION, STATUS_ACTION
 from bot.slack.blocks.modals import status_view
 from bot.slack.gateway import SlackGateway
+from bot.text import escape
 from handlers.faults import NOTHING_CHANGED, Attempt
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 def _ephemeral(client: WebClient, body: dict[str, Any], text: str) -> None:
     """Tell only the person who clicked; in a DM a plain message is the only way."""
+    text = escape(text)
     user = body["user"]["id"]
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
     slack = SlackGateway(client)

@@ -13,6 +13,7 @@ from bot.incidents.timeline import EventKind
 from bot.runtime import Runtime
 from bot.slack.blocks.incident import home_view
 from bot.slack.gateway import SlackGateway
+from bot.text import escape
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def register(app: App, runtime: Runtime) -> None:
         SlackGateway(client).post_ephemeral(
             event["channel"],
             event["user"],
-            f"Welcome to {view.handle} ({view.severity_tag}, {view.status}): {view.title}. "
+            f"Welcome to {view.handle} ({view.severity_tag}, {view.status}): {escape(view.title)}. "
             "The pinned summary has the state; `/incident timeline` has the story so far.",
         )
 

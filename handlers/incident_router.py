@@ -14,7 +14,7 @@ from bot.incidents import flows, service
 from bot.incidents.service import IncidentError
 from bot.logs import bind_incident
 from bot.runtime import Runtime
-from bot.text import escape_placeholders
+from bot.text import clean, escape
 from handlers.faults import NOT_DECLARED, NOT_READ, NOTHING_CHANGED, Attempt, Outcome
 from handlers.subcommands import SUBCOMMANDS, CommandContext
 
@@ -48,8 +48,8 @@ def _declare(runtime: Runtime, body: dict[str, Any], severity: str, title: str, 
             text=f"You declared this a moment ago: *{incident.handle}* {where}. No second incident was opened."
         )
         return
-    lines = [f"Opened *{incident.handle}* {incident.severity_tag} — {incident.title}: {where}"]
-    lines += [f"⚠️ {problem}" for problem in result.problems]
+    lines = [f"Opened *{incident.handle}* {incident.severity_tag} — {escape(incident.title)}: {where}"]
+    lines += [f"⚠️ {escape(problem)}" for problem in result.problems]
     respond(text="\n".join(lines))
 
 
@@ -73,7 +73,8 @@ def _early_error(text: str) -> str | None:
 def register(app: App, runtime: Runtime) -> None:
     @app.command("/incident")
     def incident_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        text = " ".join((body.get("text") or "").split())
+        # Control characters, terminal escapes and bidi overrides never get further than here.
+        text = " ".join(clean(body.get("text") or "").split())
         if not text:
             ack()
             from handlers.modals import open_declare_modal
@@ -82,12 +83,12 @@ def register(app: App, runtime: Runtime) -> None:
             return
         error = _early_error(text)
         if error:
-            ack(text=escape_placeholders(error))
+            ack(text=escape(error))
             return
         verb, _, args = text.partition(" ")
         verb = verb.lower()
         if verb in SEVERITY_KEYS:
-            ack(text=f"⏳ Declaring {verb.upper()}: {args}")
+            ack(text=f"⏳ Declaring {verb.upper()}: {escape(args)}")
         else:
             ack()
         attempt = Attempt()
@@ -113,7 +114,7 @@ def register(app: App, runtime: Runtime) -> None:
                 bind_incident(ctx.incident_id, ctx.channel_id)
             command.func(ctx)
         except IncidentError as exc:
-            respond(text=escape_placeholders(str(exc)))
+            respond(text=escape(str(exc)))
         except Exception as exc:
             trouble = attempt.trouble(
                 exc, OUTCOMES.get("declare" if verb in SEVERITY_KEYS else verb, NOTHING_CHANGED)
@@ -124,5 +125,5 @@ def register(app: App, runtime: Runtime) -> None:
                 return
             log.exception("/incident %s failed", verb)
             respond(
-                text=f"Something went wrong running `/incident {verb}`; it is logged. Nothing was lost: try again."
+                text=f"Something went wrong running `/incident {escape(verb)}`; it is logged. Nothing was lost: try again."
             )

@@ -13,6 +13,7 @@ from bot.postmortem import flows, reminders
 from bot.postmortem import service as postmortem
 from bot.postmortem.models import ReviewReminder
 from bot.postmortem.render import LANGUAGES
+from bot.text import escape
 from handlers.subcommands import CommandContext, subcommand
 
 _DONE = re.compile(r"^done\s+#?(\d+)$", re.IGNORECASE)
@@ -68,7 +69,7 @@ def _list_actions(ctx: CommandContext) -> None:
     with ctx.runtime.session() as session:
         items = postmortem.actions(session, _incident(session, ctx).id)
         lines = [
-            f"{n}. {'~' if item.done_at else ''}{item.text}{'~' if item.done_at else ''} — "
+            f"{n}. {'~' if item.done_at else ''}{escape(item.text)}{'~' if item.done_at else ''} — "
             + (f"<@{item.owner_id}>" if item.owner_id else "_unassigned_")
             + (" ✅" if item.done_at else "")
             for n, item in enumerate(items, start=1)
@@ -98,7 +99,7 @@ def action(ctx: CommandContext) -> None:
                 session, _incident(session, ctx), int(done.group(1)), ctx.user_id, now
             )
             text = item.text
-        ctx.respond(text=f"✅ Action item {done.group(1)} is done: {text}")
+        ctx.respond(text=f"✅ Action item {done.group(1)} is done: {escape(text)}")
         return
     text, owner = postmortem.parse_action(ctx.args)
     with ctx.runtime.session() as session:
@@ -106,7 +107,7 @@ def action(ctx: CommandContext) -> None:
             return  # a Slack retry of a request already recorded
         number, _item = postmortem.add_action(session, _incident(session, ctx), text, owner, ctx.user_id, now)
     who = f", owner <@{owner}>" if owner else " (no owner yet: add one with `@name` at the end)"
-    ctx.respond(text=f"📌 Action item {number} recorded{who}: {text}")
+    ctx.respond(text=f"📌 Action item {number} recorded{who}: {escape(text)}")
 
 
 @subcommand("review", "review [done]", "Show the postmortem review deadline, or mark the review done.")

@@ -258,7 +258,8 @@ def add_entry(
         view = service.view(session, incident)
     if event is not None and kind == EventKind.STATUS_UPDATE:
         refresh_summary(runtime, view)
-        _tell(runtime, view, f":mega: *Status update* from <@{actor}>: {text}")
+        # The stored text: cleaned and masked like the timeline, not what was typed.
+        _tell(runtime, view, f":mega: *Status update* from <@{actor}>: {event.text}")
     return event is not None
 
 

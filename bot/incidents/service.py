@@ -20,6 +20,8 @@ from bot.incidents.checklist import RESPONSE_STEPS
 from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from bot.incidents.timeline import EventKind, add_event
 from bot.incidents.views import ChecklistView, IncidentView
+from bot.security.redact import mask
+from bot.text import clean
 
 TITLE_MAX = 150  # a Slack header block holds 150 characters
 OPEN_STATUSES = ("declared", "acknowledged", "mitigated")
@@ -45,8 +47,15 @@ def validate_severity(text: str) -> str:
     return key
 
 
+def sanitize(text: str) -> str:
+    """What is stored of anything a person typed: cleaned of control characters, NUL, terminal
+    escapes and bidi overrides (they break storage and disguise text), and with credentials masked
+    (a DSN pasted into a note must not reach the timeline, the summary or the postmortem)."""
+    return mask(clean(text))
+
+
 def validate_title(title: str) -> str:
-    title = " ".join(title.split())
+    title = " ".join(sanitize(title).split())
     if not title:
         raise IncidentError("An incident needs a title: `/incident p1 Checkout returns 502`.")
     if len(title) > TITLE_MAX:
@@ -304,7 +313,7 @@ def add_note(
     link: str | None = None,
     dedupe_key: str | None = None,
 ) -> TimelineEvent | None:
-    text = text.strip()
+    text = sanitize(text).strip()
     if not text:
         raise IncidentError("Say what to record: `/incident note Rolled back to v1.4.2`.")
     if len(text) > 3000:

@@ -100,9 +100,9 @@ def reminder_text(incident: Incident, row: ReviewReminder, now: datetime, review
     days = int(late / timedelta(days=1))
     overdue = f"{days} day{'s' if days != 1 else ''} overdue" if days >= 1 else "due now"
     where = f"<#{incident.channel_id}>" if incident.channel_id else f"INC-{incident.id}'s channel"
-    title = incident.title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    # Plain domain text: the DM port escapes it for Slack at the edge.
     return (
-        f":memo: The postmortem review of *INC-{incident.id}* ({title}) is {overdue} "
+        f":memo: The postmortem review of *INC-{incident.id}* ({incident.title}) is {overdue} "
         f"(due {row.due_at:%Y-%m-%d %H:%M} UTC, {format_duration(review_within)} after the resolve). "
         f"Go through the draft with the team — root cause, improvements, prevention, action items — "
         f"then type `/incident review done` in {where}."

@@ -12,6 +12,7 @@ from bot import metrics
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
+from bot.text import escape
 
 
 def _call(method: str, func, **kwargs):  # type: ignore[no-untyped-def]
@@ -103,7 +104,10 @@ class SlackGateway:
             )
 
     def notify(self, channel_id: str, text: str) -> Posted:
-        response = _call("chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=text)
+        # Domain text: plain words and <@U…> mentions; escaped here, at the edge, like every block.
+        response = _call(
+            "chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=escape(text)
+        )
         return Posted(response["channel"], response["ts"])
 
     def message_text(self, channel_id: str, ts: str) -> tuple[str, str | None]:
@@ -147,7 +151,7 @@ class SlackGateway:
         return Posted(response["channel"], response["ts"])
 
     def direct_message(self, user_id: str, text: str) -> Posted:
-        response = _call("chat.postMessage", self.client.chat_postMessage, channel=user_id, text=text)
+        response = _call("chat.postMessage", self.client.chat_postMessage, channel=user_id, text=escape(text))
         return Posted(response["channel"], response["ts"])
 
     def group_members(self, group_id: str) -> list[str]:

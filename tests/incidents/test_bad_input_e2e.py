@@ -70,8 +70,9 @@ def test_error_text_keeps_placeholders_and_mentions(harness: Harness) -> None:
     posts = harness.command("role", channel=incident.channel_id).wait_responses(1)
     text = posts[-1]["text"]
     assert "&lt;role&gt;" in text and "<role>" not in text
-    from bot.text import escape_placeholders
+    from bot.text import escape
 
-    assert escape_placeholders("ask <@U0BOB> in <#C1|ops>: see <https://x.io|doc>, type <text>") == (
-        "ask <@U0BOB> in <#C1|ops>: see <https://x.io|doc>, type &lt;text&gt;"
+    # Placeholders show as typed; mentions of people and channels stay live; links and broadcasts do not.
+    assert escape("ask <@U0BOB> in <#C1|ops>: see <https://x.io|doc>, type <text>, <!here>") == (
+        "ask <@U0BOB> in <#C1>: see &lt;https://x.io|doc&gt;, type &lt;text&gt;, &lt;!here&gt;"
     )

@@ -72,7 +72,8 @@ def summary_message(incident: IncidentView) -> tuple[str, list[Block]]:
             "`/incident help` lists every command. Pin a message or react :pushpin: to add it to the timeline."
         )
     )
-    text = f"{incident.handle} {incident.severity_tag} ({incident.severity_label}) — {incident.title} — {incident.status}"
+    # The fallback is mrkdwn too (Slack notifies on it): the title is escaped there as in the blocks.
+    text = f"{incident.handle} {incident.severity_tag} ({incident.severity_label}) — {escape(incident.title)} — {incident.status}"
     return text, blocks
 
 
@@ -93,7 +94,7 @@ def checklist_message(incident: IncidentView) -> tuple[str, list[Block]]:
 
 def announcement(incident: IncidentView) -> tuple[str, list[Block]]:
     channel = f"<#{incident.channel_id}>" if incident.channel_id else "(channel not created)"
-    text = f"{title_line(incident)} — declared by <@{incident.reporter_id}>. Join {channel}."
+    text = f"{escape(title_line(incident))} — declared by <@{incident.reporter_id}>. Join {channel}."
     return text, [
         section(
             f"*{escape(title_line(incident))}*\n{incident.severity_label} · declared by {user(incident.reporter_id)} · join {channel}"

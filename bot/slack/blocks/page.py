@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.escalation.messages import age_text
 from bot.ports import PageRequest
+from bot.text import escape
 
 ACK_ACTION_ID = "incident_ack"
 SEVERITY_EMOJI = {"p0": ":red_circle:", "p1": ":large_orange_circle:", "p2": ":large_yellow_circle:"}
@@ -36,7 +37,7 @@ def page_message(request: PageRequest, now: datetime | None = None) -> tuple[str
     sev = f"{incident.severity_tag} {incident.severity_label}".strip()
     age = age_text(incident.declared_at, now)
     room = f"<#{incident.channel_id}>" if incident.channel_id else "(the incident channel is being created)"
-    text = f"{emoji} Page: {incident.handle} {incident.severity_tag} — {incident.title} (declared {age}). Join {room}"
+    text = f"{emoji} Page: {incident.handle} {incident.severity_tag} — {escape(incident.title)} (declared {age}). Join {room}"
     header = f"{incident.handle} {incident.severity_tag}: {incident.title}"
     if len(header) > HEADER_MAX:
         header = header[: HEADER_MAX - 1] + "…"
