@@ -10,6 +10,7 @@ import threading
 
 from bot import doctor, manifest
 from bot.config import PolicyError, Settings, load_policy
+from bot.db.reachable import wait_for_database
 from bot.logs import configure_logging
 from bot.postmortem import cli as postmortem_cli
 
@@ -20,6 +21,18 @@ def _policy_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
     except PolicyError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from exc
+
+
+def _database_or_stop(url: str) -> bool:
+    """Wait for the database, one line per attempt; False when SIGTERM/SIGINT came first."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        say = logging.getLogger("warroom").warning
+        return wait_for_database(url, say, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -39,6 +52,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.http import HttpServer, make_wsgi_app
     from bot.scheduler import readiness_checks, start_scheduler
 
+    if not _database_or_stop(settings.database_url):
+        return 0
     runtime = build_runtime(settings, policy)
     app = build_bolt_app(runtime)
     scheduler = start_scheduler(runtime)

@@ -18,14 +18,17 @@ def parse_duration(value: object) -> timedelta:
         return value
     if isinstance(value, bool):
         raise ValueError(f"invalid duration {value!r}: use a number and a unit, like 30s, 15m, 1h or 1d")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        match = _PATTERN.match(value.lower())
-        if match:
-            return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        if isinstance(value, int | float):
+            if not value >= 0:  # NaN too
+                raise ValueError("a duration cannot be negative")
+            return timedelta(seconds=value)
+        if isinstance(value, str):
+            match = _PATTERN.match(value.lower())
+            if match:
+                return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    except OverflowError as exc:
+        raise ValueError(f"duration {value!r} is too long") from exc
     raise ValueError(f"invalid duration {value!r}: use a number and a unit, like 30s, 15m, 1h or 1d")
 
 

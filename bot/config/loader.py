@@ -1,4 +1,9 @@
-"""Reads the policy file and turns validation errors into one message: file, key path, line, problem."""
+"""Reads the policy file and turns validation errors into one message: file, key path, line, problem.
+
+A policy file is trusted configuration, but a careless one must still fail in a second with its
+name on it: the YAML is composed into nodes first and measured — aliases counted as what they
+expand to, nesting depth bounded — before any Python object is built from it.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,45 @@ class PolicyError(Exception):
         super().__init__("\n".join(lines))
 
 
+MAX_BYTES = 1024 * 1024
+MAX_NODES = 100_000  # after alias expansion; a big real policy has a few thousand
+MAX_DEPTH = 64
+
+
+def _too_big(root: yaml.Node) -> str | None:
+    """Why the document is too big to build, or None. Linear in the file: sizes are memoised per node."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 1, False)]
+    while stack:
+        node, depth, children_done = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep"
+        if id(node) in sizes and not children_done:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        if not children_done:
+            sizes[id(node)] = -1  # in progress: an alias back to it is a cycle
+            stack.append((node, depth, True))
+            for child in children:
+                if sizes.get(id(child)) == -1:
+                    return "an alias refers to a node that contains it"
+                if id(child) not in sizes:
+                    stack.append((child, depth + 1, False))
+            continue
+        total = 1 + sum(sizes[id(child)] for child in children)
+        if total > MAX_NODES:
+            return (
+                f"expands to more than {MAX_NODES:,} values (YAML aliases repeating aliases?); "
+                "write the policy out instead"
+            )
+        sizes[id(node)] = total
+    return None
+
+
 def _line_index(node: yaml.Node, path: tuple[Any, ...], index: dict[tuple[Any, ...], int]) -> None:
     # A key's own line wins over its value's (a mapping value starts on the next line).
     index.setdefault(path, node.start_mark.line + 1)
@@ -37,16 +81,73 @@ def _line_index(node: yaml.Node, path: tuple[Any, ...], index: dict[tuple[Any, .
             _line_index(child, (*path, position), index)
 
 
-def load_policy_text(text: str, source: str = "<policy>") -> Policy:
+def _flow_depth(text: str) -> int:
+    """Deepest [ / { nesting outside quotes and comments; PyYAML's scanner is quadratic in it."""
+    depth = deepest = 0
+    quote = ""
+    comment = False
+    for char in text:
+        if comment:
+            comment = char != "\n"
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            comment = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    if _flow_depth(text) > MAX_DEPTH:
+        raise PolicyError(source, [("(file)", None, f"nested more than {MAX_DEPTH} levels deep")])
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise PolicyError(
-            source, [("(file)", line, f"not valid YAML: {getattr(exc, 'problem', exc)}")]
+            source, [("(file)", line, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")]
         ) from exc
+    except RecursionError as exc:  # the composer recurses once per level of nesting
+        raise PolicyError(source, [("(file)", None, f"nested more than {MAX_DEPTH} levels deep")]) from exc
+    if root is not None:
+        problem = _too_big(root)
+        if problem:
+            raise PolicyError(source, [("(file)", root.start_mark.line + 1, problem)])
+    return root
+
+
+def _construct(root: yaml.Node, source: str) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_document(root)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyError(
+            source, [("(file)", line, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")]
+        ) from exc
+    except (ValueError, OverflowError, TypeError) as exc:  # e.g. a timestamp like 2024-13-45
+        raise PolicyError(source, [("(file)", None, f"a value cannot be read: {exc}")]) from exc
+    finally:
+        loader.dispose()
+
+
+def load_policy_text(text: str, source: str = "<policy>") -> Policy:
+    if len(text) > MAX_BYTES:
+        raise PolicyError(
+            source, [("(file)", None, f"{len(text):,} characters; a policy file stays under 1 MiB")]
+        )
+    root = _compose(text, source)
+    if root is None:
+        return Policy()
+    data = _construct(root, source)
     if data is None:
         return Policy()
     if not isinstance(data, dict):
@@ -54,8 +155,7 @@ def load_policy_text(text: str, source: str = "<policy>") -> Policy:
             source, [("(file)", 1, "the policy file must be a mapping of keys, like 'escalation:'")]
         )
     lines: dict[tuple[Any, ...], int] = {}
-    if root is not None:
-        _line_index(root, (), lines)
+    _line_index(root, (), lines)
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
@@ -81,7 +181,16 @@ def load_policy(path: str | Path | None) -> Policy:
         return Policy()
     file = Path(path).expanduser()
     try:
-        text = file.read_text(encoding="utf-8")
+        if file.stat().st_size > MAX_BYTES:
+            raise PolicyError(str(file), [("(file)", None, "over 1 MiB; a policy file is a few kilobytes")])
+        raw = file.read_bytes()
     except OSError as exc:
         raise PolicyError(str(file), [("(file)", None, f"cannot read it: {exc.strerror or exc}")]) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PolicyError(
+            str(file), [("(file)", line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8")]
+        ) from exc
     return load_policy_text(text, source=str(file))

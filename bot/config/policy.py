@@ -8,9 +8,10 @@ carries a description.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -24,6 +25,14 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _durations_positive(cls, value: Any) -> Any:
+        # No duration in the policy means anything at 0s: a 0s timeout or TTL only ever fails.
+        if isinstance(value, timedelta) and value <= timedelta(0):
+            raise ValueError("must be longer than 0s (write it like 30s, 15m, 1h)")
+        return value
 
 
 class SeverityPolicy(Strict):
@@ -323,10 +332,28 @@ class DiagnosticsConfig(Strict):
                 raise ValueError(f"invalid channel id {value!r}: use a Slack channel id (C…, G…)")
         return values
 
+    @field_validator("allow_networks")
+    @classmethod
+    def _cidrs(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{value!r} is not a network: write a CIDR like 10.0.0.0/8 or fd00::/8"
+                ) from exc
+        return values
+
 
 class ScaleBounds(Strict):
     min: int = Field(default=0, ge=0, description="Fewest replicas `/remediate k8s scale` may set.")
     max: int = Field(default=20, ge=0, description="Most replicas `/remediate k8s scale` may set.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScaleBounds:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) is larger than max ({self.max}): no replica count would do")
+        return self
 
 
 class RemediationConfig(Strict):
@@ -342,8 +369,13 @@ class Roles(Strict):
         default_factory=list,
         description="User ids (U…) and user-group ids (S…) who may confirm a remediation.",
     )
+    incident_managers: list[str] = Field(
+        default_factory=list,
+        description="User ids (U…) and user-group ids (S…) who, with the incident's commander, may change "
+        "severity, commander and resolve; empty: anyone in the incident channel may.",
+    )
 
-    @field_validator("remediators")
+    @field_validator("remediators", "incident_managers")
     @classmethod
     def _ids(cls, values: list[str]) -> list[str]:
         for value in values:
