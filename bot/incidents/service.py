@@ -67,7 +67,8 @@ def validate_title(title: str) -> str:
 
 
 def slugify(title: str, limit: int) -> str:
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    # A password typed into the title must not end up in the channel name either.
+    ascii_text = unicodedata.normalize("NFKD", sanitize(title)).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if not re.search(r"[a-z]", slug):
         return ""

@@ -174,9 +174,11 @@ def compute(
     tta = _since(declared_at, ms.acknowledged)
     ack_note = None
     if tta is None and ms.first_resolved is not None:
-        # Resolved without anyone pressing Acknowledge: the resolve was the response.
+        # Resolved without anyone acknowledging: nobody answered the pages, so this is never ✅ —
+        # missed when the target passed before the resolve, otherwise not applicable (shown as —).
         ack_note = "resolved_unacknowledged"
-        ack_verdict = judge(_since(declared_at, ms.first_resolved), target, waited=waited, is_open=False)
+        resolved_after = _since(declared_at, ms.first_resolved) or ZERO
+        ack_verdict = Verdict.MISSED if resolved_after > target else Verdict.NOT_APPLICABLE
     else:
         ack_verdict = judge(tta, target, waited=waited, is_open=is_open)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.policy import Policy
 from bot.incidents.models import Incident
-from bot.incidents.service import IncidentError
+from bot.incidents.service import IncidentError, sanitize
 from bot.incidents.timeline import EventKind, add_event
 from bot.postmortem.content import DraftContent, collect, policy_of
 from bot.postmortem.models import ActionItem, PostmortemDraft
@@ -90,7 +90,7 @@ def drafts(session: Session, incident_id: int) -> list[PostmortemDraft]:
 
 def parse_action(args: str) -> tuple[str, str | None]:
     """'<text> [@owner]' -> (text, owner id). The owner is a trailing mention."""
-    text, owner = args.strip(), None
+    text, owner = sanitize(args).strip(), None
     match = _OWNER.search(text)
     if match:
         owner = match.group(1) or match.group(2)

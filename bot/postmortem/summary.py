@@ -22,6 +22,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "mitigate": "mitigated in {d}",
         "resolve": "resolved in {d}",
         "never": "not {verb} yet",
+        "none": "never {verb}",
         "verbs": {"acknowledge": "acknowledged", "mitigate": "mitigated", "resolve": "resolved"},
         "counts": lambda events, actions: (
             f"{events} timeline {'entry' if events == 1 else 'entries'} · "
@@ -46,6 +47,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "mitigate": "止损用时 {d}",
         "resolve": "解决用时 {d}",
         "never": "尚未{verb}",
+        "none": "未{verb}",
         "verbs": {"acknowledge": "确认", "mitigate": "止损", "resolve": "解决"},
         "counts": lambda events, actions: f"时间线 {events} 条 · 行动项 {actions} 项。",
         "fill": "请补充根因分析（5个为什么）、改进措施和预防方案",
@@ -61,9 +63,10 @@ _TEXT: dict[str, dict[str, Any]] = {
 }
 
 
-def _metric(words: dict[str, Any], metric: Metric) -> str:
+def _metric(words: dict[str, Any], metric: Metric, is_open: bool) -> str:
     if metric.elapsed is None:
-        text = words["never"].format(verb=words["verbs"][metric.name])
+        # "yet" only while it still can happen; a resolved incident nobody acknowledged never was.
+        text = words["never" if is_open else "none"].format(verb=words["verbs"][metric.name])
     else:
         text = words[metric.name].format(d=duration(metric.elapsed))
     icon = _ICON[metric.verdict]
@@ -83,9 +86,9 @@ def upload_comment(content: DraftContent, *, version: int, language: str = "en")
             ]
         ),
         words["metrics"].format(
-            ack=_metric(words, figures.time_to_acknowledge),
-            mit=_metric(words, figures.time_to_mitigate),
-            res=_metric(words, figures.time_to_resolve),
+            ack=_metric(words, figures.time_to_acknowledge, figures.is_open),
+            mit=_metric(words, figures.time_to_mitigate, figures.is_open),
+            res=_metric(words, figures.time_to_resolve, figures.is_open),
             target=duration(content.target),
         ),
         words["counts"](len(content.events), len(content.actions))

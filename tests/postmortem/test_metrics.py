@@ -62,10 +62,10 @@ def test_never_acknowledged_within_the_target_is_pending() -> None:
     assert m.time_to_resolve.note == "open"
 
 
-def test_resolved_without_acknowledgement_counts_the_resolve_as_response() -> None:
+def test_resolved_without_acknowledgement_is_never_met() -> None:
     quick = figures("resolved", [Moment(at(30), "resolved", "U1")], resolved_at=at(30))
     assert quick.time_to_acknowledge.elapsed is None
-    assert quick.time_to_acknowledge.verdict is Verdict.MET
+    assert quick.time_to_acknowledge.verdict is Verdict.NOT_APPLICABLE  # nobody acknowledged: no ✅
     assert quick.time_to_acknowledge.note == "resolved_unacknowledged"
     # never marked mitigated: the impact ended at the resolve
     assert quick.time_to_mitigate.elapsed == timedelta(minutes=30)
@@ -106,7 +106,7 @@ def test_reopened_and_open_again_runs_to_now() -> None:
     assert m.is_open
     assert m.milestones.resolved is None
     assert m.time_to_acknowledge.elapsed is None
-    assert m.time_to_acknowledge.verdict is Verdict.MET  # the first resolve came within the hour
+    assert m.time_to_acknowledge.verdict is Verdict.NOT_APPLICABLE  # never acknowledged: no ✅, though resolved in time
     assert m.open_time == timedelta(minutes=20 + 60)
 
 

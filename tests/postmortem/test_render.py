@@ -111,8 +111,9 @@ def test_reopened_and_never_acknowledged_incident_reads_right(session: Session) 
     incidents.resolve(session, inc, LEAD, at(70))
     body = pm.create_draft(session, inc, LEAD, at(71)).body
     assert "| Acknowledged | not acknowledged | — |  |" in body
-    assert "| Time to acknowledge | — | 15m | ✅ met |" in body  # resolved within 15 min
-    assert "Nobody acknowledged; the result counts the resolve as the response." in body
+    # Resolved within 15 min, but nobody acknowledged: no ✅ for acknowledging.
+    assert "| Time to acknowledge | — | 15m | — |" in body
+    assert "Nobody acknowledged: the pages went unanswered until the resolve 10m after declaring." in body
     assert "| First resolved | 2026-01-05 09:10 UTC | 10m | |" in body
     assert "| Resolved | 2026-01-05 10:10 UTC | 1h 10m | @U04LEAD |" in body
     assert "| Reopened | 1 time; open for 40m in total |" in body
