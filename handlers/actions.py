@@ -17,6 +17,7 @@ from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTI
 from bot.slack.blocks.modals import status_view
 from bot.slack.gateway import SlackGateway
 from bot.text import escape
+from handlers import lifecycle
 from handlers.faults import NOTHING_CHANGED, Attempt
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,16 @@ def register(app: App, runtime: Runtime) -> None:
             bind_incident(int(_value(body)))
             attempt = Attempt()
             try:
-                view = flows.change_status(runtime, int(_value(body)), body["user"]["id"], change)
+                incident_id, actor = int(_value(body)), body["user"]["id"]
+                where = (
+                    (body.get("channel") or {}).get("id")
+                    or (body.get("container") or {}).get("channel_id")
+                    or ""
+                )
+                verb = "resolve" if change == "resolved" else "ack"
+                via = lifecycle.guard(runtime, client, incident_id, actor, verb, where)
+                view = flows.change_status(runtime, incident_id, actor, change)
+                lifecycle.note_outside(runtime, incident_id, actor, change, via)
                 if (body.get("channel") or {}).get("id", "").startswith("D"):
                     _ephemeral(client, body, f"Thanks — {view.handle} is {view.status}. <#{view.channel_id}>")
             except IncidentError as exc:

@@ -2,16 +2,74 @@
 
 from __future__ import annotations
 
-from bot.incidents import flows
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.incidents import flows, ownership
 from bot.incidents.service import IncidentError
+from bot.runtime import Runtime
 from handlers.parsing import parse_user
 from handlers.subcommands import CommandContext, subcommand
+
+log = logging.getLogger(__name__)
+
+
+def in_room(client: WebClient, channel_id: str | None, user_id: str) -> bool:
+    """Whether the person is a member of the war room; unknown (Slack not answering) counts as yes."""
+    if not channel_id:
+        return True
+    try:
+        cursor = None
+        while True:
+            page = client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
+            if user_id in (page.get("members") or []):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+    except SlackApiError as exc:
+        log.warning("could not read the members of %s: %s", channel_id, exc.response.get("error"))
+        return True
+
+
+def guard(
+    runtime: Runtime, client: WebClient, incident_id: int, actor: str, verb: str, where: str
+) -> str | None:
+    """Refuse (IncidentError) what `roles.incident_managers` reserves; returns how the actor is outside
+    the war room ("the page DM", "not a member of the channel"), or None from inside it."""
+    view = flows.current_view(runtime, incident_id)
+    ownership.check(runtime.policy, view.id, view.commander_id, actor, verb, runtime.pager.group_members)
+    if where.startswith("D"):
+        return "from the page DM"
+    if where != view.channel_id or not in_room(client, view.channel_id, actor):
+        return "not a member of the channel"
+    return None
+
+
+def note_outside(runtime: Runtime, incident_id: int, actor: str, what: str, via: str | None) -> None:
+    if via is None:
+        return
+    with runtime.session() as session:
+        ownership.record_outside(session, incident_id, actor, what, via)
+
+
+_DONE = {
+    "acknowledged": "acknowledged",
+    "mitigated": "marked it mitigated",
+    "resolved": "resolved",
+    "reopened": "reopened",
+}
+_VERB = {"acknowledged": "ack", "mitigated": "mitigated", "resolved": "resolve", "reopened": "reopen"}
 
 
 def _status(change: str):  # type: ignore[no-untyped-def]
     def run(ctx: CommandContext) -> None:
         assert ctx.incident_id is not None
+        via = guard(ctx.runtime, ctx.client, ctx.incident_id, ctx.user_id, _VERB[change], ctx.channel_id)
         view = flows.change_status(ctx.runtime, ctx.incident_id, ctx.user_id, change)
+        note_outside(ctx.runtime, ctx.incident_id, ctx.user_id, _DONE[change], via)
         ctx.respond(text=f"{view.handle} is now {view.status}.")
 
     return run
@@ -30,7 +88,11 @@ def severity(ctx: CommandContext) -> None:
     assert ctx.incident_id is not None
     if not ctx.args:
         raise IncidentError("Which severity? `/incident sev p0` (p0, p1, p2 or p3).")
+    via = guard(ctx.runtime, ctx.client, ctx.incident_id, ctx.user_id, "sev", ctx.channel_id)
     view = flows.set_severity(ctx.runtime, ctx.incident_id, ctx.user_id, ctx.args.split()[0])
+    note_outside(
+        ctx.runtime, ctx.incident_id, ctx.user_id, f"changed the severity to {view.severity_tag}", via
+    )
     ctx.respond(text=f"{view.handle} is now {view.severity_tag}.")
 
 
@@ -38,7 +100,9 @@ def severity(ctx: CommandContext) -> None:
 def commander(ctx: CommandContext) -> None:
     assert ctx.incident_id is not None
     user_id = parse_user(ctx.args, "/incident commander @user")
+    via = guard(ctx.runtime, ctx.client, ctx.incident_id, ctx.user_id, "commander", ctx.channel_id)
     flows.assign_role(ctx.runtime, ctx.incident_id, ctx.user_id, "commander", user_id)
+    note_outside(ctx.runtime, ctx.incident_id, ctx.user_id, f"made <@{user_id}> commander", via)
     ctx.respond(text=f"<@{user_id}> is now commander.")
 
 
@@ -50,5 +114,8 @@ def role(ctx: CommandContext) -> None:
     if not name or not who:
         raise IncidentError(f"`/incident role <role> @user` — roles: {roles}.")
     user_id = parse_user(who, f"/incident role {name} @user")
+    verb = "commander" if name.lower() == "commander" else "role"
+    via = guard(ctx.runtime, ctx.client, ctx.incident_id, ctx.user_id, verb, ctx.channel_id)
     flows.assign_role(ctx.runtime, ctx.incident_id, ctx.user_id, name, user_id)
+    note_outside(ctx.runtime, ctx.incident_id, ctx.user_id, f"made <@{user_id}> {name.lower()}", via)
     ctx.respond(text=f"<@{user_id}> is now {name.lower()}.")

@@ -39,6 +39,7 @@ class EventKind(StrEnum):
     REVIEW = "review"
     ACTION_ITEM = "action_item"
     SETUP_ERROR = "setup_error"
+    OUTSIDE_ROOM = "outside_room"  # a lifecycle change by someone not in the war room
 
 
 def add_event(
