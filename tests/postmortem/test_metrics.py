@@ -106,7 +106,9 @@ def test_reopened_and_open_again_runs_to_now() -> None:
     assert m.is_open
     assert m.milestones.resolved is None
     assert m.time_to_acknowledge.elapsed is None
-    assert m.time_to_acknowledge.verdict is Verdict.NOT_APPLICABLE  # never acknowledged: no ✅, though resolved in time
+    assert (
+        m.time_to_acknowledge.verdict is Verdict.NOT_APPLICABLE
+    )  # never acknowledged: no ✅, though resolved in time
     assert m.open_time == timedelta(minutes=20 + 60)
 
 

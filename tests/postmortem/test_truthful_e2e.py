@@ -59,7 +59,11 @@ def test_a_dsn_typed_into_notes_is_masked_everywhere(sqlite_url: str) -> None:
         h.reply(h.command("resolve", channel=room))
         _, body = _posted_draft(h, room)
         everything = repr([call.params for call in h.emulator.calls]) + timeline + body
-    leaks = [everything[max(0, i - 150) : i + 40] for i in range(len(everything)) if everything.startswith("hunter2pw", i)]
+    leaks = [
+        everything[max(0, i - 150) : i + 40]
+        for i in range(len(everything))
+        if everything.startswith("hunter2pw", i)
+    ]
     assert leaks == []
     assert "postgresql://app:*****@db.internal:5432/shop" in body
     assert "DB_PASSWORD=*****" in everything
