@@ -62,6 +62,15 @@ def kube() -> Iterator[FakeKubeAPI]:
         yield api
 
 
+@pytest.fixture(autouse=True)
+def fresh_cluster(request: pytest.FixtureRequest) -> None:
+    """The module shares one API server (it costs seconds to start) but no state: xdist spreads a
+    module's tests over workers in any order, so a test that read what an earlier one scaled
+    ("replicas 4 → 2" where "5 → 2" was written) passed or failed by the luck of the draw."""
+    if "kube" in request.fixturenames:
+        request.getfixturevalue("kube").reset()
+
+
 @pytest.fixture(scope="module")
 def aws_url() -> Iterator[str]:
     with moto_server() as url:

@@ -173,11 +173,12 @@ def test_usage_errors_are_answered_in_the_ack_and_recorded_nowhere(bot: Bot) -> 
 def test_in_an_incident_channel_every_decision_is_on_the_timeline(bot: Bot) -> None:
     incident = bot.h.declare(user=bot.h.alice)
     channel = incident.channel_id
-    preview = bot.remediate("k8s scale ecommerce-app 2", channel=channel)
+    assert _replicas(bot, "ecommerce-app") == 2  # the cluster as seeded, whatever ran before
+    preview = bot.remediate("k8s scale ecommerce-app 3", channel=channel)
     bot.click(preview, bot.h.bob, channel=channel)  # refused (bob is not in the channel: told by DM)
     bot.wait(lambda: len(bot.timeline(incident.id)) >= 2)
     bot.click(preview, CAROL, channel=channel)
-    assert "to 2 replicas" in bot.settled(preview, channel)
+    assert "to 3 replicas" in bot.settled(preview, channel)
     events = bot.wait(lambda: (e := bot.timeline(incident.id)) and len(e) >= 4 and e)
     stages = [(e.actor, e.data["stage"], e.data["outcome"]) for e in events]
     assert stages == [
@@ -186,8 +187,8 @@ def test_in_an_incident_channel_every_decision_is_on_the_timeline(bot: Bot) -> N
         (CAROL, "confirmed", "confirmed"),
         (CAROL, "result", "ok"),
     ]
-    assert events[-1].data["command"] == "/remediate k8s prod scale ecommerce-app 2"
-    assert "replicas 5 → 2" in events[-1].text
+    assert events[-1].data["command"] == "/remediate k8s prod scale ecommerce-app 3"
+    assert "replicas 2 → 3" in events[-1].text
     assert all(row.incident_id == incident.id for row in bot.audit() if row.channel_id == channel)
 
 

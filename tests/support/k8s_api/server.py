@@ -76,6 +76,15 @@ class FakeKubeAPI:
     """The server. Use as a context manager; `url`, `served`, `hang_paths` and `metrics` are public."""
 
     def __init__(self) -> None:
+        self.reset()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-kube-api", daemon=True)
+
+    def reset(self) -> None:
+        """The cluster as first seen, and nothing recorded: each test owns its state, whichever ran before."""
         self.now = datetime.now(UTC)
         self.pods = make_pods(self.now)
         self.deployments = make_deployments(self.now)
@@ -94,11 +103,6 @@ class FakeKubeAPI:
         self.served: list[tuple[str, str]] = []
         self.queries: list[tuple[str, dict[str, list[str]]]] = []
         self.writes: list[tuple[str, str, str, Any]] = []  # (verb, path, content type, JSON body)
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-kube-api", daemon=True)
 
     # -- lifecycle
     @property
