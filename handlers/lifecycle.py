@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.incidents import flows, ownership
 from bot.incidents.service import IncidentError
+from bot.ports import ChatError
 from bot.runtime import Runtime
+from bot.slack.gateway import SlackGateway
 from handlers.parsing import parse_user
 from handlers.subcommands import CommandContext, subcommand
 
@@ -21,16 +22,9 @@ def in_room(client: WebClient, channel_id: str | None, user_id: str) -> bool:
     if not channel_id:
         return True
     try:
-        cursor = None
-        while True:
-            page = client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
-            if user_id in (page.get("members") or []):
-                return True
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return False
-    except SlackApiError as exc:
-        log.warning("could not read the members of %s: %s", channel_id, exc.response.get("error"))
+        return SlackGateway(client).is_member(channel_id, user_id)
+    except ChatError as exc:
+        log.warning("could not read the members of %s: %s", channel_id, exc.code)
         return True
 
 

@@ -173,6 +173,23 @@ class SlackGateway:
             "chat.postEphemeral", self.client.chat_postEphemeral, channel=channel_id, user=user_id, text=text
         )
 
+    def is_member(self, channel_id: str, user_id: str) -> bool:
+        """Whether the person is in the channel (paged through conversations.members)."""
+        cursor = None
+        while True:
+            page = _call(
+                "conversations.members",
+                self.client.conversations_members,
+                channel=channel_id,
+                limit=1000,
+                cursor=cursor,
+            )
+            if user_id in (page.get("members") or []):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return False
+
     def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         _call("views.open", self.client.views_open, trigger_id=trigger_id, view=view)
 

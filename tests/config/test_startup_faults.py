@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.config.loader import PolicyError, load_policy
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 from tests.escalation.processes import free_port
 from tests.support.tcp_proxy import TcpProxy
 

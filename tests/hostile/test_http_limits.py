@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from bot.slack_emulator import SlackEmulator
-from bot.slack_emulator.driver import sign
+from devkit.slack_emulator import SlackEmulator
+from devkit.slack_emulator.driver import sign
 from tests.escalation.helpers import SIGNING_SECRET
 from tests.escalation.processes import BotProcess
 

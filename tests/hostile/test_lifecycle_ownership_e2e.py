@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.config.policy import Policy, Roles
 from bot.incidents.models import Incident, TimelineEvent
-from bot.slack_emulator import collect_actions
+from devkit.slack_emulator import collect_actions
 from tests.harness import Harness
 
 
