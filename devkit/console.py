@@ -16,7 +16,9 @@ from typing import Any
 
 from bot.config import PolicyError, Settings, load_policy
 from devkit.slack_emulator import SlackDriver, SlackEmulator, blocks_to_text, collect_actions
+from devkit.slack_emulator.render import ActionRef
 
+_AT_NAME = re.compile(r"(^|\s)@([a-z][a-z0-9._-]*)\b")
 _CHANNEL_REF = re.compile(r"#?<?#(C[A-Z0-9_]+)(?:\|[^>]*)?>?")
 DEMO_POLICY = Path(__file__).with_name("console_demo.yml")
 SECRET = "console-signing-secret"  # noqa: S105 - only signs requests to this process's own loopback server
@@ -24,7 +26,7 @@ PEOPLE = (("you", "U0YOU"), ("oncall", "U0ONCALL"), ("lead", "U0LEAD"), ("direct
 
 HELP = """Type Slack slash commands as you would in Slack:
   /incident p1 Checkout returns 502     declare (then you are moved into the new channel)
-  /incident ack | note … | status … | sev p0 | commander @U0LEAD | resolve | timeline | help
+  /incident ack | note … | status … | sev p0 | commander @lead | resolve | timeline | help
   /diag help                            diagnostics
 Console commands:
   :as <user>      act as another person (you, oncall, lead, director, or a U… id)
@@ -41,7 +43,9 @@ class Screen:
 
     seen: set[tuple[str, str]] = field(default_factory=set)
     seen_ephemeral: int = 0
-    buttons: dict[int, tuple[str, str, int]] = field(default_factory=dict)  # n -> (channel, ts, n in message)
+    # n -> (channel, ts, the button itself): a number names one button, not a position that an
+    # update of the message may hand to another (pressing [3] once resolved an incident that way).
+    buttons: dict[int, tuple[str, str, ActionRef]] = field(default_factory=dict)
     labels: dict[int, str] = field(default_factory=dict)  # n -> the button's label
     numbered: dict[int, tuple[str, str]] = field(default_factory=dict)  # message n -> (channel, ts)
 
@@ -138,7 +142,7 @@ class Console:
         blocks = message.get("blocks")
         body = blocks_to_text(blocks, message.get("text"), resolve_user=self._name, start=start)
         for ref in collect_actions(blocks or [], start=start) if blocks else []:
-            self.screen.buttons[ref.number] = (channel_id, message.get("ts", ""), ref.number - start + 1)
+            self.screen.buttons[ref.number] = (channel_id, message.get("ts", ""), ref)
             self.screen.labels[ref.number] = ref.label
         who = (
             "only you"
@@ -161,7 +165,10 @@ class Console:
         if line.startswith("/"):
             name, _, text = line.partition(" ")
             before = {c.id for c in self.emu.channels.values()}
-            response = self.driver.command(name, text, user_id=self.user, channel_id=self.channel)
+            modals = len(self.emu.open_modals(self.user))
+            response = self.driver.command(
+                name, self._mentions(text), user_id=self.user, channel_id=self.channel
+            )
             if response.status != 200:
                 print(f"HTTP {response.status}: {response.body}")
             elif response.body:
@@ -177,6 +184,7 @@ class Console:
             if new:
                 self.channel = new[-1].id
                 print(f"(you are now in #{new[-1].name})")
+            self._show_modals(modals)
             self.show_new()
             return True
         verb, _, rest = line.partition(" ")
@@ -208,7 +216,7 @@ class Console:
                         f"  #{channel.name} ({channel.id}){'  ← here' if channel.id == self.channel else ''}"
                     )
         elif verb == ":say":
-            self.driver.message(self.user, self.channel, rest)
+            self.driver.message(self.user, self.channel, self._mentions(rest))
             self.settle()
             self.show_new()
         elif verb in (":pin", ":react"):
@@ -234,11 +242,56 @@ class Console:
         if not rest.isdigit() or int(rest) not in self.screen.buttons:
             print("Which button? `:press <n>` with a number shown as [n], or `:press <label>`.")
             return
-        channel, ts, local = self.screen.buttons[int(rest)]
+        channel, ts, shown = self.screen.buttons[int(rest)]
+        if not self._still_there(channel, ts, shown):
+            print(
+                f"Button [{rest}] ({shown.label}) is no longer on that message: it has been updated since. "
+                "Press a number from the updated message (shown as (updated)); nothing was pressed."
+            )
+            return
         before = len(self.emu.calls)
-        self.driver.press(self.user, channel, ts, local)
+        self.driver.block_action(
+            self.user, channel, ts, shown.action_id, value=shown.value, block_id=shown.block_id
+        )
         self.settle(since=before)
         self.show_new()
+
+    def _still_there(self, channel: str, ts: str, shown: ActionRef) -> bool:
+        """The very button that was shown — same action, block and value — is on the message now."""
+        message = next((m for m in self.emu.messages(channel) if m.get("ts") == ts), None)
+        if message is None:
+            message = next(
+                (
+                    m
+                    for m in self.emu.ephemerals(channel)
+                    if m.get("ts") == ts and m.get("user") in (self.user, None)
+                ),
+                None,
+            )
+        if message is None:
+            return False
+        return any(
+            (ref.action_id, ref.block_id, ref.value) == (shown.action_id, shown.block_id, shown.value)
+            for ref in collect_actions(message.get("blocks") or [])
+        )
+
+    def _mentions(self, text: str) -> str:
+        """`@lead` as Slack sends it: `<@U0LEAD|lead>` for a person of that name; other words unchanged."""
+
+        def person(match: re.Match[str]) -> str:
+            user = self.emu.user_by_name(match.group(2))
+            return f"{match.group(1)}<@{user.id}|{user.name}>" if user else match.group(0)
+
+        return _AT_NAME.sub(person, text)
+
+    def _show_modals(self, before: int) -> None:
+        """A modal the command opened (`/incident` alone opens the declare form), printed as text."""
+        modals = self.emu.open_modals(self.user)
+        for view in modals[before:]:
+            title = (view.get("title") or {}).get("text", "modal")
+            body = blocks_to_text(view.get("blocks"), "", resolve_user=self._name)
+            print(f"── modal: {title} (only you)\n   " + body.replace("\n", "\n   "))
+            print("   (the console cannot fill in forms: type `/incident p1 <title>` to declare from here)")
 
     def _pin_or_react(self, verb: str, rest: str) -> None:
         if not rest.isdigit() or int(rest) not in self.screen.numbered:
