@@ -43,7 +43,7 @@ BAD_FILES = {
         b"diagnostics:\n  timeout: 0s\n",
         "diagnostics.timeout (line 2): must be longer than 0s",
     ),
-    "bad-cidr.yml": (b"diagnostics:\n  allow_networks: [not-a-cidr]\n", "'not-a-cidr' is not a network"),
+    "bad-cidr.yml": (b"diagnostics:\n  allow_networks: [not-a-cidr]\n", "invalid network 'not-a-cidr'"),
     "zero-ttl.yml": (b"remediation:\n  confirm_ttl: 0s\n", "remediation.confirm_ttl (line 2)"),
     "scale.yml": (b"remediation:\n  scale: {min: 10, max: 2}\n", "min (10) is larger than max (2)"),
 }
