@@ -229,6 +229,9 @@ class Adapter:
     default_check: str
     target_kind: str | None = None  # key under policy.targets, or None for adapters that take a host/URL
     timeout_fix: str | None = None  # what to check when a check of this adapter gets no answer in time
+    # Imports the adapter's client library. The runner calls it before the clock starts: a cold import
+    # of kubernetes or boto3 on a busy host takes seconds, and that is not the engine being silent.
+    load: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         if self.default_check not in self.checks:

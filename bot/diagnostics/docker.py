@@ -68,6 +68,10 @@ def _validate_logs(args: list[str], options: dict[str, str]) -> None:
 
 
 # -------------------------------------------------------------------------------- engine access
+def load_library() -> None:
+    import docker  # noqa: F401
+
+
 def _new_client(url: str, timeout: float) -> Any:
     import docker
 
@@ -473,6 +477,7 @@ ADAPTER = Adapter(
         summary="Docker engine: containers, logs, stats, inspect (env redacted), disk usage (read-only)",
         target_kind="docker",
         default_check="ps",
+        load=load_library,
         checks={
             "ps": Check("ps", masked(ps), "containers, with exited / restarting / unhealthy flagged",
                         guide="docker ps | grep ecommerce-app", max_args=0, options=()),

@@ -110,6 +110,8 @@ def run_check(
     if check.validate is not None:  # also for callers that skip the grammar, e.g. triage's YAML values
         check.validate(args, options)
     limit = timeout if timeout is not None else policy.diagnostics.timeout.total_seconds()
+    if adapter.load is not None:
+        adapter.load()
     ctx = CheckContext(
         policy=policy,
         target_name=target_name,

@@ -7,7 +7,7 @@ by hand (`aws ec2 modify-volume`, then `resize2fs`): `ebs` shows how far such a 
 
 from __future__ import annotations
 
-from bot.diagnostics.aws.client import IAM_ACTIONS, MAX_IDS, aws, tag_value
+from bot.diagnostics.aws.client import IAM_ACTIONS, MAX_IDS, aws, load_library, tag_value
 from bot.diagnostics.aws.cloudwatch import cloudwatch, validate_cloudwatch
 from bot.diagnostics.aws.ebs import (
     describe_modifications,
@@ -25,6 +25,7 @@ ADAPTER = Adapter(
         summary="AWS: EC2 status checks, EBS volumes and modifications, CloudWatch metrics (read-only)",
         target_kind="aws",
         default_check="ec2",
+        load=load_library,
         checks={
             "ec2": Check("ec2", masked(ec2), "instance state and status checks, impaired flagged",
                          usage="[instance-id…] [name=<Name tag>]", guide="aws ec2 describe-instance-status",

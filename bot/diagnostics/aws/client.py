@@ -47,6 +47,10 @@ def validate_ids(args: list[str], pattern: re.Pattern[str], what: str, example: 
 
 
 # -------------------------------------------------------------------------------- AWS access
+def load_library() -> None:
+    import boto3  # noqa: F401
+
+
 def _new_client(target: Any, service: str, timeout: float) -> Any:
     import boto3
     from botocore.config import Config

@@ -16,6 +16,7 @@ from bot.diagnostics.k8s.client import (
     REVISION,
     UNREACHABLE_FIX,
     apps_api,
+    load_library,
     namespace_of,
     read_deployment,
     status_message,
@@ -36,6 +37,7 @@ ADAPTER = Adapter(
     summary="Kubernetes: pods, logs, top, warning events, rollouts and nodes (read-only)",
     target_kind="k8s",
     default_check="pods",
+    load=load_library,
     checks={
         "pods": Check(
             "pods",

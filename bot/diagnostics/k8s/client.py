@@ -134,6 +134,10 @@ def target_of(ctx: CheckContext) -> Any:
     return ctx.target
 
 
+def load_library() -> None:
+    from kubernetes import client, config  # noqa: F401
+
+
 def _new_api_client(target: Any) -> Any:
     from kubernetes import client, config
 
