@@ -224,12 +224,30 @@ class RedisTarget(Strict):
     password_env: str | None = Field(default=None, description="Environment variable holding the password.")
 
 
+class WafIpSet(Strict):
+    name: str = Field(description="Name of the WAFv2 IP set `aws block-ip` adds to.")
+    id: str = Field(description="Id of the WAFv2 IP set.")
+    scope: Literal["REGIONAL", "CLOUDFRONT"] = Field(default="REGIONAL", description="WAFv2 scope.")
+
+
 class AWSTarget(Strict):
     region: str = Field(description="AWS region, e.g. us-east-1.")
+    waf_ip_set: WafIpSet | None = Field(
+        default=None, description="The WAFv2 IP set (a deny rule's) that `aws block-ip` adds CIDRs to."
+    )
+    network_acl: str | None = Field(
+        default=None,
+        description="Network ACL id (acl-…) `aws block-ip` adds deny entries to, without a WAF IP set.",
+    )
     profile: str | None = Field(default=None, description="Named profile from the shared credentials file.")
     endpoint_url: str | None = Field(
         default=None, description="Override of the AWS endpoint (tests, LocalStack)."
     )
+
+
+class PromTarget(Strict):
+    url: str = Field(description="Prometheus base URL, e.g. http://prometheus:9090.")
+    token_env: str | None = Field(default=None, description="Environment variable holding a bearer token.")
 
 
 class Targets(Strict):
@@ -238,6 +256,7 @@ class Targets(Strict):
     mysql: dict[str, MySQLTarget] = Field(default_factory=dict, description="MySQL/MariaDB servers by name.")
     redis: dict[str, RedisTarget] = Field(default_factory=dict, description="Redis servers by name.")
     aws: dict[str, AWSTarget] = Field(default_factory=dict, description="AWS accounts/regions by name.")
+    prom: dict[str, PromTarget] = Field(default_factory=dict, description="Prometheus servers by name.")
 
 
 class Service(Strict):
@@ -343,12 +362,57 @@ class ScaleBounds(Strict):
         return self
 
 
+class Range(Strict):
+    min: int = Field(ge=0, description="Smallest value allowed.")
+    max: int = Field(ge=0, description="Largest value allowed.")
+
+
+class RemediationBounds(Strict):
+    """Limits of the second-round remediations; the defaults are safe, so none must be written first."""
+
+    mysql_max_connections: Range = Field(
+        default_factory=lambda: Range(min=50, max=5000),
+        description="Values `mysql set max_connections` may set.",
+    )
+    kill_idle_older_s: int = Field(
+        default=60,
+        ge=0,
+        description="Youngest idle age (s) `mysql kill-idle` may kill (older= may not go below).",
+    )
+    kill_idle_max: int = Field(
+        default=500, ge=1, description="Most connections one `mysql kill-idle` may close."
+    )
+    redis_maxmemory_mib: Range = Field(
+        default_factory=lambda: Range(min=64, max=65536),
+        description="Values (MiB) `redis set maxmemory` may set.",
+    )
+    block_min_prefix_v4: int = Field(
+        default=16, ge=0, le=32, description="Widest IPv4 prefix `aws block-ip` may block (/16 by default)."
+    )
+    block_min_prefix_v6: int = Field(
+        default=48, ge=0, le=128, description="Widest IPv6 prefix `aws block-ip` may block."
+    )
+    nacl_rules: Range = Field(
+        default_factory=lambda: Range(min=1, max=99),
+        description="Rule numbers `aws block-ip` may use in a network ACL (below the allow rules).",
+    )
+    prune_until: Duration = Field(
+        default=timedelta(hours=1), description="`docker prune` removes only what is older than this."
+    )
+    rollback_max_age: Duration = Field(
+        default=timedelta(days=90), description="Oldest ReplicaSet revision `k8s rollback` may return to."
+    )
+
+
 class RemediationConfig(Strict):
     confirm_ttl: Duration = Field(
         default=timedelta(minutes=5), description="How long a confirm button works."
     )
     scale: ScaleBounds = Field(default_factory=ScaleBounds, description="Bounds of `k8s scale`.")
     ebs_max_gib: int = Field(default=16384, ge=1, description="Largest size `aws ebs-grow` may request.")
+    bounds: RemediationBounds = Field(
+        default_factory=RemediationBounds, description="Bounds of the other remediations."
+    )
 
 
 class Roles(Strict):

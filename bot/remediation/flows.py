@@ -233,6 +233,19 @@ def request(runtime: Runtime, req: Request, *, actor: str, channel_id: str) -> S
     return Started("proposed", req, proposal=Proposal(req, preview, claims, token, incident_id))
 
 
+def _tell_requester(runtime: Runtime, requester: str, private: str, applied: Applied) -> None:
+    """A secret goes to the requester alone, by DM, once; only whether it arrived is recorded."""
+    try:
+        runtime.pager.direct_message(requester, private)
+        applied.data["sent_privately_to"] = requester
+    except Exception as exc:  # the secret is not in the exception: the port never echoes the text
+        log.warning("could not DM the requester a remediation's private result: %s", type(exc).__name__)
+        applied.data["sent_privately_to"] = None
+        applied.note = (applied.note + " " if applied.note else "") + (
+            f"⚠️ The private result could not be sent to <@{requester}> by DM; nothing secret was posted here."
+        )
+
+
 def _failure(exc: BaseException, doing: str) -> str:
     if isinstance(exc, TimeoutError):
         return f"timed out {doing}: {one_line(exc)}"
@@ -420,6 +433,9 @@ def _apply(runtime: Runtime, req: Request, claims: tokens.Claims, actor: str, ch
             stage="result", data={"requester": claims.requester, "error": message},
         )  # fmt: skip
         return Decision("failed", actor, message, "error", claims, final=True, elapsed_ms=_ms(started))
+    private, applied.private = applied.private, ""
+    if private:
+        _tell_requester(runtime, claims.requester, private, applied)
     applied = Applied(
         summary=mask(applied.summary),
         changes=_masked_changes(applied.changes),

@@ -86,11 +86,12 @@ def parse(policy: Policy, text: str) -> Request | Help:
             f"Unknown {kind} remediation `{rest[0]}`. Type {' or '.join(usage(a, target) for a in verbs.values())}."
         )
     args, options = split_options(rest[1:])
-    if len(args) != action.args:
+    most = action.args + action.optional_args
+    if not action.args <= len(args) <= most:
         what = (
             "Missing arguments"
             if len(args) < action.args
-            else f"Too many arguments (`{' '.join(args[action.args :])}`)"
+            else f"Too many arguments (`{' '.join(args[most:])}`)"
         )
         raise UsageError(f"{what}. Type {usage(action, target)}.")
     unknown = sorted(set(options) - set(action.options))

@@ -1,12 +1,14 @@
-"""One module per kind of remediation (k8s, docker, aws, mysql), each with preview(ctx) and apply(ctx)."""
+"""One module per family of remediation (k8s, docker, aws, mysql, redis), each with preview(ctx) and apply(ctx)."""
 
 from __future__ import annotations
 
-from bot.remediation.actions import aws, docker, k8s, mysql
+from bot.remediation.actions import aws, docker, docker_ops, k8s, mysql, mysql_admin, redis
 from bot.remediation.actions.base import Action
 
 ACTIONS: dict[str, Action] = {
-    action.name: action for module in (k8s, docker, aws, mysql) for action in module.ACTIONS
+    action.name: action
+    for module in (k8s, docker, docker_ops, aws, mysql, mysql_admin, redis)
+    for action in module.ACTIONS
 }
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(action.kind for action in ACTIONS.values()))
 

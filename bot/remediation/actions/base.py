@@ -50,6 +50,8 @@ class Applied:
     facts: list[tuple[str, str]] = field(default_factory=list)
     note: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    # Sent once by DM to the requester only and never recorded (a new access key's secret).
+    private: str = ""
 
 
 @dataclass
@@ -84,7 +86,7 @@ class Action:
     usage: str  # "<deployment> <replicas> [ns=<namespace>]"
     summary: str
     guide: str  # the guide's command this replaces
-    args: int  # exact number of positional arguments
+    args: int  # number of required positional arguments
     preview: Callable[[ActionContext], Preview]
     apply: Callable[[ActionContext], Applied]
     options: tuple[str, ...] = ()
@@ -92,6 +94,7 @@ class Action:
     bounds: Validator | None = None  # policy limits known offline: Refused
     # How long apply may take beyond the diagnostics timeout (a docker restart waits for the stop).
     apply_grace: float = 0.0
+    optional_args: int = 0  # positional arguments that may follow the required ones (`rollback <d> [rev]`)
 
     @property
     def name(self) -> str:
