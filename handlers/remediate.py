@@ -57,6 +57,18 @@ def handle_command(
     user_id, channel_id = body["user_id"], body.get("channel_id", "")
     if not admitted(runtime, respond, user_id, channel_id, f"/remediate {parsed.text}"):
         return
+    _propose(runtime, parsed, user_id, channel_id, respond, client)
+
+
+def _propose(
+    runtime: Runtime,
+    parsed: flows.Request,
+    user_id: str,
+    channel_id: str,
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    """Read the current state and post the preview with its buttons (or tell the requester why not)."""
     attempt = Attempt()
     try:
         started = flows.request(runtime, parsed, actor=user_id, channel_id=channel_id)
@@ -154,6 +166,12 @@ def handle_confirm(runtime: Runtime, body: dict[str, Any], client: WebClient, re
                    "and `/diag` before trying again.")  # fmt: skip
         return
     _finish(click, decision)
+    follow_up = decision.applied.follow_up if decision.applied else ""
+    if follow_up and decision.claims is not None:
+        # The second step of a two-step procedure: its own preview and Confirm, on the requester's behalf.
+        parsed = flows.parse(runtime.policy, follow_up)
+        if isinstance(parsed, flows.Request):
+            _propose(runtime, parsed, decision.claims.requester, click.channel, click.respond, client)
 
 
 def handle_cancel(runtime: Runtime, body: dict[str, Any], client: WebClient, respond: Respond) -> None:

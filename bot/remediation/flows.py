@@ -442,6 +442,7 @@ def _apply(runtime: Runtime, req: Request, claims: tokens.Claims, actor: str, ch
         facts=_masked_facts(applied.facts),
         note=mask(applied.note),
         data=applied.data,
+        follow_up=applied.follow_up,
     )
     elapsed = _ms(started)
     changes = _changes_text(applied.changes)

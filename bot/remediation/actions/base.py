@@ -52,6 +52,9 @@ class Applied:
     data: dict[str, Any] = field(default_factory=dict)
     # Sent once by DM to the requester only and never recorded (a new access key's secret).
     private: str = ""
+    # A second remediation this one calls for (`aws main deactivate-key bob`): previewed at once, for the
+    # requester, with its own Confirm button — the second confirm of a two-step procedure.
+    follow_up: str = ""
 
 
 @dataclass
