@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from bot.remediation.actions import aws, aws_security, docker, docker_ops, k8s, mysql, mysql_admin, redis
+from bot.remediation.actions import (
+    aws,
+    aws_security,
+    docker,
+    docker_ops,
+    k8s,
+    k8s_rollback,
+    mysql,
+    mysql_admin,
+    redis,
+)
 from bot.remediation.actions.base import Action
 
 ACTIONS: dict[str, Action] = {
     action.name: action
-    for module in (k8s, docker, docker_ops, aws, aws_security, mysql, mysql_admin, redis)
+    for module in (k8s, k8s_rollback, docker, docker_ops, aws, aws_security, mysql, mysql_admin, redis)
     for action in module.ACTIONS
 }
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(action.kind for action in ACTIONS.values()))

@@ -64,7 +64,7 @@ def _read(check: CheckContext, ns: str, name: str) -> dict[str, Any]:
     return diag.read_deployment(check, name, ns)
 
 
-def _patch(
+def patch(
     check: CheckContext, what: str, func: Any, name: str, ns: str, body: dict, content_type: str
 ) -> dict:
     """One PATCH with the target's timeout; API failures in words an on-call engineer can act on."""
@@ -181,7 +181,7 @@ def restart_apply(ctx: ActionContext) -> Applied:
     before = ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT) or "never"
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
-    patched = _patch(
+    patched = patch(
         check, f"restart deployment {ns}/{name}", diag.apps_api(check).patch_namespaced_deployment, name, ns,
         body, STRATEGIC,
     )  # fmt: skip
@@ -230,7 +230,7 @@ def scale_apply(ctx: ActionContext) -> Applied:
     current = _replicas(deployment)
     shown = ctx.expect.get("replicas")
     body = {"spec": {"replicas": wanted}}
-    scale = _patch(
+    scale = patch(
         check, f"scale deployment {ns}/{name}", diag.apps_api(check).patch_namespaced_deployment_scale, name, ns,
         body, MERGE,
     )  # fmt: skip

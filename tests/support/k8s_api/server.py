@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.k8s_api import rollout
 from tests.support.k8s_api.base import FORBIDDEN_NAMESPACE, NAMESPACE, PRESSURE_NODE, SERVICE_ACCOUNT
 from tests.support.k8s_api.pods import make_pods
 from tests.support.k8s_api.signals import make_events, make_logs, make_node, make_pod_metrics
@@ -184,7 +185,11 @@ class FakeKubeAPI:
     _DEPLOYMENT_PATH = re.compile(
         r"^/apis/apps/v1/namespaces/(?P<ns>[^/]+)/deployments/(?P<name>[^/]+)(?P<scale>/scale)?$"
     )
-    _MERGE_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json")
+    _MERGE_TYPES = (
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+        rollout.JSON_PATCH,
+    )
 
     def _write(self, method: str, path: str, raw: bytes, content_type: str) -> Reply:
         match = self._DEPLOYMENT_PATH.match(path)
@@ -215,7 +220,8 @@ class FakeKubeAPI:
                     f"the body of the request was in an unknown format - accepted media types include: {', '.join(self._MERGE_TYPES)}",
                 ),
             )
-        if not isinstance(body, dict):
+        json_patch = method == "PATCH" and content_type == rollout.JSON_PATCH
+        if not isinstance(body, dict) and not (json_patch and isinstance(body, list)):
             return Reply(400, _status(400, "BadRequest", "the body must be a JSON object"))
         with self._lock:
             deployment = self._find(self.deployments, ns, name)
@@ -224,7 +230,13 @@ class FakeKubeAPI:
             if scale:
                 return self._write_scale(deployment, method, body)
             before = json.dumps(deployment["spec"]["template"], sort_keys=True)
-            _merge(deployment, body)
+            if json_patch:
+                try:
+                    deployment.update(rollout.apply_json_patch(deployment, body))
+                except rollout.PatchFailed as exc:
+                    return Reply(422, _status(422, "Invalid", str(exc)))
+            else:
+                _merge(deployment, body)
             meta = deployment["metadata"]
             meta["generation"] = int(meta.get("generation", 1)) + 1
             meta["resourceVersion"] = str(int(meta.get("resourceVersion", "1")) + 1)
@@ -232,6 +244,7 @@ class FakeKubeAPI:
                 annotations = meta.setdefault("annotations", {})
                 revision = int(annotations.get("deployment.kubernetes.io/revision", "1")) + 1
                 annotations["deployment.kubernetes.io/revision"] = str(revision)
+                rollout.settle(self.replica_sets, deployment, revision)
             return Reply(200, json.loads(json.dumps(deployment)))
 
     @staticmethod
