@@ -101,4 +101,6 @@ class ContactsPort(Protocol):
 class FilePort(Protocol):
     """Uploading a document (the postmortem) to a channel."""
 
-    def upload(self, channel_id: str, filename: str, title: str, content: str, comment: str) -> str: ...
+    def upload(
+        self, channel_id: str, filename: str, title: str, content: str | bytes, comment: str
+    ) -> str: ...

@@ -132,6 +132,20 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
             message.file,
         )
     reply.finish(_attach(runtime, reply, message))
+    _charts(runtime, reply, result)
+
+
+def _charts(runtime: Runtime, reply: Reply, result: Any) -> None:
+    """Charts (`/diag prom trend`) go to the channel as images; their numbers are in the message already."""
+    charts = getattr(result, "charts", None) or []
+    if not charts or not reply.in_channel:
+        return
+    for filename, png in charts:
+        try:
+            runtime.files.upload(reply.channel_id, filename, f"/diag {result.command}", png,
+                                 f"📈 `/diag {result.command}` — min/max/last are in the message above")  # fmt: skip
+        except Exception:
+            log.exception("upload of a /diag chart failed")
 
 
 def register(app: App, runtime: Runtime) -> None:

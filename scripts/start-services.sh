@@ -25,6 +25,14 @@ if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
 fi
 redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && echo "redis: up" || { echo "redis: NOT reachable"; exit 1; }
 
+# Debian's prometheus: the `prom` adapter's tests start their own, scraping itself for real series.
+if ! command -v prometheus >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+    || echo "prometheus: could not be installed (the prom tests will fail)"
+fi
+# The package's own service is not needed (and would hold port 9090): the tests start their own.
+command -v prometheus >/dev/null 2>&1 && echo "prometheus: installed ($(prometheus --version 2>&1 | head -1 | cut -d' ' -f3))"
+
 if [ -f scripts/start-dockerd.sh ]; then
   bash scripts/start-dockerd.sh
 fi

@@ -46,6 +46,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     detail: str = ""
     data: dict[str, Any] = field(default_factory=dict)  # structured figures, for tests and the timeline
+    charts: list[tuple[str, bytes]] = field(default_factory=list)  # (filename, PNG) to upload; never audited
 
     def ok(self, message: str) -> None:
         self.findings.append(Finding(Level.OK, message))
@@ -132,6 +133,7 @@ class CheckResult:
     elapsed_ms: float
     error: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    charts: list[tuple[str, bytes]] = field(default_factory=list)
 
     @property
     def command(self) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.diagnostics import aws, dns, docker, http, k8s, mysql, ping, redis, tcp, tls
+from bot.diagnostics import aws, dns, docker, http, k8s, mysql, ping, prom, redis, tcp, tls
 from bot.diagnostics.base import Adapter, Check
 
 # Registry order is help order. Adapters import their client libraries inside their checks,
 # so listing them here loads no driver at start-up.
 _ADAPTERS: dict[str, Adapter] = {
     module.ADAPTER.name: module.ADAPTER
-    for module in (k8s, docker, mysql, redis, http, dns, tcp, ping, tls, aws)
+    for module in (k8s, docker, mysql, redis, http, dns, tcp, ping, tls, aws, prom)
 }
 
 

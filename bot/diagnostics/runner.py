@@ -140,6 +140,7 @@ def run_check(
             elapsed_ms=elapsed_ms,
             error=error,
             data=mask_data(report.data),
+            charts=list(report.charts),
         )
 
     # A client's own timeout (urllib3, kubernetes, PyMySQL) can fire a hair before ours: same outcome.

@@ -197,7 +197,7 @@ class SlackGateway:
         _call("views.publish", self.client.views_publish, user_id=user_id, view=view)
 
     # FilePort ----------------------------------------------------------------------------
-    def upload(self, channel_id: str, filename: str, title: str, content: str, comment: str) -> str:
+    def upload(self, channel_id: str, filename: str, title: str, content: str | bytes, comment: str) -> str:
         response = _call(
             "files.upload_v2",
             self.client.files_upload_v2,
