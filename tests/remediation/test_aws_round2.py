@@ -14,7 +14,7 @@ import pytest
 from bot.clock import ManualClock
 from bot.config.policy import Policy
 from bot.db import create_db_engine, migrate
-from bot.slack_emulator import blocks_to_text
+from devkit.slack_emulator import blocks_to_text
 from tests.harness import Harness
 from tests.remediation.conftest import CAROL, REGION, TTL_SECONDS, Bot
 
