@@ -106,7 +106,7 @@ def check(ctx: CheckContext) -> Report:
     host = netguard.validate_host(ctx.arg(0, "host"))
     count = _count(ctx.options)
     port = netguard.parse_port(ctx.options.get("port", "443"))
-    address = netguard.vetted_addresses(host, port, ctx.policy.diagnostics.allow_networks)[0]
+    address = netguard.vetted_addresses(host, port, ctx.policy)[0]
     per_probe = max(ctx.timeout * 0.9 / count, 0.05)
     allowed, why = icmp_allowed()
     method, rows, times = "icmp", [], []

@@ -61,13 +61,16 @@ def test_rollback_to_a_named_revision_and_the_refusals(bot: Bot) -> None:
 
 def test_rollback_refuses_when_the_deployment_changed_since_the_preview(bot: Bot) -> None:
     assert "no revision before 1" in bot.ask("k8s rollback ecommerce-worker")  # one revision only
-    preview = bot.remediate(f"k8s rollback {APP} 3")  # after the first test: back to 2.3.1
+    # `payments` (not the deployment the first test rolls back): under xdist this test may run alone.
+    preview = bot.remediate("k8s rollback payments")
     # Someone deploys in between: a restart bumps the revision, so the preview is stale.
-    restart = bot.remediate(f"k8s restart {APP}")
+    restart = bot.remediate("k8s restart payments")
     bot.click(restart, CAROL)
-    bot.settled(restart)
-    writes = len(bot.kube.writes)
+    assert "started" in bot.settled(restart)
+    writes, template = len(bot.kube.writes), str(_deployment(bot, "payments")["spec"]["template"])
     bot.click(preview, CAROL)
     settled = bot.settled(preview)
     assert "was changed since the preview" in settled and "nothing was rolled back" in settled
-    assert len(bot.kube.writes) == writes
+    assert (
+        len(bot.kube.writes) == writes and str(_deployment(bot, "payments")["spec"]["template"]) == template
+    )
