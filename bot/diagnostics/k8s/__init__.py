@@ -28,6 +28,7 @@ from bot.diagnostics.k8s.client import (
     validate_ns_only,
     validate_scoped,
 )
+from bot.diagnostics.k8s.disk import disk
 from bot.diagnostics.k8s.events import events
 from bot.diagnostics.k8s.pods import logs, pods
 from bot.diagnostics.k8s.workloads import rollout
@@ -90,6 +91,14 @@ ADAPTER = Adapter(
             max_args=1,
             options=("ns", "namespace"),
             validate=validate_deployment,
+        ),
+        "disk": Check(
+            "disk",
+            masked(disk),
+            "disk use per node (kubelet stats summary), ≥ 80 % flagged, with the guide's cleanups",
+            guide="df -h",
+            max_args=0,
+            options=(),
         ),
         "nodes": Check(
             "nodes",

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.support.k8s_api import rollout
+from tests.support.k8s_api import nodestats, rollout
 from tests.support.k8s_api.base import FORBIDDEN_NAMESPACE, NAMESPACE, PRESSURE_NODE, SERVICE_ACCOUNT
 from tests.support.k8s_api.pods import make_pods
 from tests.support.k8s_api.signals import make_events, make_logs, make_node, make_pod_metrics
@@ -149,6 +149,7 @@ class FakeKubeAPI:
             (rf"/api/v1/namespaces/{ns}/pods/{name}/log", self._pod_log),
             (rf"/api/v1/namespaces/{ns}/events", self._list_events),
             (r"/api/v1/nodes", self._list_nodes),
+            (rf"/api/v1/nodes/{name}/proxy/stats/summary", self._node_summary),
             (rf"/apis/apps/v1/namespaces/{ns}/deployments", self._list_deployments),
             (rf"/apis/apps/v1/namespaces/{ns}/deployments/{name}", self._get_deployment),
             (rf"/apis/apps/v1/namespaces/{ns}/deployments/{name}/scale", self._get_scale),
@@ -159,7 +160,8 @@ class FakeKubeAPI:
 
     def handle(self, method: str, raw_path: str, body: bytes = b"", content_type: str = "") -> Reply:
         parts = urlsplit(raw_path)
-        path, query = parts.path, parse_qs(parts.query)
+        # Decoded as the API server's router sees it (the client sends a proxy path as stats%2Fsummary).
+        path, query = unquote(parts.path), parse_qs(parts.query)
         with self._lock:
             self.served.append((method, path))
             self.queries.append((path, query))
@@ -371,6 +373,11 @@ class FakeKubeAPI:
 
     def _list_nodes(self, query: dict) -> Reply:
         return self._list("NodeList", "v1", self.nodes)
+
+    def _node_summary(self, query: dict, name: str) -> Reply:
+        if not any(n["metadata"]["name"] == name for n in self.nodes):
+            return self._not_found("nodes", name)
+        return Reply(200, nodestats.make_summary(name))
 
     def _list_deployments(self, query: dict, ns: str) -> Reply:
         return self._list("DeploymentList", "apps/v1", self._in_ns(self.deployments, ns, query))
