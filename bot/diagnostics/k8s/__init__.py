@@ -31,6 +31,7 @@ from bot.diagnostics.k8s.client import (
 from bot.diagnostics.k8s.disk import disk
 from bot.diagnostics.k8s.events import events
 from bot.diagnostics.k8s.pods import logs, pods
+from bot.diagnostics.k8s.suspicious import suspicious
 from bot.diagnostics.k8s.workloads import rollout
 
 ADAPTER = Adapter(
@@ -91,6 +92,18 @@ ADAPTER = Adapter(
             max_args=1,
             options=("ns", "namespace"),
             validate=validate_deployment,
+        ),
+        "suspicious": Check(
+            "suspicious",
+            masked(suspicious),
+            "access log (nginx/ALB) of a pod or deployment: requests and 4xx/5xx per IP, top talkers, "
+            "injection and probe counts",
+            usage="<pod|deployment/name> [tail=1000] [since=1h] [ns=<namespace>]",
+            guide="grep -E \"(404|403|500)\" access.log | cut -d' ' -f1 | sort | uniq -c | sort -rn",
+            min_args=1,
+            max_args=1,
+            options=("tail", "since", "ns", "namespace"),
+            validate=validate_logs,
         ),
         "disk": Check(
             "disk",

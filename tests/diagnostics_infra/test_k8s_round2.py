@@ -1,4 +1,4 @@
-"""`/diag k8s disk` — the guide's `df -h` per node — from the kubelet stats summary through the API
+"""`/diag k8s disk` (the guide's `df -h` per node, from the kubelet stats summary) and `/diag k8s suspicious`, through the API
 stand-in's node proxy, with the guide's cleanups as the fix."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from bot.config.policy import Policy
 from bot.diagnostics.base import Level, Outcome
 from bot.diagnostics.runner import run_check
-from tests.support.k8s_api import PRESSURE_NODE, FakeKubeAPI
+from tests.support.k8s_api import APP_POD_2, PRESSURE_NODE, FakeKubeAPI
 
 
 @pytest.fixture(scope="module")
@@ -38,3 +38,19 @@ def test_disk_per_node_flags_the_full_one_with_the_guides_fixes(policy: Policy, 
     assert result.data["disk_percent"]["ip-10-0-1-11"] == {"root fs": 41.0, "image fs": 40.0}
     assert ("GET", f"/api/v1/nodes/{PRESSURE_NODE}/proxy/stats/summary") in api.served_set()
     assert "USE%" in result.detail and "93%" in result.detail
+
+
+def test_suspicious_on_a_pods_access_log(policy: Policy, api: FakeKubeAPI) -> None:
+    probes = [
+        (5, '203.0.113.7 - - [14/May/2024:09:59:55 +0000] "GET /.env HTTP/1.1" 404 0'),
+        (4, '203.0.113.7 - - [14/May/2024:09:59:56 +0000] "GET /admin/config.php HTTP/1.1" 404 0'),
+        (3, "203.0.113.7 - - [14/May/2024:09:59:57 +0000] \"GET /search?q=1'+OR+'1'='1 HTTP/1.1\" 500 0"),
+    ]
+    api.logs[(APP_POD_2, "app", False)] = [*api.logs.get((APP_POD_2, "app", False), []), *probes]
+    result = run_check(policy, "k8s", "suspicious", "prod", [APP_POD_2], {}, timeout=10)
+    messages = [f.message for f in result.findings]
+    assert result.outcome is Outcome.WARN, messages
+    assert any(m.startswith("2 probe request(s) from 203.0.113.7") for m in messages)
+    assert any(m.startswith("1 sql injection request(s) from 203.0.113.7") for m in messages)
+    assert result.data["per_ip"]["203.0.113.7"] == {"requests": 3, "4xx": 2, "5xx": 1}
+    assert ("GET", f"/api/v1/namespaces/ecommerce/pods/{APP_POD_2}/log") in api.served_set()
