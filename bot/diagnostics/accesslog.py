@@ -1,4 +1,5 @@
-"""Access logs, the guide's security section (异常访问检测): `/diag docker suspicious <container>`.
+"""Access logs, the guide's security section (异常访问检测): `/diag docker suspicious <container>` (docker_access) and
+`/diag k8s suspicious <pod|deployment/name>` (k8s.suspicious).
 
 Reads nginx "combined" lines (`ip - user [time] "GET /path HTTP/1.1" status size "ref" "ua"`) and ALB
 lines (`http time elb client:port target:port … elb_status target_status … "GET url HTTP/1.1" …`),
@@ -12,19 +13,13 @@ script tags (SQL注入尝试检测) — with counts, examples masked and cut sho
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
-from typing import Any
 from urllib.parse import unquote_plus
 
 from bot.diagnostics.base import (
-    CheckContext,
     Report,
-    clean,
     clean_line,
     format_table,
-    since_option,
-    tail_option,
 )
 
 _COMBINED = re.compile(r'^(?P<ip>[0-9a-fA-F:.]+) \S+ \S+ \[[^\]]*\] "(?P<request>[^"]*)" (?P<status>\d{3}) ')
@@ -111,23 +106,3 @@ def analyze(lines: list[str], where: str) -> Report:
         "patterns": dict(hits),
     }  # fmt: skip
     return report
-
-
-def docker_suspicious(ctx: CheckContext) -> Report:
-    """`docker logs --tail N` of an nginx/ALB-logging container, analysed as access logs."""
-    from bot.diagnostics import docker
-
-    name = docker.validate_container(ctx.arg(0, "container name"))
-    kwargs: dict[str, Any] = {
-        "stdout": True,
-        "stderr": True,
-        "tail": tail_option({"tail": str(DEFAULT_TAIL), **ctx.options}),
-        "timestamps": False,
-    }
-    since = since_option(ctx.options)
-    if since:
-        kwargs["since"] = int(time.time()) - since
-    with docker.engine(ctx) as api:
-        raw = api.logs(name, **kwargs)
-    lines = clean(bytes(raw).decode("utf-8", errors="replace")).splitlines()
-    return analyze(lines, name)

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.diagnostics import accesslog
 from bot.diagnostics.base import (
     Adapter,
     Check,
@@ -486,10 +485,6 @@ ADAPTER = Adapter(
                           usage="<container> [tail=100] [since=10m] [grep=error]",
                           guide="docker logs ecommerce-app --tail=100", min_args=1, max_args=1,
                           options=("tail", "since", "grep"), validate=_validate_logs),
-            "suspicious": Check("suspicious", masked(accesslog.docker_suspicious),
-                                "access log (nginx/ALB): requests and 4xx/5xx per IP, top talkers, injection and probe counts",
-                                usage="<container> [tail=1000] [since=1h]", guide="grep -E \"(404|403|500)\" access.log | cut -d' ' -f1 | sort | uniq -c",
-                                min_args=1, max_args=1, options=("tail", "since"), validate=_validate_logs),
             "stats": Check("stats", masked(stats), "CPU %, memory usage / limit % of a container",
                            usage="<container>", guide="docker stats ecommerce-app", min_args=1, max_args=1,
                            options=(), validate=_validate_container_arg),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.diagnostics import aws, dns, docker, http, k8s, mysql, ping, prom, redis, tcp, tls
+from dataclasses import replace
+
+from bot.diagnostics import aws, dns, docker, docker_access, http, k8s, mysql, ping, prom, redis, tcp, tls
 from bot.diagnostics.base import Adapter, Check
 
 # Registry order is help order. Adapters import their client libraries inside their checks,
@@ -11,6 +13,12 @@ _ADAPTERS: dict[str, Adapter] = {
     module.ADAPTER.name: module.ADAPTER
     for module in (k8s, docker, mysql, redis, http, dns, tcp, ping, tls, aws, prom)
 }
+
+
+# Checks kept in modules of their own (size limit) join their adapter here.
+_ADAPTERS["docker"] = replace(
+    docker.ADAPTER, checks={**docker.ADAPTER.checks, "suspicious": docker_access.CHECK}
+)
 
 
 def adapters() -> dict[str, Adapter]:

@@ -38,6 +38,7 @@ SERVICE_ACCOUNT = ("warroom", "warroom")  # (namespace, name)
 CHECK_ARGS: dict[str, list[tuple[list[str], dict[str, str]]]] = {
     "logs": [([CRASH_POD], {"previous": "true"}), (["deployment/payments"], {})],
     "rollout": [(["payments"], {})],
+    "suspicious": [(["deployment/ecommerce-app"], {})],
 }
 
 
