@@ -18,6 +18,7 @@ from bot.diagnostics.aws.ebs import (
     validate_ebs,
 )
 from bot.diagnostics.aws.ec2 import ec2, validate_ec2
+from bot.diagnostics.aws.logs import suspicious, validate_log_group
 from bot.diagnostics.base import Adapter, Check, masked
 
 ADAPTER = Adapter(
@@ -33,6 +34,10 @@ ADAPTER = Adapter(
             "ebs": Check("ebs", masked(ebs), "EBS volumes and modify-volume progress",
                          usage="[volume-id…]", guide="aws ec2 describe-volumes-modifications",
                          max_args=MAX_IDS, options=(), validate=validate_ebs),
+            "suspicious": Check("suspicious", masked(suspicious),
+                                "access logs (ALB/nginx) in CloudWatch Logs: requests and 4xx/5xx per IP, injection and probe counts",
+                                usage="<log-group> [tail=1000] [since=1h]", guide="grep access.log | cut -d' ' -f1 | sort | uniq -c",
+                                min_args=1, max_args=1, options=("tail", "since"), validate=validate_log_group),
             "cloudwatch": Check("cloudwatch", masked(cloudwatch), "metric statistics over the last minutes",
                                 usage="<namespace> <metric> [Name=Value…] [period=300] [minutes=60] [stat=Average]",
                                 guide="aws cloudwatch get-metric-statistics", min_args=2,
