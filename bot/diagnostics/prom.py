@@ -167,11 +167,20 @@ def trend(ctx: CheckContext) -> Report:
     return report
 
 
+def load_library() -> None:
+    """httpx and matplotlib (a cold matplotlib import takes seconds: not Prometheus being slow)."""
+    import httpx  # noqa: F401
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 ADAPTER = Adapter(
     name="prom",
     summary="Prometheus: PromQL instant values and trends drawn as a chart",
     target_kind="prom",
     default_check="query",
+    load=load_library,
     checks={
         "query": Check("query", query, "an instant PromQL query: series and values",
                        usage="<promql>", guide="curl prometheus/api/v1/query?query=…", min_args=1,

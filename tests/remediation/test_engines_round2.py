@@ -98,8 +98,8 @@ def bot(
                 "redis": {"cache": {"url": redis_url}},
             },
             "roles": {"remediators": [CAROL, SRE_GROUP]},
-            # prune_until 0s: the test's fresh containers are prunable (the default keeps the last hour).
-            "remediation": {"confirm_ttl": f"{TTL_SECONDS}s", "bounds": {"prune_until": "0s", "kill_idle_older_s": 1}},
+            # prune_until 1s: the test's fresh containers are prunable (the default keeps the last hour).
+            "remediation": {"confirm_ttl": f"{TTL_SECONDS}s", "bounds": {"prune_until": "1s", "kill_idle_older_s": 1}},
             "diagnostics": {"timeout": "8s"},
         }
     )  # fmt: skip
@@ -354,7 +354,7 @@ def test_docker_prune_shows_what_is_reclaimable_then_removes_only_the_labelled(
     wait_for(
         lambda: api.inspect_container(stopped.id)["State"]["Status"] == "exited", what="the container to exit"
     )
-    time.sleep(1.1)  # `until` counts whole seconds
+    time.sleep(2.1)  # older than prune_until (1 s; `until` counts whole seconds)
     since = bot.last_audit_id()
     preview = bot.remediate(f"docker prune label={label}")
     text = str(preview["text"]) + str(preview["blocks"])
