@@ -59,6 +59,10 @@ def summary_message(incident: IncidentView) -> tuple[str, list[Block]]:
         blocks.append(context(f"Roles — {roles}"))
     if incident.last_status_update:
         blocks.append(section(f"*Latest status:* {escape(incident.last_status_update)}"))
+    if incident.alert:
+        from bot.slack.blocks.alerts import alert_blocks  # alerts render with their own, stricter escaping
+
+        blocks.extend(alert_blocks(incident.alert))
     value = str(incident.id)
     if incident.status != "resolved":
         buttons = []

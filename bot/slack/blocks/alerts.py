@@ -1,0 +1,190 @@
+"""Alert messages: the alert in the war-room summary, proposals (Declare/Dismiss), notices and lists.
+
+Alert text comes from monitoring and is untrusted: every piece of it goes through `esc`, which
+escapes all of Slack's control characters (no <!channel>, no <@mention>, no <url|disguised> links)
+and clips it. Links are only the http(s) URLs the parsers kept, shown under our own labels.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from bot.alerts.views import AlertGroupView
+from bot.slack.blocks.common import Block, actions, button, clip, context, header, section, user, when
+from bot.slack.blocks.incident import RESOLVE_ACTION
+
+DECLARE_ACTION = "alert_declare"
+DISMISS_ACTION = "alert_dismiss"
+SEVERITY_ACTION = "alert_severity"
+SEVERITIES = ("p0", "p1", "p2", "p3")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def esc(text: object, limit: int = 500) -> str:
+    """Untrusted text made inert for mrkdwn: &, <, > escaped (mentions too), size-bounded."""
+    plain = clip(" ".join(str(text or "").split()) if limit <= 200 else str(text or ""), limit)
+    return plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: object, limit: int = 120) -> str:
+    return "`" + esc(text, limit).replace("`", "'") + "`"
+
+
+def _who(decided_by: str | None) -> str:
+    if not decided_by:
+        return "—"
+    if decided_by == "timer":
+        return "the timer (nobody answered in time)"
+    return user(decided_by) if _USER_ID.match(decided_by) else esc(decided_by, 64)
+
+
+def alert_blocks(detail: dict[str, Any], title: str | None = None) -> list[Block]:
+    """The alert as the summary and the proposal show it: summary, labels, links."""
+    labels: dict[str, Any] = detail.get("labels") or {}
+    annotations: dict[str, Any] = detail.get("annotations") or {}
+    source = esc(detail.get("source") or "monitoring", 64)
+    lines = [f"*Alert* from {source}" + (f": {esc(title, 150)}" if title else "")]
+    text = detail.get("summary") or annotations.get("description") or ""
+    if text:
+        lines.append(esc(text, 1500))
+    blocks: list[Block] = [section("\n".join(lines))]
+    if labels:
+        shown = [f"{_code(k, 40)}={_code(v, 80)}" for k, v in list(labels.items())[:20]]
+        blocks.append(context("Labels: " + " ".join(shown)))
+    links = []
+    for label, key in (("Source", "generator_url"), ("Silence", "silence_url")):
+        if detail.get(key):
+            links.append(f"<{detail[key]}|{label}>")
+    for label, url in detail.get("links") or []:
+        links.append(f"<{url}|{esc(label, 40).replace('|', '/')}>")
+    service = labels.get("service")
+    if service:
+        links.append(f"triage: `/diag triage {esc(service, 60).replace('`', '')}`")
+    previous = detail.get("previous_incident_id")
+    if previous:
+        links.append(f"fired again after INC-{int(previous)}")
+    if links:
+        blocks.append(context(" · ".join(links[:10])))
+    return blocks
+
+
+def _severity_select(initial: str | None) -> dict[str, Any]:
+    options = [{"text": {"type": "plain_text", "text": key.upper()}, "value": key} for key in SEVERITIES]
+    select: dict[str, Any] = {
+        "type": "static_select",
+        "action_id": SEVERITY_ACTION,
+        "placeholder": {"type": "plain_text", "text": "Severity"},
+        "options": options,
+    }
+    if initial in SEVERITIES:
+        select["initial_option"] = options[SEVERITIES.index(initial)]
+    return select
+
+
+def proposal_message(group: AlertGroupView) -> tuple[str, list[Block]]:
+    severity = (group.severity or "p2").upper()
+    title = esc(group.title, 140)
+    blocks: list[Block] = [header(f"🔔 Alert: {clip(' '.join(group.title.split()), 130)}")]
+    blocks += alert_blocks(group.detail)
+    facts = f"Suggested severity *{severity}* · {group.firing} of {group.total} alert(s) firing"
+    if group.repeats:
+        facts += f" · {group.repeats} repeat(s) folded"
+    if group.status == "resolved":
+        facts += " · ✅ resolved at the source"
+    blocks.append(context(facts))
+    value = str(group.id)
+    if group.state in ("proposing", "proposed"):
+        if group.confirm_at is not None:
+            blocks.append(
+                context(f"Declared automatically at {when(group.confirm_at)} unless someone answers.")
+            )
+        blocks.append(
+            actions(
+                f"alert_proposal_{group.id}",
+                _severity_select(group.severity),
+                button("Declare", DECLARE_ACTION, value, "primary"),
+                button("Dismiss", DISMISS_ACTION, value),
+            )
+        )
+    elif group.state == "dismissed":
+        blocks.append(context(f"Dismissed by {_who(group.decided_by)}."))
+    elif group.incident_id is not None:
+        where = f" <#{group.incident_channel}>" if group.incident_channel else ""
+        blocks.append(
+            context(f"Declared INC-{group.incident_id} {severity}{where} — by {_who(group.decided_by)}.")
+        )
+    elif group.state == "declaring":
+        blocks.append(context(f"Declaring {severity} — by {_who(group.decided_by)}…"))
+    text = f"Alert from {esc(group.source, 64)}: {title} — declare an incident?"
+    return text, blocks
+
+
+def notice_message(group: AlertGroupView, kind: str) -> tuple[str, list[Block]]:
+    if kind == "resolved":
+        text = f"✅ The {esc(group.source, 64)} alert group resolved: {esc(group.title, 150)}."
+        blocks = [section(text + " Resolve the incident if the service is healthy again.")]
+        if group.incident_id is not None:
+            blocks.append(
+                actions(
+                    f"alert_resolved_{group.id}",
+                    button("Resolve", RESOLVE_ACTION, str(group.incident_id), "danger"),
+                )
+            )
+        return text, blocks
+    if kind == "storm":
+        lines = [
+            f"{'🔴' if status == 'firing' else '🟢'} {esc(title, 150)} ({esc(source, 40)})"
+            for title, source, status in group.members[:40]
+        ]
+        more = len(group.members) - 40
+        if more > 0:
+            lines.append(f"…and {more} more")
+        text = f"🌩️ Alert storm: {len(group.members)} alert group(s) folded into this incident."
+        return text, [section(f"*{text}*"), section("\n".join(lines) or "—")]
+    text = (
+        f"🔁 Alert repeated: {group.repeats} more notification(s) folded — "
+        f"{group.firing} of {group.total} alert(s) firing."
+    )
+    return text, [context(text)]
+
+
+STATE_ICON = {
+    "unmatched": "❔",
+    "ignored": "🔕",
+    "proposed": "🔔",
+    "proposing": "🔔",
+    "dismissed": "🚫",
+    "declared": "🚨",
+    "declaring": "🚨",
+    "stormed": "🌩️",
+}
+
+
+def alerts_list(groups: Sequence[AlertGroupView]) -> tuple[str, list[Block]]:
+    if not groups:
+        text = "No alerts received recently."
+        return text, [section(text)]
+    lines = []
+    for group in groups[:40]:
+        incident = f" → INC-{group.incident_id}" if group.incident_id else ""
+        lines.append(
+            f"{STATE_ICON.get(group.state, '•')} *{group.state}* {esc(group.title, 120)} "
+            f"({esc(group.source, 40)}, {group.status}, {group.firing}/{group.total} firing){incident}"
+            f" — {when(group.activated_at)}"
+        )
+    text = f"{len(groups)} alert group(s), unmatched ones first"
+    blocks: list[Block] = [section(f"*Alerts received* — {text}:")]
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2800:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    blocks.append(
+        context("Unmatched alerts match no route in `alerts.routes`; add one to open incidents for them.")
+    )
+    return text, blocks
