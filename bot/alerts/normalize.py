@@ -99,5 +99,7 @@ def digest(*parts: str) -> str:
 def title_of(labels: dict[str, str], annotations: dict[str, str], fallback: str = "Alert") -> str:
     """SPEC §10: the title comes from the summary annotation or the alert name."""
     title = annotations.get("summary") or labels.get("alertname") or annotations.get("title") or fallback
-    title = " ".join(title.split())
+    # A title travels far (channel name, headers, fallback texts, announcements) and some of those
+    # places are not escaped: Slack's control characters are swapped for look-alikes here, once.
+    title = " ".join(title.split()).replace("<", "‹").replace(">", "›")
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"

@@ -70,17 +70,18 @@ def alert_blocks(detail: dict[str, Any], title: str | None = None) -> list[Block
     return blocks
 
 
-def _severity_select(initial: str | None) -> dict[str, Any]:
-    options = [{"text": {"type": "plain_text", "text": key.upper()}, "value": key} for key in SEVERITIES]
-    select: dict[str, Any] = {
+def _severity_select(group_id: int) -> dict[str, Any]:
+    """Picking a severity declares at once, at that severity (the button takes the suggested one)."""
+    options = [
+        {"text": {"type": "plain_text", "text": f"Declare {key.upper()}"}, "value": f"{group_id}:{key}"}
+        for key in SEVERITIES
+    ]
+    return {
         "type": "static_select",
         "action_id": SEVERITY_ACTION,
-        "placeholder": {"type": "plain_text", "text": "Severity"},
+        "placeholder": {"type": "plain_text", "text": "Declare as…"},
         "options": options,
     }
-    if initial in SEVERITIES:
-        select["initial_option"] = options[SEVERITIES.index(initial)]
-    return select
 
 
 def proposal_message(group: AlertGroupView) -> tuple[str, list[Block]]:
@@ -103,8 +104,8 @@ def proposal_message(group: AlertGroupView) -> tuple[str, list[Block]]:
         blocks.append(
             actions(
                 f"alert_proposal_{group.id}",
-                _severity_select(group.severity),
-                button("Declare", DECLARE_ACTION, value, "primary"),
+                button(f"Declare {severity}", DECLARE_ACTION, value, "primary"),
+                _severity_select(group.id),
                 button("Dismiss", DISMISS_ACTION, value),
             )
         )
