@@ -54,7 +54,7 @@ class AlertGroup(Base):
     state: Mapped[str] = mapped_column(String(16), default="new")
     route: Mapped[int | None] = mapped_column(Integer)  # index into alerts.routes; None: unmatched
     severity: Mapped[str | None] = mapped_column(String(4))
-    mode: Mapped[str | None] = mapped_column(String(8))  # auto | propose | ignore
+    mode: Mapped[str | None] = mapped_column(String(16))  # auto | propose | ignore
     auto_resolve: Mapped[bool] = mapped_column(Boolean, default=False)
     title: Mapped[str] = mapped_column(String(200), default="")
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # summary, labels, links (masked)

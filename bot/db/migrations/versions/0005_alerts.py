@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("route", sa.Integer(), nullable=True),
         sa.Column("severity", sa.String(length=4), nullable=True),
-        sa.Column("mode", sa.String(length=8), nullable=True),
+        sa.Column("mode", sa.String(length=16), nullable=True),
         sa.Column("auto_resolve", sa.Boolean(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
