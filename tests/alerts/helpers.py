@@ -26,7 +26,9 @@ def token_env() -> tuple[str, str]:
     return f"WARROOM_T_{uuid.uuid4().hex[:8].upper()}", f"tok-{uuid.uuid4().hex}"
 
 
-def policy_text(env: str, *, routes: str | None = None, extra: str = "", announce: bool = True) -> str:
+def policy_text(
+    env: str, *, routes: str | None = None, extra: str = "", announce: bool = True, alerts_extra: str = ""
+) -> str:
     routes = (
         routes
         or """
@@ -62,6 +64,7 @@ alerts:
     - name: aws
       kind: cloudwatch
   routes:{routes}
+{alerts_extra}
 {extra}
 """
 
