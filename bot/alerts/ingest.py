@@ -76,43 +76,50 @@ def _authorized(source: AlertSource, headers: dict[str, str], data: Any) -> bool
 
 
 def store(runtime: Runtime, source: str, alerts: list[Alert]) -> int:
-    """Insert the alerts not seen before; returns how many were new. Committed when it returns."""
+    """Insert the alerts not seen before; returns how many were new. Committed when it returns.
+
+    Core statements, no ORM session: this is the whole of the sender's wait. Keys already stored are
+    found by a plain read first, because an INSERT that conflicts with a row the alerts tick is
+    updating would wait for the tick's transaction; only the new keys are inserted (ON CONFLICT DO
+    NOTHING still settles two identical deliveries racing each other).
+    """
     if not alerts:
         return 0
     rows = {alert.dedupe_key(source): alert for alert in alerts}
-    now = runtime.clock.now()
-    with runtime.session() as session:
+    with runtime.engine.connect() as conn:
         known = set(
-            session.scalars(select(AlertEvent.dedupe_key).where(AlertEvent.dedupe_key.in_(list(rows))))
+            conn.execute(select(AlertEvent.dedupe_key).where(AlertEvent.dedupe_key.in_(list(rows)))).scalars()
         )
-        new = [(key, alert) for key, alert in rows.items() if key not in known]
-        if not new:
-            return 0
-        values = [
-            dict(
-                source=source,
-                dedupe_key=key,
-                group_hash=alert.group_hash(source),
-                action=alert.action,
-                alert=alert.as_json(),
-                received_at=now,
-            )
-            for key, alert in new
-        ]
-        _insert_ignoring_duplicates(session, values)
-    for alert in {a.action for _, a in new}:
-        metrics.stored(source, alert, sum(1 for _, a in new if a.action == alert))
+    rows = {key: alert for key, alert in rows.items() if key not in known}
+    if not rows:
+        return 0
+    now = runtime.clock.now()
+    values = [
+        dict(
+            source=source,
+            dedupe_key=key,
+            group_hash=alert.group_hash(source),
+            action=alert.action,
+            alert=alert.as_json(),
+            received_at=now,
+        )
+        for key, alert in rows.items()
+    ]
+    with runtime.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        statement = (
+            insert(AlertEvent)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(AlertEvent.action)
+        )
+        new = [str(action) for action in conn.execute(statement).scalars()]
+    for action in set(new):
+        metrics.stored(source, action, new.count(action))
     return len(new)
-
-
-def _insert_ignoring_duplicates(session: Any, values: list[dict[str, Any]]) -> None:
-    """Two deliveries of one payload racing each other: the unique key keeps one, quietly."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    session.execute(insert(AlertEvent).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"]))
 
 
 def receive(runtime: Runtime, name: str, headers: dict[str, str], body: bytes) -> Reply:
