@@ -330,6 +330,9 @@ def confirm_due(runtime: Runtime) -> set[int]:
     """Proposals nobody answered within confirm_within: declared anyway, once whatever the replicas."""
     now = runtime.clock.now()
     with runtime.session() as session:
+        if session.scalar(select(AlertGroup.id).where(AlertGroup.confirm_at <= now).limit(1)) is None:
+            return set()  # the usual case, found without taking a write lock
+    with runtime.session() as session:
         write_lock(session)
         query = (
             select(AlertGroup)
