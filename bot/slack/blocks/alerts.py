@@ -1,8 +1,6 @@
-"""Alert messages: the alert in the war-room summary, proposals (Declare/Dismiss), notices and lists.
+"""Alert messages: proposals (Declare/Dismiss), notices in the war room, and `/incident alerts`.
 
-Alert text comes from monitoring and is untrusted: every piece of it goes through `esc`, which
-escapes all of Slack's control characters (no <!channel>, no <@mention>, no <url|disguised> links)
-and clips it. Links are only the http(s) URLs the parsers kept, shown under our own labels.
+Alert text is untrusted: it is rendered only through `alert_detail.esc` (see that module).
 """
 
 from __future__ import annotations
@@ -12,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.alerts.views import AlertGroupView
+from bot.slack.blocks.alert_detail import alert_blocks, esc
 from bot.slack.blocks.common import Block, actions, button, clip, context, header, section, user, when
 from bot.slack.blocks.incident import RESOLVE_ACTION
 
@@ -22,52 +21,12 @@ SEVERITIES = ("p0", "p1", "p2", "p3")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 
-def esc(text: object, limit: int = 500) -> str:
-    """Untrusted text made inert for mrkdwn: &, <, > escaped (mentions too), size-bounded."""
-    plain = clip(" ".join(str(text or "").split()) if limit <= 200 else str(text or ""), limit)
-    return plain.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _code(text: object, limit: int = 120) -> str:
-    return "`" + esc(text, limit).replace("`", "'") + "`"
-
-
 def _who(decided_by: str | None) -> str:
     if not decided_by:
         return "—"
     if decided_by == "timer":
         return "the timer (nobody answered in time)"
     return user(decided_by) if _USER_ID.match(decided_by) else esc(decided_by, 64)
-
-
-def alert_blocks(detail: dict[str, Any], title: str | None = None) -> list[Block]:
-    """The alert as the summary and the proposal show it: summary, labels, links."""
-    labels: dict[str, Any] = detail.get("labels") or {}
-    annotations: dict[str, Any] = detail.get("annotations") or {}
-    source = esc(detail.get("source") or "monitoring", 64)
-    lines = [f"*Alert* from {source}" + (f": {esc(title, 150)}" if title else "")]
-    text = detail.get("summary") or annotations.get("description") or ""
-    if text:
-        lines.append(esc(text, 1500))
-    blocks: list[Block] = [section("\n".join(lines))]
-    if labels:
-        shown = [f"{_code(k, 40)}={_code(v, 80)}" for k, v in list(labels.items())[:20]]
-        blocks.append(context("Labels: " + " ".join(shown)))
-    links = []
-    for label, key in (("Source", "generator_url"), ("Silence", "silence_url")):
-        if detail.get(key):
-            links.append(f"<{detail[key]}|{label}>")
-    for label, url in detail.get("links") or []:
-        links.append(f"<{url}|{esc(label, 40).replace('|', '/')}>")
-    service = labels.get("service")
-    if service:
-        links.append(f"triage: `/diag triage {esc(service, 60).replace('`', '')}`")
-    previous = detail.get("previous_incident_id")
-    if previous:
-        links.append(f"fired again after INC-{int(previous)}")
-    if links:
-        blocks.append(context(" · ".join(links[:10])))
-    return blocks
 
 
 def _severity_select(group_id: int) -> dict[str, Any]:
