@@ -26,7 +26,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bench.ack_latency import _fmt, _free_port, _pct
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 
 PG_ADMIN = os.environ.get("WARROOM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 TOKEN = uuid.uuid4().hex

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
 from bot.escalation import engine
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 from tests.escalation.helpers import REPORTER, close, declare, make_runtime, pages
 
 PEOPLE = [f"U0P{n:03d}" for n in range(80)]  # more than the 32 senders, so some are still to call

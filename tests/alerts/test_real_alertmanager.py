@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 from tests.alerts import alertmanager
 from tests.alerts.helpers import ONCALL, all_text, policy_text, token_env
 from tests.escalation.processes import BotProcess
