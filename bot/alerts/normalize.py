@@ -18,7 +18,7 @@ MAX_KEY = 128
 MAX_VALUE = 1000
 MAX_TEXT = 2000
 MAX_URL = 2000
-MAX_TITLE = 180
+MAX_TITLE = 140  # under the incident title limit (a Slack header holds 150)
 
 
 class PayloadError(Exception):

@@ -62,7 +62,7 @@ def test_alert_text_is_escaped_clipped_and_masked(h: Harness, token: tuple[str, 
     hostile = am_alert(
         "Leak",
         annotations={
-            "summary": "<!here> <@U0ALICE> click <http://evil.example|status page>",
+            "summary": "<!here> <@U0ALICE> click <http://evil.example|status page> " + "long " * 80,
             "description": "password=hunter2 token: xoxb-1234567890-abcdefghij " + "A" * 5000,
         },
         labels={"db_url": "postgresql://app:s3cret@db:5432/shop"},
@@ -81,6 +81,8 @@ def test_alert_text_is_escaped_clipped_and_masked(h: Harness, token: tuple[str, 
     assert "A" * 2100 not in text  # clipped
     [group] = groups(h.runtime)
     assert "hunter2" not in str(group.detail) and "s3cret" not in str(group.detail)
+    [incident] = incidents(h.runtime)  # a 400-character summary still opens an incident, its title clipped
+    assert len(incident.title) <= 140 and incident.title.endswith("…")
 
 
 def test_metrics_count_deliveries_by_source_and_status(h: Harness, token: tuple[str, str]) -> None:
