@@ -124,6 +124,12 @@ def check_alert_sources(policy: Policy) -> Iterator[Row]:
                 f"{source.kind}: {source.token_env} is not set, so every alert to /alerts/{source.name} gets 401",
                 f"export {source.token_env}=<a long random token>, and give the sender the same token",
             )
+    if any(route.declare == "propose" for route in policy.alerts.routes) and not policy.announce_channel:
+        yield fail(
+            "alerts routes",
+            "a route says declare: propose, but announce_channel is not set: nobody would see the proposals",
+            "set announce_channel: C… (the channel where proposals with Declare / Dismiss are posted)",
+        )
 
 
 # -------------------------------------------------------------------------------------- environment

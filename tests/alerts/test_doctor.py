@@ -33,3 +33,16 @@ def test_doctor_names_the_missing_token_variable(
     assert missing in lines[bad] and f"export {missing}=" in lines[bad + 1]
     assert "alerts aws" in out and "SNS signature" in out
     assert value not in out
+
+
+def test_doctor_wants_an_announce_channel_for_proposals(
+    tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env, value = token_env()
+    monkeypatch.setenv(env, value)
+    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    config = tmp_path / "policy.yml"
+    config.write_text(policy_text(env, announce=False))
+    assert main(["doctor", "--timeout", "2", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "✗  alerts routes" in out and "announce_channel" in out
