@@ -61,9 +61,11 @@ class Result:
     wall: float
 
 
-def _emulator_process(conn: Connection, users: tuple[str, ...], channels: int) -> None:
+def _emulator_process(conn: Connection, users: tuple[str, ...], channels: int, latency: float = 0.0) -> None:
     """Slack, in its own process as in production: its CPU does not compete with the bot's."""
     emu = SlackEmulator().start()
+    for method in ("chat.postMessage", "conversations.invite", "chat.update", "usergroups.users.list"):
+        emu.latency(method, latency)  # --slack-latency: every call a page makes takes this long
     for user in users:
         emu.add_user(user.lower(), id=user)
     ids = [emu.add_channel(f"inc-bench-{n}").id for n in range(channels)]
@@ -85,7 +87,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def run(count: int, tick: float, spread: float, burst: bool, replicas: int, tier: float) -> Result:
+def run(
+    count: int, tick: float, spread: float, burst: bool, replicas: int, tier: float, latency: float = 0.0
+) -> Result:
     name = f"warroom_bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -97,7 +101,7 @@ def run(count: int, tick: float, spread: float, burst: bool, replicas: int, tier
     policy = load_policy_text(POLICY.format(*USERS, tier))
     conn, child_conn = multiprocessing.get_context("spawn").Pipe()
     slack = multiprocessing.get_context("spawn").Process(
-        target=_emulator_process, args=(child_conn, USERS, count), daemon=True
+        target=_emulator_process, args=(child_conn, USERS, count, latency), daemon=True
     )
     slack.start()
     api_url, token, channels = conn.recv()
@@ -204,17 +208,19 @@ def main() -> None:
     parser.add_argument("--tier-seconds", type=float, default=10.0, help="timeout of each of the three tiers")
     parser.add_argument("--burst", action="store_true", help="every incident's tier 1 due at one instant")
     parser.add_argument("--replicas", type=int, default=1)
+    parser.add_argument("--slack-latency", type=float, default=0.0, help="seconds each Slack call takes")
     args = parser.parse_args()
     # An overloaded tick says so at WARNING on every skipped run; the numbers below say it better.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     shape = "burst (all due at once)" if args.burst else f"due times spread over {args.spread:g}s"
     print(
         f"escalation lateness: tick interval {args.tick:g}s, {args.replicas} replica(s), "
-        f"3 tiers of {args.tier_seconds:g}s, {shape}"
+        f"3 tiers of {args.tier_seconds:g}s, {shape}, Slack {args.slack_latency * 1000:g} ms per call"
     )
-    base = run(args.baseline, args.tick, args.spread, args.burst, args.replicas, args.tier_seconds)
+    common = (args.tick, args.spread, args.burst, args.replicas, args.tier_seconds, args.slack_latency)
+    base = run(args.baseline, *common)
     print(_line("baseline", base))
-    full = run(args.incidents, args.tick, args.spread, args.burst, args.replicas, args.tier_seconds)
+    full = run(args.incidents, *common)
     print(_line("full", full))
     ratio = full.p99 / base.p99 if base.p99 > 0 else float("inf")
     verdict = "OK" if full.p99 <= 1.0 and full.duplicates == 0 else "MISSED"

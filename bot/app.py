@@ -18,6 +18,7 @@ from bot.incidents import service as incidents
 from bot.logs import ContextThreadPoolExecutor, bolt_context_middleware
 from bot.postmortem import flows as postmortem_flows
 from bot.runtime import Runtime
+from bot.slack.alerts import SlackAlerts
 from bot.slack.client import make_client
 from bot.slack.gateway import SlackGateway
 from handlers import register_all
@@ -54,6 +55,7 @@ def build_runtime(
         pager=gateway,
         files=gateway,
         contacts=ContactSenders(),
+        alerts=SlackAlerts(client),
         clock=clock or SystemClock(),
         hooks={name: list(funcs) for name, funcs in HOOKS.items()},
     )

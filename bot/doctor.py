@@ -108,6 +108,30 @@ def check_policy_sense(policy: Policy) -> Iterator[Row]:
                 )
 
 
+def check_alert_sources(policy: Policy) -> Iterator[Row]:
+    """Every alerts source's token variable is set: without it every delivery is refused with 401."""
+    import os
+
+    for source in policy.alerts.sources:
+        check = f"alerts {source.name}"
+        if source.token_env is None:
+            yield ok(check, f"{source.kind}: authenticated by the SNS signature (no token)")
+        elif os.environ.get(source.token_env):
+            yield ok(check, f"{source.kind}: {source.token_env} is set")
+        else:
+            yield fail(
+                check,
+                f"{source.kind}: {source.token_env} is not set, so every alert to /alerts/{source.name} gets 401",
+                f"export {source.token_env}=<a long random token>, and give the sender the same token",
+            )
+    if any(route.declare == "propose" for route in policy.alerts.routes) and not policy.announce_channel:
+        yield fail(
+            "alerts routes",
+            "a route says declare: propose, but announce_channel is not set: nobody would see the proposals",
+            "set announce_channel: C… (the channel where proposals with Declare / Dismiss are posted)",
+        )
+
+
 # -------------------------------------------------------------------------------------- environment
 def check_environment(settings: Settings) -> Iterator[Row]:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
@@ -329,6 +353,7 @@ def diagnose(settings: Settings, config: str | None, manifest: Path | None, time
     policy, rows = check_policy(config)
     if policy is not None:
         rows += check_policy_sense(policy)
+        rows += check_alert_sources(policy)
     rows += check_environment(settings)
     rows.append(check_database(settings, timeout))
     rows += check_slack(settings, manifest, timeout)

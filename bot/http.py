@@ -155,6 +155,11 @@ def make_wsgi_app(
             if method != "POST":
                 return respond(start_response, "405 Method Not Allowed", b"POST only", "text/plain")
             return slack_events(environ, start_response)
+        if path.startswith("/alerts/"):
+            from bot.alerts import wsgi as alerts
+
+            code, body = alerts.handle(runtime, environ)
+            return respond(start_response, alerts.status_line(code), body, "application/json")
         if method == "GET" and path in ("/healthz", "/readyz"):
             # /healthz is liveness: the process serves (it only starts serving after migrations
             # reached the database). A database outage must not make Kubernetes restart every replica;

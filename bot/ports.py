@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.alerts.views import AlertGroupView
 from bot.incidents.views import IncidentView
 
 if TYPE_CHECKING:
@@ -104,3 +105,17 @@ class FilePort(Protocol):
     def upload(
         self, channel_id: str, filename: str, title: str, content: str | bytes, comment: str
     ) -> str: ...
+
+
+class AlertPort(Protocol):
+    """Alerts in the chat: proposals with Declare/Dismiss, and notices in the war room (folds, resolution)."""
+
+    def post_proposal(self, channel_id: str, group: AlertGroupView) -> Posted: ...
+
+    def update_proposal(self, channel_id: str, ts: str, group: AlertGroupView) -> None: ...
+
+    def post_alert_notice(self, channel_id: str, group: AlertGroupView, kind: str) -> Posted:
+        """kind: "fold" (repeat count), "storm" (the groups of a storm), "resolved" (with a Resolve button)."""
+        ...
+
+    def update_alert_notice(self, channel_id: str, ts: str, group: AlertGroupView, kind: str) -> None: ...

@@ -21,6 +21,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import health
+from bot.alerts import timers as alerts_timers
 from bot.db.guard import database_fault
 from bot.escalation.engine import tick as escalation_tick
 from bot.postmortem import reminders
@@ -42,6 +43,7 @@ class PeriodicJob:
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("escalation", escalation_tick),
     PeriodicJob("postmortem-reminders", reminders.tick, 30.0),
+    PeriodicJob("alerts", alerts_timers.tick, 1.0),
 ]
 
 

@@ -10,6 +10,7 @@ from bot.runtime import Runtime
 # order `/incident help` lists them in. The listener modules each have register(app, runtime).
 from handlers import (  # noqa: F401  (verbs register on import)
     actions,
+    alerts,
     diag,
     events,
     incident_router,
@@ -22,7 +23,7 @@ from handlers import (  # noqa: F401  (verbs register on import)
     remediate,
 )
 
-LISTENERS = (incident_router, actions, events, modals, diag, remediate)
+LISTENERS = (incident_router, actions, events, modals, diag, remediate, alerts)
 
 
 def register_all(app: App, runtime: Runtime) -> None:

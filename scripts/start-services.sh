@@ -32,6 +32,16 @@ if ! command -v prometheus >/dev/null 2>&1; then
 fi
 # The package's own service is not needed (and would hold port 9090): the tests start their own.
 command -v prometheus >/dev/null 2>&1 && echo "prometheus: installed ($(prometheus --version 2>&1 | head -1 | cut -d' ' -f3))"
+# The alerts tests start their own Alertmanager (own config, own ports); only the binary is needed.
+if ! command -v prometheus-alertmanager >/dev/null 2>&1; then
+  if apt-cache policy prometheus-alertmanager 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager
+  else
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      prometheus-alertmanager
+  fi
+fi
+command -v prometheus-alertmanager >/dev/null && echo "alertmanager: installed" || { echo "alertmanager: NOT installed"; exit 1; }
 
 if [ -f scripts/start-dockerd.sh ]; then
   bash scripts/start-dockerd.sh

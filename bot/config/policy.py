@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.config.alerts import AlertsConfig
 from bot.config.bounds import RemediationBounds
 from bot.config.durations import Duration
 
@@ -436,6 +437,9 @@ class Policy(Strict):
     )
     postmortem: PostmortemConfig = Field(
         default_factory=PostmortemConfig, description="Postmortem and review."
+    )
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig, description="Alerts in from monitoring (POST /alerts/<source>)."
     )
 
     @model_validator(mode="after")

@@ -1,5 +1,6 @@
 """Every table of every domain in one import, so Base.metadata is complete (Alembic and tests use it)."""
 
+from bot.alerts.models import AlertEvent, AlertGroup
 from bot.audit.models import AuditEntry
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.idempotency import ProcessedKey
@@ -8,6 +9,8 @@ from bot.postmortem.models import ActionItem, PostmortemDraft, ReviewReminder
 
 __all__ = [
     "ActionItem",
+    "AlertEvent",
+    "AlertGroup",
     "AuditEntry",
     "ChecklistItem",
     "EscalationState",

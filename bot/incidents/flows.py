@@ -58,11 +58,13 @@ def declare(
     reporter_id: str,
     origin_channel_id: str | None,
     request_key: str | None,
+    dedupe_repeats: bool = True,
 ) -> DeclareResult:
+    """`dedupe_repeats=False` for declarations by machines (alerts): their request_key is the dedupe."""
     now = runtime.clock.now()
     service.validate_severity(severity)
     service.validate_title(title)
-    repeat = _find_repeat(runtime, severity, title, reporter_id)
+    repeat = _find_repeat(runtime, severity, title, reporter_id) if dedupe_repeats else None
     with runtime.session() as session:
         if repeat is not None:
             incident = session.get(Incident, repeat)

@@ -367,6 +367,16 @@ def view(session: Session, incident: Incident, policy: Policy | None = None) -> 
         .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
         .limit(1)
     )
+    alert = session.scalar(
+        select(TimelineEvent.data)
+        .where(
+            TimelineEvent.incident_id == incident.id,
+            TimelineEvent.kind == EventKind.ALERT.value,
+            TimelineEvent.dedupe_key.like("alert:%"),
+        )
+        .order_by(TimelineEvent.id)
+        .limit(1)
+    )
     policy = policy or Policy.model_validate(incident.policy_snapshot or {})
     return IncidentView.of(
         incident,
@@ -374,4 +384,5 @@ def view(session: Session, incident: Incident, policy: Policy | None = None) -> 
         roles=roles,
         checklist=tuple(ChecklistView(i.position, i.text, i.done_by, i.done_at) for i in items),
         last_status_update=last_status,
+        alert=alert or None,
     )

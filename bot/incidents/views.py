@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.incidents.models import Incident
@@ -40,6 +40,8 @@ class IncidentView:
     roles: dict[str, str] = field(default_factory=dict)
     checklist: tuple[ChecklistView, ...] = ()
     last_status_update: str | None = None
+    # The monitoring alert that opened it (source, summary, labels, links), shown in the summary.
+    alert: dict[str, Any] | None = None
 
     @property
     def severity_tag(self) -> str:

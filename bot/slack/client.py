@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, ServerErrorRetryHandler
+
+from bot.slack.ratelimit import GatedWebClient, SharedRateLimitHandler
 
 
 def make_client(token: str | None, base_url: str, timeout: int = 15) -> WebClient:
-    client = WebClient(token=token, base_url=base_url, timeout=timeout)
-    # Retry-After is honoured by the rate-limit handler; 5xx and resets get a few backed-off tries.
+    client = GatedWebClient(token=token, base_url=base_url, timeout=timeout)
+    # Retry-After is honoured per method for the whole process (bot.slack.ratelimit); 5xx and resets
+    # get a few backed-off tries.
     client.retry_handlers.extend(
         [
-            RateLimitErrorRetryHandler(max_retry_count=5),
+            SharedRateLimitHandler(client.gates, max_retry_count=5),
             ServerErrorRetryHandler(max_retry_count=3),
             ConnectionErrorRetryHandler(max_retry_count=2),
         ]

@@ -42,7 +42,7 @@ class SlackGateway:
         return response["channel"]["id"]
 
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
-        users = sorted({u for u in user_ids if u})
+        users = sorted({u for u in user_ids if u and u[:1] in ("U", "W") and u.isalnum()})  # not alerts:…
         if not users:
             return
         try:

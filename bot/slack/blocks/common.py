@@ -59,4 +59,7 @@ def when(moment: datetime | None) -> str:
 
 
 def user(user_id: str | None) -> str:
-    return f"<@{user_id}>" if user_id else "_unassigned_"
+    if not user_id:
+        return "_unassigned_"
+    # Machines declare too (alerts:prometheus): they are named, not mentioned.
+    return f"<@{user_id}>" if user_id[:1] in ("U", "W") and user_id.isalnum() else escape(user_id)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot.incidents.models import TimelineEvent
 from bot.incidents.views import IncidentView
+from bot.slack.blocks.alert_detail import alert_blocks
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
     Block,
@@ -59,6 +60,8 @@ def summary_message(incident: IncidentView) -> tuple[str, list[Block]]:
         blocks.append(context(f"Roles — {roles}"))
     if incident.last_status_update:
         blocks.append(section(f"*Latest status:* {escape(incident.last_status_update)}"))
+    if incident.alert:
+        blocks.extend(alert_blocks(incident.alert))  # with its own, stricter escaping
     value = str(incident.id)
     if incident.status != "resolved":
         buttons = []
