@@ -39,10 +39,24 @@ class Posted:
     ts: str
 
 
+@dataclass(frozen=True)
+class FoundChannel:
+    """A channel found by name: who made it, and when (epoch seconds), to tell ours from others'."""
+
+    id: str
+    name: str
+    created_by_us: bool
+    created: int
+
+
 class WarRoomPort(Protocol):
     """Opening and keeping the war room: channel, summary, checklist, announcement, notices."""
 
     def create_channel(self, name: str) -> str: ...
+
+    def find_channel(self, name: str) -> FoundChannel | None:
+        """The channel of that exact name, archived or not (after `name_taken`)."""
+        ...
 
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None: ...
 

@@ -23,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot import health
 from bot.db.guard import database_fault
 from bot.escalation.engine import tick as escalation_tick
+from bot.incidents import reconcile, setup
 from bot.postmortem import reminders
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ class PeriodicJob:
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("escalation", escalation_tick),
     PeriodicJob("postmortem-reminders", reminders.tick, 30.0),
+    # War-room set-up steps left by a crash, a SIGTERM or a Slack outage; leases renewed.
+    PeriodicJob("incident-setup", setup.tick, setup.TICK_SECONDS),
+    # At start and every minute: ladders and set-up rows a crash left missing, stale claims.
+    PeriodicJob("incident-reconcile", reconcile.tick, reconcile.TICK_SECONDS),
 ]
 
 

@@ -1,0 +1,537 @@
+"""Opening the war room as durable work: steps are rows, run at once, finished by any process's tick.
+
+The declaration's transaction writes one `setup_steps` row per step (room, invite, summary,
+checklist, announce) next to the incident and its escalation state, so nothing a crash, a
+SIGTERM or a Slack outage interrupts is lost: the declaring process runs the steps at once (no
+tick delay on the happy path), and otherwise the tick of any replica finishes them, retrying with
+backoff capped at 30 s. Steps are claimed FOR UPDATE SKIP LOCKED under a lease the claiming
+process renews every tick; a process that dies simply stops renewing.
+
+A channel Slack made although our call failed (a timeout, a reset, a crash before the write) is
+adopted on the retry's `name_taken`: only a name this step itself tried, made by our bot user,
+after the incident was declared, counts as ours. So there is one room per incident and no orphan.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.config.policy import Policy
+from bot.incidents import service
+from bot.incidents.models import Incident, SetupStep
+from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.ports import ChatError
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+LEASE = timedelta(seconds=15)  # renewed every tick by the holder; a dead holder's claims free up after it
+MAX_BACKOFF = 30.0
+NAME_SUFFIXES = (0, *range(2, 21))  # the second channel of a name is -2, as people number them
+ROOM = "room"
+AFTER_ROOM = ("invite", "summary", "checklist", "announce")
+LABELS = {
+    ROOM: "the war-room channel",
+    "invite": "inviting the reporter and the paged people",
+    "summary": "the pinned summary",
+    "checklist": "the response checklist",
+    "announce": "the announcement",
+}
+VERBS = {
+    ROOM: "create the channel",
+    "invite": "invite the reporter",
+    "summary": "post the summary",
+    "checklist": "post the checklist",
+    "announce": "announce in the announcements channel",
+}
+# Answers another try will not change; anything else (429, 5xx, timeouts, resets) is retried.
+PERMANENT = frozenset(
+    {
+        "restricted_action",
+        "invalid_name",
+        "invalid_name_specials",
+        "invalid_name_maxlength",
+        "invalid_name_punctuation",
+        "invalid_name_required",
+        "all_names_taken",
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "missing_scope",
+        "not_authed",
+        "invalid_auth",
+        "account_inactive",
+        "user_not_found",
+        "no_permission",
+        "no_channel",
+    }
+)
+# Slack calls of one incident's steps run side by side; a pool apart from the runtime's, so a
+# burst of declarations waiting on their steps can never starve the steps themselves.
+_calls = ThreadPoolExecutor(max_workers=32, thread_name_prefix="warroom-setup")
+# incident ids a run is in flight for, per runtime (worker id): the tick does not start a second.
+_inflight: dict[str, set[int]] = {}
+
+
+@dataclass(frozen=True)
+class Claim:
+    step: str
+    attempt: int
+    data: dict[str, Any]
+
+
+# ------------------------------------------------------------------------------------ writing rows
+def steps_for(policy: Policy) -> list[str]:
+    return [ROOM, "invite", "summary", "checklist", *(["announce"] if policy.announce_channel else [])]
+
+
+def plan(session: Session, incident_id: int, steps: list[str], now: datetime) -> None:
+    """Write set-up rows (in the caller's transaction); a step that has a row already is kept."""
+    if not steps:
+        return
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = [
+        dict(incident_id=incident_id, step=s, status="pending", attempts=0, next_attempt_at=now, data={})
+        for s in steps
+    ]
+    statement = module.insert(SetupStep.__table__).on_conflict_do_nothing(
+        index_elements=["incident_id", "step"]
+    )
+    session.execute(statement, values)
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(SetupStep.status == "pending", SetupStep.next_attempt_at <= now),
+        and_(SetupStep.status == "running", SetupStep.claimed_at < now - LEASE),
+    )
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(MAX_BACKOFF, 2.0 ** max(0, attempt - 1)))
+
+
+# ------------------------------------------------------------------------------------- claim / run
+def _claim(runtime: Runtime, incident_id: int) -> list[Claim]:
+    now = runtime.clock.now()
+    with runtime.session() as session:
+        service.write_lock(session)
+        rows = session.scalars(
+            select(SetupStep)
+            .where(SetupStep.incident_id == incident_id, _due(now))
+            .order_by(SetupStep.id)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).all()
+        if not rows:
+            return []
+        incident = session.get(Incident, incident_id, populate_existing=True)
+        assert incident is not None
+        if incident.channel_id is None:
+            rows = [r for r in rows if r.step == ROOM]  # the others need the room
+        claims = []
+        for row in rows:
+            row.status, row.claimed_at, row.claimed_by = "running", now, runtime.worker_id
+            row.attempts += 1
+            if row.step == ROOM and not (row.data or {}).get("names"):
+                # Written before Slack is called: only a name this step tried may later be adopted.
+                first = service.channel_name(incident.id, incident.declared_at, incident.title, 0)
+                row.data = {"names": [first]}
+            claims.append(Claim(row.step, row.attempts, dict(row.data or {})))
+        return claims
+
+
+def run_incident(runtime: Runtime, incident_id: int) -> None:
+    """Run every due step of one incident: the room first, then the rest side by side. Never raises."""
+    with runtime.busy():
+        try:
+            for _ in range(2):  # the room, then what needs the room
+                if runtime.stopping.is_set():
+                    break  # draining: leave unclaimed work for another replica or the restart
+                claims = _claim(runtime, incident_id)
+                if not claims:
+                    break
+                room = next((c for c in claims if c.step == ROOM), None)
+                if room is not None:
+                    if _run_step(runtime, incident_id, room) != "done":
+                        break
+                    continue
+                futures = [_submit(_run_step, runtime, incident_id, claim) for claim in claims]
+                wait(futures)
+                break
+            tell(runtime, incident_id)
+        except Exception:  # the rows are still there: the tick tries again
+            log.exception("set-up run failed", extra={"incident_id": incident_id})
+
+
+def _submit(fn: Callable[..., str], *args: Any) -> Any:
+    try:
+        return _calls.submit(fn, *args)
+    except RuntimeError:  # interpreter shutting down: do it here
+        from concurrent.futures import Future
+
+        future: Future[str] = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def _run_step(runtime: Runtime, incident_id: int, claim: Claim) -> str:
+    result: dict[str, Any] = {}
+    try:
+        result = STEPS[claim.step](runtime, incident_id, claim) or {}
+        outcome, error = "done", None
+    except ChatError as exc:
+        outcome, error = ("failed" if exc.code in PERMANENT else "retry"), exc.code
+    except Exception as exc:  # a port broken in an unexpected way: retried like a 5xx
+        log.warning("set-up step %s raised", claim.step, exc_info=True, extra={"incident_id": incident_id})
+        outcome, error = "retry", type(exc).__name__
+    if error:
+        log.warning(
+            "set-up step %s failed: %s (%s)", claim.step, error, outcome, extra={"incident_id": incident_id}
+        )
+    _record(runtime, incident_id, claim, outcome, error, result)
+    return outcome
+
+
+def _record(
+    runtime: Runtime, incident_id: int, claim: Claim, outcome: str, error: str | None, result: dict[str, Any]
+) -> None:
+    now = runtime.clock.now()
+    with runtime.session() as session:
+        service.write_lock(session)
+        incident = session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
+        assert incident is not None
+        if result.get("channel_id") and incident.channel_id is None:
+            incident.channel_id, incident.channel_name = result["channel_id"], result["channel_name"]
+        row = session.scalar(
+            select(SetupStep)
+            .where(
+                SetupStep.incident_id == incident_id,
+                SetupStep.step == claim.step,
+                SetupStep.status == "running",
+                SetupStep.claimed_by == runtime.worker_id,
+            )
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if row is None:
+            return  # handed back at shutdown, or taken over after our lease: the new holder records
+        row.claimed_at = row.claimed_by = None
+        row.error = error
+        if outcome == "done":
+            row.status, row.done_at = "done", now
+        elif outcome == "retry":
+            row.status, row.next_attempt_at = "pending", now + backoff(row.attempts)
+        else:
+            row.status = "failed"
+            _problem(session, incident, claim.step, f"Could not {VERBS[claim.step]}: {error}", now)
+            if claim.step == ROOM:  # nothing that needs the room can happen now
+                session.execute(
+                    update(SetupStep)
+                    .where(SetupStep.incident_id == incident_id, SetupStep.status == "pending")
+                    .values(status="failed", error="no_channel")
+                )
+
+
+def _problem(session: Session, incident: Incident, step: str, text: str, now: datetime) -> None:
+    incident.setup_errors = [*(incident.setup_errors or []), text]
+    add_event(
+        session, incident.id, EventKind.SETUP_ERROR, BOT_ACTOR, text, dedupe_key=f"setup:{step}", at=now
+    )
+
+
+def _remember_names(runtime: Runtime, incident_id: int, names: list[str]) -> None:
+    with runtime.session() as session:
+        session.execute(
+            update(SetupStep)
+            .where(
+                SetupStep.incident_id == incident_id,
+                SetupStep.step == ROOM,
+                SetupStep.claimed_by == runtime.worker_id,
+            )
+            .values(data={"names": names})
+        )
+
+
+def _save(runtime: Runtime, incident_id: int, **values: str) -> None:
+    """A message's ts right after Slack accepted it, so a retry of the step never posts it twice."""
+    with runtime.session() as session:
+        session.execute(update(Incident).where(Incident.id == incident_id).values(**values))
+
+
+# ------------------------------------------------------------------------------------------- steps
+def _room(runtime: Runtime, incident_id: int, claim: Claim) -> dict[str, Any]:
+    with runtime.session() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        title, declared_at = incident.title, incident.declared_at
+    tried = list(claim.data.get("names") or [])
+    for suffix in NAME_SUFFIXES:
+        name = service.channel_name(incident_id, declared_at, title, suffix)
+        if name not in tried:
+            tried.append(name)
+            _remember_names(runtime, incident_id, tried)
+        try:
+            return {"channel_id": runtime.warroom.create_channel(name), "channel_name": name}
+        except ChatError as exc:
+            if exc.code != "name_taken":
+                raise
+        found = runtime.warroom.find_channel(name)
+        # A second's slack: Slack's `created` is whole seconds.
+        if found and found.created_by_us and found.created >= int(declared_at.timestamp()):
+            log.info(
+                "adopting channel %s made by an earlier attempt", found.id, extra={"incident_id": incident_id}
+            )
+            return {"channel_id": found.id, "channel_name": name}
+    raise ChatError("all_names_taken", "every channel name was taken")
+
+
+def _invitees(session: Session, incident: Incident) -> list[str]:
+    from bot.escalation.models import PageOutbox
+    from bot.escalation.service import ladder, ladder_name, snapshot_policy
+
+    users = {incident.reporter_id, incident.commander_id}
+    # Paged people join the room when it is made: pages can leave before it exists.
+    users |= set(
+        session.scalars(
+            select(PageOutbox.target).where(
+                PageOutbox.incident_id == incident.id,
+                PageOutbox.kind == "page",
+                PageOutbox.status.in_(("pending", "sending", "sent")),
+            )
+        )
+    )
+    policy = snapshot_policy(incident)
+    tiers = ladder(policy, ladder_name(policy, incident.severity)).tiers
+    users |= {t for t in tiers[0].targets if t.startswith(("U", "W"))} if tiers else set()
+    return sorted(u for u in users if u)
+
+
+def _invite(runtime: Runtime, incident_id: int, claim: Claim) -> None:
+    with runtime.session() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None and incident.channel_id
+        channel_id, reporter, users = incident.channel_id, incident.reporter_id, _invitees(session, incident)
+    try:
+        runtime.warroom.invite(channel_id, users)
+    except ChatError as exc:
+        if exc.code not in PERMANENT or len(users) == 1:
+            raise
+        # One unknown user must not keep the others out: invite one by one, the reporter first.
+        for user in sorted(users, key=lambda u: u != reporter):
+            try:
+                runtime.warroom.invite(channel_id, [user])
+            except ChatError as one:
+                if one.code not in PERMANENT:
+                    raise
+                log.warning("could not invite %s: %s", user, one.code, extra={"incident_id": incident_id})
+
+
+def _view(runtime: Runtime, incident_id: int) -> Any:
+    with runtime.session() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        return service.view(session, incident)
+
+
+def _summary(runtime: Runtime, incident_id: int, claim: Claim) -> None:
+    view = _view(runtime, incident_id)
+    ts = view.summary_ts
+    if ts is None:
+        ts = runtime.warroom.post_summary(view).ts
+        _save(runtime, incident_id, summary_ts=ts)
+    runtime.warroom.pin(view.channel_id, ts)
+    fresh = _view(runtime, incident_id)
+    if replace(view, summary_ts=ts) != fresh:  # acked or changed while we posted: show it as it is
+        runtime.warroom.update_summary(fresh)
+
+
+def _checklist(runtime: Runtime, incident_id: int, claim: Claim) -> None:
+    view = _view(runtime, incident_id)
+    ts = view.checklist_ts
+    if ts is None:
+        ts = runtime.warroom.post_checklist(view).ts
+        _save(runtime, incident_id, checklist_ts=ts)
+    fresh = _view(runtime, incident_id)
+    if fresh.checklist != view.checklist:
+        runtime.warroom.update_checklist(fresh)
+
+
+def _announce(runtime: Runtime, incident_id: int, claim: Claim) -> None:
+    view = _view(runtime, incident_id)
+    with runtime.session() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        channel = Policy.model_validate(incident.policy_snapshot or {}).announce_channel or ""
+    runtime.warroom.announce(channel, view)
+
+
+STEPS: dict[str, Callable[[Runtime, int, Claim], dict[str, Any] | None]] = {
+    ROOM: _room,
+    "invite": _invite,  # type: ignore[dict-item]
+    "summary": _summary,  # type: ignore[dict-item]
+    "checklist": _checklist,  # type: ignore[dict-item]
+    "announce": _announce,  # type: ignore[dict-item]
+}
+
+
+# ------------------------------------------------------------------------------ what people are told
+@dataclass(frozen=True)
+class Progress:
+    open: list[str]  # steps not finished yet (pending or running)
+    late: dict[str, str]  # step -> last error, for open steps that failed at least once
+    failed: dict[str, str]  # step -> error, given up (permanent)
+    was_late: list[str]  # finished steps that needed more than one attempt
+
+
+def progress(session: Session, incident_id: int) -> Progress:
+    rows = session.scalars(
+        select(SetupStep).where(SetupStep.incident_id == incident_id).order_by(SetupStep.id)
+    )
+    opened, late, failed, was_late = [], {}, {}, []
+    for row in rows:
+        if row.status in ("pending", "running"):
+            opened.append(row.step)
+            if row.error:
+                late[row.step] = row.error
+        elif row.status == "failed":
+            failed[row.step] = row.error or "error"
+        elif row.attempts > 1:
+            was_late.append(row.step)
+    return Progress(opened, late, failed, was_late)
+
+
+def _flip(runtime: Runtime, incident_id: int, old: str | None, new: str | None) -> bool:
+    """Move `setup_notice` old -> new; only one process wins, so each notice goes out once."""
+    with runtime.session() as session:
+        column = Incident.setup_notice
+        where = column.is_(None) if old is None else column == old
+        done = session.execute(
+            update(Incident).where(Incident.id == incident_id, where).values(setup_notice=new)
+        )
+        return bool(done.rowcount)
+
+
+def mark_late(runtime: Runtime, incident_id: int) -> None:
+    """The declarer has been told (in the declare answer) that set-up is late; tell them when it lands."""
+    _flip(runtime, incident_id, None, "late")
+
+
+def late_text(handle: str, late: dict[str, str], opened: list[str]) -> str:
+    what = ", ".join(LABELS[s] for s in opened)
+    why = "; ".join(f"{LABELS[s]}: Slack answered `{e}`" for s, e in late.items())
+    return (
+        f"⏳ *{handle}* is open and its tier 1 is being paged, but its set-up is late — {what}"
+        + (f" ({why})" if why else "")
+        + ". I keep trying (at least every 30 s) and will tell you when it is ready."
+    )
+
+
+def tell(runtime: Runtime, incident_id: int) -> None:
+    """Tell the declarer (by DM) and the room what is late, once, and again once it has landed."""
+    with runtime.session() as session:
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        now = progress(session, incident_id)
+        notice, reporter, channel = incident.setup_notice, incident.reporter_id, incident.channel_id
+        handle = f"INC-{incident.id}"
+    if now.open and now.late and notice is None and _flip(runtime, incident_id, None, "late"):
+        text = late_text(handle, now.late, now.open)
+        _send(runtime, incident_id, reporter, text, channel, text, undo=("late", None))
+    elif not now.open and notice == "late" and _flip(runtime, incident_id, "late", "done"):
+        where = f"<#{channel}>" if channel else "(no channel)"
+        text = f"✅ The war room of *{handle}* is ready: {where}."
+        if now.failed:
+            text += " Still missing: " + ", ".join(f"{LABELS[s]} ({e})" for s, e in now.failed.items()) + "."
+        room = None
+        if now.was_late:
+            room = "✅ Set-up finished late: " + ", ".join(LABELS[s] for s in now.was_late) + " now done."
+        _send(runtime, incident_id, reporter, text, channel, room, undo=("done", "late"))
+
+
+def _send(
+    runtime: Runtime,
+    incident_id: int,
+    user: str,
+    text: str,
+    channel: str | None,
+    room_text: str | None,
+    undo: tuple[str, str | None],
+) -> None:
+    try:
+        runtime.pager.direct_message(user, text)
+    except ChatError as exc:
+        log.warning("set-up notice to %s failed: %s", user, exc.code, extra={"incident_id": incident_id})
+        if exc.code not in PERMANENT:  # told next tick; a declarer we cannot DM (an alert source) is not
+            _flip(runtime, incident_id, *undo)
+            return
+    if channel and room_text:
+        try:
+            runtime.warroom.notify(channel, room_text)
+        except ChatError as exc:
+            log.warning("set-up notice in the room failed: %s", exc.code, extra={"incident_id": incident_id})
+
+
+# ---------------------------------------------------------------------------------------------- tick
+def tick(runtime: Runtime) -> int:
+    """Renew our leases, then start a run for every incident with due steps or a notice owed."""
+    if runtime.stopping.is_set():
+        return 0
+    now = runtime.clock.now()
+    with runtime.session() as session:
+        session.execute(
+            update(SetupStep)
+            .where(SetupStep.claimed_by == runtime.worker_id, SetupStep.status == "running")
+            .values(claimed_at=now)
+        )
+        due = set(session.scalars(select(SetupStep.incident_id).where(_due(now)).distinct().limit(50)))
+        still_open = select(SetupStep.id).where(
+            SetupStep.incident_id == Incident.id, SetupStep.status.in_(("pending", "running"))
+        )
+        due |= set(
+            session.scalars(
+                select(Incident.id).where(Incident.setup_notice == "late", ~still_open.exists()).limit(50)
+            )
+        )
+    inflight = _inflight.setdefault(runtime.worker_id, set())
+    started = 0
+    for incident_id in sorted(due - inflight):
+        inflight.add(incident_id)
+        started += 1
+
+        def run(incident_id: int = incident_id) -> None:
+            try:
+                run_incident(runtime, incident_id)
+            finally:
+                inflight.discard(incident_id)
+
+        runtime.submit(run)
+    return started
+
+
+def release(runtime: Runtime) -> int:
+    """Hand back every claim of this process (at shutdown), for another replica or the restart."""
+    with runtime.session() as session:
+        done = session.execute(
+            update(SetupStep)
+            .where(SetupStep.claimed_by == runtime.worker_id, SetupStep.status == "running")
+            .values(status="pending", claimed_by=None, claimed_at=None, next_attempt_at=runtime.clock.now())
+        )
+        return int(done.rowcount or 0)
+
+
+def drain(runtime: Runtime, grace: float) -> None:
+    """SIGTERM: claim nothing new, let set-up in flight finish within `grace`, hand back the rest."""
+    idle = runtime.drain(grace)
+    released = release(runtime)
+    log.info("drained set-up (%s); released %d claims", "idle" if idle else "grace over", released)
