@@ -130,7 +130,7 @@ def declare(
         incident_id, created = _open(runtime, now, **fields)  # type: ignore[arg-type]
     if created:
         metrics.observe_declared(severity)
-        run = runtime.submit(setup.run_incident, runtime, incident_id)
+        run = runtime.submit(setup.run_incident, runtime, incident_id, False)
         # Still going after `wait`: the declarer hears "being set up" now and "ready" later.
         with contextlib.suppress(FutureTimeout):
             run.result(timeout=wait)

@@ -151,8 +151,12 @@ def _claim(runtime: Runtime, incident_id: int) -> list[Claim]:
         return claims
 
 
-def run_incident(runtime: Runtime, incident_id: int) -> None:
-    """Run every due step of one incident: the room first, then the rest side by side. Never raises."""
+def run_incident(runtime: Runtime, incident_id: int, notify: bool = True) -> None:
+    """Run every due step of one incident: the room first, then the rest side by side. Never raises.
+
+    `notify`: tell the declarer what is late or has landed. The declaring process's own run leaves
+    that to the declare answer (and to the tick, for what lands after it).
+    """
     with runtime.busy():
         try:
             for _ in range(2):  # the room, then what needs the room
@@ -169,7 +173,8 @@ def run_incident(runtime: Runtime, incident_id: int) -> None:
                 futures = [_submit(_run_step, runtime, incident_id, claim) for claim in claims]
                 wait(futures)
                 break
-            tell(runtime, incident_id)
+            if notify:
+                tell(runtime, incident_id)
         except Exception:  # the rows are still there: the tick tries again
             log.exception("set-up run failed", extra={"incident_id": incident_id})
 
@@ -347,6 +352,8 @@ def _view(runtime: Runtime, incident_id: int) -> Any:
 def _summary(runtime: Runtime, incident_id: int, claim: Claim) -> None:
     view = _view(runtime, incident_id)
     ts = view.summary_ts
+    if ts is None and claim.attempt > 1:  # an earlier attempt may have posted and lost the answer
+        ts = runtime.warroom.find_post(view.channel_id, "summary", view)
     if ts is None:
         ts = runtime.warroom.post_summary(view).ts
         _save(runtime, incident_id, summary_ts=ts)
@@ -359,6 +366,8 @@ def _summary(runtime: Runtime, incident_id: int, claim: Claim) -> None:
 def _checklist(runtime: Runtime, incident_id: int, claim: Claim) -> None:
     view = _view(runtime, incident_id)
     ts = view.checklist_ts
+    if ts is None and claim.attempt > 1:
+        ts = runtime.warroom.find_post(view.channel_id, "checklist", view)
     if ts is None:
         ts = runtime.warroom.post_checklist(view).ts
         _save(runtime, incident_id, checklist_ts=ts)
@@ -373,6 +382,8 @@ def _announce(runtime: Runtime, incident_id: int, claim: Claim) -> None:
         incident = session.get(Incident, incident_id)
         assert incident is not None
         channel = Policy.model_validate(incident.policy_snapshot or {}).announce_channel or ""
+    if claim.attempt > 1 and runtime.warroom.find_post(channel, "announcement", view):
+        return
     runtime.warroom.announce(channel, view)
 
 

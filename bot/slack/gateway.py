@@ -99,6 +99,25 @@ class SlackGateway:
         text, blocks = rendered
         _call("chat.update", self.client.chat_update, channel=channel_id, ts=ts, text=text, blocks=blocks)
 
+    def find_post(self, channel_id: str, kind: str, incident: IncidentView) -> str | None:
+        response = _call(
+            "conversations.history", self.client.conversations_history, channel=channel_id, limit=200
+        )
+        fallback = {
+            "summary": incident_blocks.summary_message,
+            "checklist": incident_blocks.checklist_message,
+            "announcement": incident_blocks.announcement,
+        }[kind](incident)[0]
+        # The fallback text up to the first part that can change (status, channel) identifies it.
+        stem = {"summary": f"{incident.handle} {incident.severity_tag} (", "checklist": fallback}.get(
+            kind, fallback.split(" — declared by")[0]
+        )
+        me = self._me()
+        for message in response.get("messages") or []:
+            if message.get("user") == me and str(message.get("text", "")).startswith(stem):
+                return str(message["ts"])
+        return None
+
     def post_summary(self, incident: IncidentView) -> Posted:
         return self._post(incident.channel_id, incident_blocks.summary_message(incident))
 
