@@ -371,9 +371,13 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, payload, out = emulator.handle(self.command, self.path, headers, body)
-        self.send_response(status)
-        for key, value in out.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            for key, value in out.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The caller gave up (its timeout, or it was killed): as on Slack, the call still happened.
+            self.close_connection = True
