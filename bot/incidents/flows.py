@@ -31,7 +31,7 @@ from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 REPEAT_WINDOW = timedelta(minutes=2)
-SETUP_WAIT = 8.0  # how long the declarer's answer waits for the war room before saying "being set up"
+SETUP_WAIT = 5.0  # how long the declarer's answer waits for the war room before saying "being set up"
 
 
 @dataclass
@@ -95,7 +95,7 @@ def _open(
         )
         # From this commit on there is a ladder for an ack to stop, and nothing waits for Slack.
         escalation.start(session, incident, now)
-        setup.plan(session, incident.id, setup.steps_for(runtime.policy), now)
+        setup.plan(session, incident.id, setup.steps_for(runtime.policy), now + setup.HANDOFF)
         return incident.id, True
 
 
@@ -130,7 +130,7 @@ def declare(
         incident_id, created = _open(runtime, now, **fields)  # type: ignore[arg-type]
     if created:
         metrics.observe_declared(severity)
-        run = runtime.submit(setup.run_incident, runtime, incident_id, False)
+        run = runtime.submit(setup.run_incident, runtime, incident_id, True)
         # Still going after `wait`: the declarer hears "being set up" now and "ready" later.
         with contextlib.suppress(FutureTimeout):
             run.result(timeout=wait)

@@ -35,6 +35,7 @@ from bot.runtime import Runtime
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
+HANDOFF = timedelta(seconds=5)  # a declaration's steps are left to the declaring process this long
 LEASE = timedelta(seconds=15)  # renewed every tick by the holder; a dead holder's claims free up after it
 MAX_BACKOFF = 30.0
 NAME_SUFFIXES = (0, *range(2, 21))  # the second channel of a name is -2, as people number them
@@ -88,6 +89,8 @@ class Claim:
     step: str
     attempt: int
     data: dict[str, Any]
+    title: str
+    declared_at: datetime
 
 
 # ------------------------------------------------------------------------------------ writing rows
@@ -95,13 +98,18 @@ def steps_for(policy: Policy) -> list[str]:
     return [ROOM, "invite", "summary", "checklist", *(["announce"] if policy.announce_channel else [])]
 
 
-def plan(session: Session, incident_id: int, steps: list[str], now: datetime) -> None:
-    """Write set-up rows (in the caller's transaction); a step that has a row already is kept."""
+def plan(session: Session, incident_id: int, steps: list[str], due: datetime) -> None:
+    """Write set-up rows (in the caller's transaction); a step that has a row already is kept.
+
+    `due`: when a tick may take them. The declaring process runs its rows at once whatever `due`
+    says, so it passes now + HANDOFF: ticks (its own, other replicas') leave them to it unless it
+    died.
+    """
     if not steps:
         return
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     values = [
-        dict(incident_id=incident_id, step=s, status="pending", attempts=0, next_attempt_at=now, data={})
+        dict(incident_id=incident_id, step=s, status="pending", attempts=0, next_attempt_at=due, data={})
         for s in steps
     ]
     statement = module.insert(SetupStep.__table__).on_conflict_do_nothing(
@@ -122,78 +130,85 @@ def backoff(attempt: int) -> timedelta:
 
 
 # ------------------------------------------------------------------------------------- claim / run
-def _claim(runtime: Runtime, incident_id: int) -> list[Claim]:
-    now = runtime.clock.now()
+def _claim(runtime: Runtime, incident_id: int, eager: bool) -> list[Claim]:
     with runtime.session() as session:
         service.write_lock(session)
-        rows = session.scalars(
-            select(SetupStep)
-            .where(SetupStep.incident_id == incident_id, _due(now))
-            .order_by(SetupStep.id)
-            .with_for_update(skip_locked=True)
-            .execution_options(populate_existing=True)
-        ).all()
-        if not rows:
-            return []
         incident = session.get(Incident, incident_id, populate_existing=True)
         assert incident is not None
-        if incident.channel_id is None:
-            rows = [r for r in rows if r.step == ROOM]  # the others need the room
-        claims = []
-        for row in rows:
-            row.status, row.claimed_at, row.claimed_by = "running", now, runtime.worker_id
-            row.attempts += 1
-            if row.step == ROOM and not (row.data or {}).get("names"):
-                # Written before Slack is called: only a name this step tried may later be adopted.
-                first = service.channel_name(incident.id, incident.declared_at, incident.title, 0)
-                row.data = {"names": [first]}
-            claims.append(Claim(row.step, row.attempts, dict(row.data or {})))
-        return claims
+        return _claim_in(session, runtime, incident, runtime.clock.now(), eager)
 
 
-def run_incident(runtime: Runtime, incident_id: int, notify: bool = True) -> None:
+def _claim_in(
+    session: Session, runtime: Runtime, incident: Incident, now: datetime, eager: bool
+) -> list[Claim]:
+    """Claim the incident's due steps in this transaction (only the room while there is none).
+
+    `eager`: the declaring process, which takes its never-tried steps before they fall due.
+    """
+    if runtime.stopping.is_set():
+        return []  # draining: leave unclaimed work for another replica or the restart
+    due = _due(now)
+    if eager:
+        due = or_(due, and_(SetupStep.status == "pending", SetupStep.attempts == 0))
+    rows = session.scalars(
+        select(SetupStep)
+        .where(SetupStep.incident_id == incident.id, due)
+        .order_by(SetupStep.id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    if incident.channel_id is None:
+        rows = [r for r in rows if r.step == ROOM]  # the others need the room
+    claims = []
+    for row in rows:
+        row.status, row.claimed_at, row.claimed_by = "running", now, runtime.worker_id
+        row.attempts += 1
+        if row.step == ROOM and not (row.data or {}).get("names"):
+            # Written before Slack is called: only a name this step tried may later be adopted.
+            first = service.channel_name(incident.id, incident.declared_at, incident.title, 0)
+            row.data = {"names": [first]}
+        claims.append(
+            Claim(row.step, row.attempts, dict(row.data or {}), incident.title, incident.declared_at)
+        )
+    return claims
+
+
+def run_incident(runtime: Runtime, incident_id: int, declaring: bool = False) -> None:
     """Run every due step of one incident: the room first, then the rest side by side. Never raises.
 
-    `notify`: tell the declarer what is late or has landed. The declaring process's own run leaves
-    that to the declare answer (and to the tick, for what lands after it).
+    `declaring`: the declaring process's own run, at once. It leaves telling the declarer to the
+    declare answer (and to the tick, for what lands after it).
     """
     with runtime.busy():
         try:
-            for _ in range(2):  # the room, then what needs the room
-                if runtime.stopping.is_set():
-                    break  # draining: leave unclaimed work for another replica or the restart
-                claims = _claim(runtime, incident_id)
-                if not claims:
-                    break
-                room = next((c for c in claims if c.step == ROOM), None)
-                if room is not None:
-                    if _run_step(runtime, incident_id, room) != "done":
-                        break
-                    continue
-                futures = [_submit(_run_step, runtime, incident_id, claim) for claim in claims]
-                wait(futures)
-                break
-            if notify:
+            claims = _claim(runtime, incident_id, eager=declaring)
+            room = next((c for c in claims if c.step == ROOM), None)
+            if room is not None:  # recording the room claims what needs it, in one transaction
+                claims = _run_step(runtime, incident_id, room, then_claim=True, eager=declaring)
+            wait([_submit(_run_step, runtime, incident_id, claim) for claim in claims])
+            if not declaring:
                 tell(runtime, incident_id)
         except Exception:  # the rows are still there: the tick tries again
             log.exception("set-up run failed", extra={"incident_id": incident_id})
 
 
-def _submit(fn: Callable[..., str], *args: Any) -> Any:
+def _submit(fn: Callable[..., Any], *args: Any) -> Any:
     try:
         return _calls.submit(fn, *args)
     except RuntimeError:  # interpreter shutting down: do it here
         from concurrent.futures import Future
 
-        future: Future[str] = Future()
+        future: Future[Any] = Future()
         future.set_result(fn(*args))
         return future
 
 
-def _run_step(runtime: Runtime, incident_id: int, claim: Claim) -> str:
-    result: dict[str, Any] = {}
+def _run_step(
+    runtime: Runtime, incident_id: int, claim: Claim, then_claim: bool = False, eager: bool = False
+) -> list[Claim]:
+    result: dict[str, Any] = {}  # filled as the step goes, so a half-done step keeps what it made
     try:
-        result = STEPS[claim.step](runtime, incident_id, claim) or {}
+        STEPS[claim.step](runtime, incident_id, claim, result)
         outcome, error = "done", None
     except ChatError as exc:
         outcome, error = ("failed" if exc.code in PERMANENT else "retry"), exc.code
@@ -204,13 +219,19 @@ def _run_step(runtime: Runtime, incident_id: int, claim: Claim) -> str:
         log.warning(
             "set-up step %s failed: %s (%s)", claim.step, error, outcome, extra={"incident_id": incident_id}
         )
-    _record(runtime, incident_id, claim, outcome, error, result)
-    return outcome
+    return _record(runtime, incident_id, claim, outcome, error, result, then_claim, eager)
 
 
 def _record(
-    runtime: Runtime, incident_id: int, claim: Claim, outcome: str, error: str | None, result: dict[str, Any]
-) -> None:
+    runtime: Runtime,
+    incident_id: int,
+    claim: Claim,
+    outcome: str,
+    error: str | None,
+    result: dict[str, Any],
+    then_claim: bool,
+    eager: bool,
+) -> list[Claim]:
     now = runtime.clock.now()
     with runtime.session() as session:
         service.write_lock(session)
@@ -218,6 +239,9 @@ def _record(
         assert incident is not None
         if result.get("channel_id") and incident.channel_id is None:
             incident.channel_id, incident.channel_name = result["channel_id"], result["channel_name"]
+        for column in ("summary_ts", "checklist_ts"):
+            if result.get(column) and getattr(incident, column) is None:
+                setattr(incident, column, result[column])
         row = session.scalar(
             select(SetupStep)
             .where(
@@ -230,22 +254,24 @@ def _record(
             .execution_options(populate_existing=True)
         )
         if row is None:
-            return  # handed back at shutdown, or taken over after our lease: the new holder records
+            return []  # handed back at shutdown, or taken over after our lease: the new holder records
         row.claimed_at = row.claimed_by = None
         row.error = error
         if outcome == "done":
             row.status, row.done_at = "done", now
-        elif outcome == "retry":
+            return _claim_in(session, runtime, incident, now, eager) if then_claim else []
+        if outcome == "retry":
             row.status, row.next_attempt_at = "pending", now + backoff(row.attempts)
-        else:
-            row.status = "failed"
-            _problem(session, incident, claim.step, f"Could not {VERBS[claim.step]}: {error}", now)
-            if claim.step == ROOM:  # nothing that needs the room can happen now
-                session.execute(
-                    update(SetupStep)
-                    .where(SetupStep.incident_id == incident_id, SetupStep.status == "pending")
-                    .values(status="failed", error="no_channel")
-                )
+            return []
+        row.status = "failed"
+        _problem(session, incident, claim.step, f"Could not {VERBS[claim.step]}: {error}", now)
+        if claim.step == ROOM:  # nothing that needs the room can happen now
+            session.execute(
+                update(SetupStep)
+                .where(SetupStep.incident_id == incident_id, SetupStep.status == "pending")
+                .values(status="failed", error="no_channel")
+            )
+        return []
 
 
 def _problem(session: Session, incident: Incident, step: str, text: str, now: datetime) -> None:
@@ -268,36 +294,28 @@ def _remember_names(runtime: Runtime, incident_id: int, names: list[str]) -> Non
         )
 
 
-def _save(runtime: Runtime, incident_id: int, **values: str) -> None:
-    """A message's ts right after Slack accepted it, so a retry of the step never posts it twice."""
-    with runtime.session() as session:
-        session.execute(update(Incident).where(Incident.id == incident_id).values(**values))
-
-
 # ------------------------------------------------------------------------------------------- steps
-def _room(runtime: Runtime, incident_id: int, claim: Claim) -> dict[str, Any]:
-    with runtime.session() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        title, declared_at = incident.title, incident.declared_at
+def _room(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
     tried = list(claim.data.get("names") or [])
     for suffix in NAME_SUFFIXES:
-        name = service.channel_name(incident_id, declared_at, title, suffix)
+        name = service.channel_name(incident_id, claim.declared_at, claim.title, suffix)
         if name not in tried:
             tried.append(name)
             _remember_names(runtime, incident_id, tried)
         try:
-            return {"channel_id": runtime.warroom.create_channel(name), "channel_name": name}
+            result.update(channel_id=runtime.warroom.create_channel(name), channel_name=name)
+            return
         except ChatError as exc:
             if exc.code != "name_taken":
                 raise
         found = runtime.warroom.find_channel(name)
-        # A second's slack: Slack's `created` is whole seconds.
-        if found and found.created_by_us and found.created >= int(declared_at.timestamp()):
+        # Ours: a name this step tried, made by our bot after the declaration (Slack counts whole seconds).
+        if found and found.created_by_us and found.created >= int(claim.declared_at.timestamp()):
             log.info(
                 "adopting channel %s made by an earlier attempt", found.id, extra={"incident_id": incident_id}
             )
-            return {"channel_id": found.id, "channel_name": name}
+            result.update(channel_id=found.id, channel_name=name)
+            return
     raise ChatError("all_names_taken", "every channel name was taken")
 
 
@@ -322,7 +340,7 @@ def _invitees(session: Session, incident: Incident) -> list[str]:
     return sorted(u for u in users if u)
 
 
-def _invite(runtime: Runtime, incident_id: int, claim: Claim) -> None:
+def _invite(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None and incident.channel_id
@@ -349,50 +367,55 @@ def _view(runtime: Runtime, incident_id: int) -> Any:
         return service.view(session, incident)
 
 
-def _summary(runtime: Runtime, incident_id: int, claim: Claim) -> None:
+def _shown(view: Any) -> Any:
+    """What the summary shows (not the ts of the messages nor the checklist)."""
+    return replace(view, summary_ts=None, checklist_ts=None, checklist=())
+
+
+def _summary(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
     view = _view(runtime, incident_id)
     ts = view.summary_ts
     if ts is None and claim.attempt > 1:  # an earlier attempt may have posted and lost the answer
         ts = runtime.warroom.find_post(view.channel_id, "summary", view)
     if ts is None:
         ts = runtime.warroom.post_summary(view).ts
-        _save(runtime, incident_id, summary_ts=ts)
+    result["summary_ts"] = ts
     runtime.warroom.pin(view.channel_id, ts)
     fresh = _view(runtime, incident_id)
-    if replace(view, summary_ts=ts) != fresh:  # acked or changed while we posted: show it as it is
-        runtime.warroom.update_summary(fresh)
+    if _shown(fresh) != _shown(view):  # acked or changed while we posted: show it as it is now
+        runtime.warroom.update_summary(replace(fresh, summary_ts=ts))
 
 
-def _checklist(runtime: Runtime, incident_id: int, claim: Claim) -> None:
+def _checklist(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
     view = _view(runtime, incident_id)
     ts = view.checklist_ts
     if ts is None and claim.attempt > 1:
         ts = runtime.warroom.find_post(view.channel_id, "checklist", view)
     if ts is None:
         ts = runtime.warroom.post_checklist(view).ts
-        _save(runtime, incident_id, checklist_ts=ts)
+    result["checklist_ts"] = ts
     fresh = _view(runtime, incident_id)
-    if fresh.checklist != view.checklist:
-        runtime.warroom.update_checklist(fresh)
+    if fresh.checklist != view.checklist:  # ticked while we posted
+        runtime.warroom.update_checklist(replace(fresh, checklist_ts=ts))
 
 
-def _announce(runtime: Runtime, incident_id: int, claim: Claim) -> None:
+def _announce(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
     view = _view(runtime, incident_id)
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
-        channel = Policy.model_validate(incident.policy_snapshot or {}).announce_channel or ""
+        channel = str((incident.policy_snapshot or {}).get("announce_channel") or "")
     if claim.attempt > 1 and runtime.warroom.find_post(channel, "announcement", view):
         return
     runtime.warroom.announce(channel, view)
 
 
-STEPS: dict[str, Callable[[Runtime, int, Claim], dict[str, Any] | None]] = {
+STEPS: dict[str, Callable[[Runtime, int, Claim, dict[str, Any]], None]] = {
     ROOM: _room,
-    "invite": _invite,  # type: ignore[dict-item]
-    "summary": _summary,  # type: ignore[dict-item]
-    "checklist": _checklist,  # type: ignore[dict-item]
-    "announce": _announce,  # type: ignore[dict-item]
+    "invite": _invite,
+    "summary": _summary,
+    "checklist": _checklist,
+    "announce": _announce,
 }
 
 
