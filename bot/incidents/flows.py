@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.escalation import service as escalation
-from bot.incidents import service, setup
+from bot.incidents import service, setup, setup_notices, setup_steps
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
 from bot.incidents.timeline import EventKind
@@ -138,10 +138,10 @@ def declare(
         incident = session.get(Incident, incident_id)
         assert incident is not None
         view = service.view(session, incident, runtime.policy)
-        state = setup.progress(session, incident_id)
-    pending = [setup.LABELS[s] for s in state.open]
+        state = setup_notices.progress(session, incident_id)
+    pending = [setup_steps.LABELS[s] for s in state.open]
     if created and pending:
-        setup.mark_late(runtime, incident_id)
+        setup_notices.mark_late(runtime, incident_id)
     return DeclareResult(view, created=created, problems=list(incident.setup_errors or []), pending=pending)
 
 
@@ -155,14 +155,19 @@ def current_view(runtime: Runtime, incident_id: int) -> IncidentView:
 
 def refresh_summary(runtime: Runtime, view: IncidentView) -> None:
     if view.summary_ts is None:
-        # Not posted yet (set-up late or in flight): the set-up step posts the state as it is then,
-        # so this change is shown rather than skipped. Make sure that step exists.
+        # Not posted yet (set-up late or in flight): the set-up step shows this change rather than
+        # it being skipped — unless the step recorded its message since `view` was read.
         with runtime.session() as session:
-            setup.plan(session, view.id, ["summary"], runtime.clock.now())
-        log.info(
-            "summary not posted yet; the set-up step will show this change", extra={"incident_id": view.id}
-        )
-        return
+            service.write_lock(session)
+            incident = session.get(Incident, view.id, with_for_update=True, populate_existing=True)
+            assert incident is not None
+            if incident.summary_ts is None:
+                setup.mark_stale(session, view.id, runtime.clock.now())
+                log.info(
+                    "summary not posted yet; its set-up step will show this", extra={"incident_id": view.id}
+                )
+                return
+            view = service.view(session, incident)
     try:
         runtime.warroom.update_summary(view)
     except ChatError as exc:

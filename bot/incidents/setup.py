@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +27,8 @@ from sqlalchemy.orm import Session
 from bot.config.policy import Policy
 from bot.incidents import service
 from bot.incidents.models import Incident, SetupStep
+from bot.incidents.setup_notices import tell
+from bot.incidents.setup_steps import PERMANENT, ROOM, STEPS, VERBS, Claim
 from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
 from bot.ports import ChatError
 from bot.runtime import Runtime
@@ -38,59 +39,11 @@ TICK_SECONDS = 1.0
 HANDOFF = timedelta(seconds=5)  # a declaration's steps are left to the declaring process this long
 LEASE = timedelta(seconds=15)  # renewed every tick by the holder; a dead holder's claims free up after it
 MAX_BACKOFF = 30.0
-NAME_SUFFIXES = (0, *range(2, 21))  # the second channel of a name is -2, as people number them
-ROOM = "room"
-AFTER_ROOM = ("invite", "summary", "checklist", "announce")
-LABELS = {
-    ROOM: "the war-room channel",
-    "invite": "inviting the reporter and the paged people",
-    "summary": "the pinned summary",
-    "checklist": "the response checklist",
-    "announce": "the announcement",
-}
-VERBS = {
-    ROOM: "create the channel",
-    "invite": "invite the reporter",
-    "summary": "post the summary",
-    "checklist": "post the checklist",
-    "announce": "announce in the announcements channel",
-}
-# Answers another try will not change; anything else (429, 5xx, timeouts, resets) is retried.
-PERMANENT = frozenset(
-    {
-        "restricted_action",
-        "invalid_name",
-        "invalid_name_specials",
-        "invalid_name_maxlength",
-        "invalid_name_punctuation",
-        "invalid_name_required",
-        "all_names_taken",
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "missing_scope",
-        "not_authed",
-        "invalid_auth",
-        "account_inactive",
-        "user_not_found",
-        "no_permission",
-        "no_channel",
-    }
-)
 # Slack calls of one incident's steps run side by side; a pool apart from the runtime's, so a
 # burst of declarations waiting on their steps can never starve the steps themselves.
 _calls = ThreadPoolExecutor(max_workers=32, thread_name_prefix="warroom-setup")
 # incident ids a run is in flight for, per runtime (worker id): the tick does not start a second.
 _inflight: dict[str, set[int]] = {}
-
-
-@dataclass(frozen=True)
-class Claim:
-    step: str
-    attempt: int
-    data: dict[str, Any]
-    title: str
-    declared_at: datetime
 
 
 # ------------------------------------------------------------------------------------ writing rows
@@ -116,6 +69,20 @@ def plan(session: Session, incident_id: int, steps: list[str], due: datetime) ->
         index_elements=["incident_id", "step"]
     )
     session.execute(statement, values)
+
+
+def mark_stale(session: Session, incident_id: int, now: datetime) -> None:
+    """A change to show on a summary not recorded yet: its step (re)shows the incident as it is.
+
+    Called with the incident row locked, so it is ordered against the step's `_record`: either the
+    caller sees the recorded ts (and updates the message itself) or `_record` sees this flag.
+    """
+    plan(session, incident_id, ["summary"], now)
+    session.execute(
+        update(SetupStep)
+        .where(SetupStep.incident_id == incident_id, SetupStep.step == "summary")
+        .values(data={"stale": True})
+    )
 
 
 def _due(now: datetime) -> Any:
@@ -163,6 +130,8 @@ def _claim_in(
     for row in rows:
         row.status, row.claimed_at, row.claimed_by = "running", now, runtime.worker_id
         row.attempts += 1
+        if row.step == "summary" and row.data:
+            row.data = {}  # this attempt posts (or updates to) the incident as it is from here on
         if row.step == ROOM and not (row.data or {}).get("names"):
             # Written before Slack is called: only a name this step tried may later be adopted.
             first = service.channel_name(incident.id, incident.declared_at, incident.title, 0)
@@ -257,6 +226,10 @@ def _record(
             return []  # handed back at shutdown, or taken over after our lease: the new holder records
         row.claimed_at = row.claimed_by = None
         row.error = error
+        if outcome == "done" and (row.data or {}).get("stale"):
+            # Changed after the step read it, before its ts was recorded: once more, to update it.
+            row.data, row.status, row.next_attempt_at = {}, "pending", now
+            return []
         if outcome == "done":
             row.status, row.done_at = "done", now
             return _claim_in(session, runtime, incident, now, eager) if then_claim else []
@@ -279,241 +252,6 @@ def _problem(session: Session, incident: Incident, step: str, text: str, now: da
     add_event(
         session, incident.id, EventKind.SETUP_ERROR, BOT_ACTOR, text, dedupe_key=f"setup:{step}", at=now
     )
-
-
-def _remember_names(runtime: Runtime, incident_id: int, names: list[str]) -> None:
-    with runtime.session() as session:
-        session.execute(
-            update(SetupStep)
-            .where(
-                SetupStep.incident_id == incident_id,
-                SetupStep.step == ROOM,
-                SetupStep.claimed_by == runtime.worker_id,
-            )
-            .values(data={"names": names})
-        )
-
-
-# ------------------------------------------------------------------------------------------- steps
-def _room(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
-    tried = list(claim.data.get("names") or [])
-    for suffix in NAME_SUFFIXES:
-        name = service.channel_name(incident_id, claim.declared_at, claim.title, suffix)
-        if name not in tried:
-            tried.append(name)
-            _remember_names(runtime, incident_id, tried)
-        try:
-            result.update(channel_id=runtime.warroom.create_channel(name), channel_name=name)
-            return
-        except ChatError as exc:
-            if exc.code != "name_taken":
-                raise
-        found = runtime.warroom.find_channel(name)
-        # Ours: a name this step tried, made by our bot after the declaration (Slack counts whole seconds).
-        if found and found.created_by_us and found.created >= int(claim.declared_at.timestamp()):
-            log.info(
-                "adopting channel %s made by an earlier attempt", found.id, extra={"incident_id": incident_id}
-            )
-            result.update(channel_id=found.id, channel_name=name)
-            return
-    raise ChatError("all_names_taken", "every channel name was taken")
-
-
-def _invitees(session: Session, incident: Incident) -> list[str]:
-    from bot.escalation.models import PageOutbox
-    from bot.escalation.service import ladder, ladder_name, snapshot_policy
-
-    users = {incident.reporter_id, incident.commander_id}
-    # Paged people join the room when it is made: pages can leave before it exists.
-    users |= set(
-        session.scalars(
-            select(PageOutbox.target).where(
-                PageOutbox.incident_id == incident.id,
-                PageOutbox.kind == "page",
-                PageOutbox.status.in_(("pending", "sending", "sent")),
-            )
-        )
-    )
-    policy = snapshot_policy(incident)
-    tiers = ladder(policy, ladder_name(policy, incident.severity)).tiers
-    users |= {t for t in tiers[0].targets if t.startswith(("U", "W"))} if tiers else set()
-    return sorted(u for u in users if u)
-
-
-def _invite(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
-    with runtime.session() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None and incident.channel_id
-        channel_id, reporter, users = incident.channel_id, incident.reporter_id, _invitees(session, incident)
-    try:
-        runtime.warroom.invite(channel_id, users)
-    except ChatError as exc:
-        if exc.code not in PERMANENT or len(users) == 1:
-            raise
-        # One unknown user must not keep the others out: invite one by one, the reporter first.
-        for user in sorted(users, key=lambda u: u != reporter):
-            try:
-                runtime.warroom.invite(channel_id, [user])
-            except ChatError as one:
-                if one.code not in PERMANENT:
-                    raise
-                log.warning("could not invite %s: %s", user, one.code, extra={"incident_id": incident_id})
-
-
-def _view(runtime: Runtime, incident_id: int) -> Any:
-    with runtime.session() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        return service.view(session, incident)
-
-
-def _shown(view: Any) -> Any:
-    """What the summary shows (not the ts of the messages nor the checklist)."""
-    return replace(view, summary_ts=None, checklist_ts=None, checklist=())
-
-
-def _summary(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
-    view = _view(runtime, incident_id)
-    ts = view.summary_ts
-    if ts is None and claim.attempt > 1:  # an earlier attempt may have posted and lost the answer
-        ts = runtime.warroom.find_post(view.channel_id, "summary", view)
-    if ts is None:
-        ts = runtime.warroom.post_summary(view).ts
-    result["summary_ts"] = ts
-    runtime.warroom.pin(view.channel_id, ts)
-    fresh = _view(runtime, incident_id)
-    if _shown(fresh) != _shown(view):  # acked or changed while we posted: show it as it is now
-        runtime.warroom.update_summary(replace(fresh, summary_ts=ts))
-
-
-def _checklist(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
-    view = _view(runtime, incident_id)
-    ts = view.checklist_ts
-    if ts is None and claim.attempt > 1:
-        ts = runtime.warroom.find_post(view.channel_id, "checklist", view)
-    if ts is None:
-        ts = runtime.warroom.post_checklist(view).ts
-    result["checklist_ts"] = ts
-    fresh = _view(runtime, incident_id)
-    if fresh.checklist != view.checklist:  # ticked while we posted
-        runtime.warroom.update_checklist(replace(fresh, checklist_ts=ts))
-
-
-def _announce(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
-    view = _view(runtime, incident_id)
-    with runtime.session() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        channel = str((incident.policy_snapshot or {}).get("announce_channel") or "")
-    if claim.attempt > 1 and runtime.warroom.find_post(channel, "announcement", view):
-        return
-    runtime.warroom.announce(channel, view)
-
-
-STEPS: dict[str, Callable[[Runtime, int, Claim, dict[str, Any]], None]] = {
-    ROOM: _room,
-    "invite": _invite,
-    "summary": _summary,
-    "checklist": _checklist,
-    "announce": _announce,
-}
-
-
-# ------------------------------------------------------------------------------ what people are told
-@dataclass(frozen=True)
-class Progress:
-    open: list[str]  # steps not finished yet (pending or running)
-    late: dict[str, str]  # step -> last error, for open steps that failed at least once
-    failed: dict[str, str]  # step -> error, given up (permanent)
-    was_late: list[str]  # finished steps that needed more than one attempt
-
-
-def progress(session: Session, incident_id: int) -> Progress:
-    rows = session.scalars(
-        select(SetupStep).where(SetupStep.incident_id == incident_id).order_by(SetupStep.id)
-    )
-    opened, late, failed, was_late = [], {}, {}, []
-    for row in rows:
-        if row.status in ("pending", "running"):
-            opened.append(row.step)
-            if row.error:
-                late[row.step] = row.error
-        elif row.status == "failed":
-            failed[row.step] = row.error or "error"
-        elif row.attempts > 1:
-            was_late.append(row.step)
-    return Progress(opened, late, failed, was_late)
-
-
-def _flip(runtime: Runtime, incident_id: int, old: str | None, new: str | None) -> bool:
-    """Move `setup_notice` old -> new; only one process wins, so each notice goes out once."""
-    with runtime.session() as session:
-        column = Incident.setup_notice
-        where = column.is_(None) if old is None else column == old
-        done = session.execute(
-            update(Incident).where(Incident.id == incident_id, where).values(setup_notice=new)
-        )
-        return bool(done.rowcount)
-
-
-def mark_late(runtime: Runtime, incident_id: int) -> None:
-    """The declarer has been told (in the declare answer) that set-up is late; tell them when it lands."""
-    _flip(runtime, incident_id, None, "late")
-
-
-def late_text(handle: str, late: dict[str, str], opened: list[str]) -> str:
-    what = ", ".join(LABELS[s] for s in opened)
-    why = "; ".join(f"{LABELS[s]}: Slack answered `{e}`" for s, e in late.items())
-    return (
-        f"⏳ *{handle}* is open and its tier 1 is being paged, but its set-up is late — {what}"
-        + (f" ({why})" if why else "")
-        + ". I keep trying (at least every 30 s) and will tell you when it is ready."
-    )
-
-
-def tell(runtime: Runtime, incident_id: int) -> None:
-    """Tell the declarer (by DM) and the room what is late, once, and again once it has landed."""
-    with runtime.session() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        now = progress(session, incident_id)
-        notice, reporter, channel = incident.setup_notice, incident.reporter_id, incident.channel_id
-        handle = f"INC-{incident.id}"
-    if now.open and now.late and notice is None and _flip(runtime, incident_id, None, "late"):
-        text = late_text(handle, now.late, now.open)
-        _send(runtime, incident_id, reporter, text, channel, text, undo=("late", None))
-    elif not now.open and notice == "late" and _flip(runtime, incident_id, "late", "done"):
-        where = f"<#{channel}>" if channel else "(no channel)"
-        text = f"✅ The war room of *{handle}* is ready: {where}."
-        if now.failed:
-            text += " Still missing: " + ", ".join(f"{LABELS[s]} ({e})" for s, e in now.failed.items()) + "."
-        room = None
-        if now.was_late:
-            room = "✅ Set-up finished late: " + ", ".join(LABELS[s] for s in now.was_late) + " now done."
-        _send(runtime, incident_id, reporter, text, channel, room, undo=("done", "late"))
-
-
-def _send(
-    runtime: Runtime,
-    incident_id: int,
-    user: str,
-    text: str,
-    channel: str | None,
-    room_text: str | None,
-    undo: tuple[str, str | None],
-) -> None:
-    try:
-        runtime.pager.direct_message(user, text)
-    except ChatError as exc:
-        log.warning("set-up notice to %s failed: %s", user, exc.code, extra={"incident_id": incident_id})
-        if exc.code not in PERMANENT:  # told next tick; a declarer we cannot DM (an alert source) is not
-            _flip(runtime, incident_id, *undo)
-            return
-    if channel and room_text:
-        try:
-            runtime.warroom.notify(channel, room_text)
-        except ChatError as exc:
-            log.warning("set-up notice in the room failed: %s", exc.code, extra={"incident_id": incident_id})
 
 
 # ---------------------------------------------------------------------------------------------- tick
