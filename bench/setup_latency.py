@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_sdk import WebClient
 
-from bot.slack_emulator import SlackDriver, SlackEmulator, blocks_to_text
+from devkit.slack_emulator import SlackDriver, SlackEmulator, blocks_to_text
 
 SECRET = "bench-signing-secret"
 SLACK_CALL = 0.1

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.slack_emulator import SlackEmulator
+from devkit.slack_emulator import SlackEmulator
 from tests.escalation.helpers import seed_users
 
 

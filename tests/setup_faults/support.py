@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.db import create_db_engine, make_session_factory
 from bot.db.engine import session_scope
 from bot.incidents.models import Incident, SetupStep
-from bot.slack_emulator import SlackEmulator, blocks_to_text, collect_actions
+from devkit.slack_emulator import SlackEmulator, blocks_to_text, collect_actions
 from tests.escalation.helpers import DIRECTOR, LEAD, ONCALL
 
 LADDER = f"""

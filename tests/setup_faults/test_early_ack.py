@@ -15,7 +15,7 @@ import pytest
 
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.incidents.models import Incident
-from bot.slack_emulator import SlackEmulator, collect_actions
+from devkit.slack_emulator import SlackEmulator, collect_actions
 from tests.escalation.helpers import LEAD, ONCALL, REPORTER
 from tests.escalation.processes import BotProcess
 from tests.setup_faults.support import pages, rows, write_config

@@ -16,7 +16,7 @@ from bot.config.policy import Policy
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.incidents.models import Incident, TimelineEvent
 from bot.scheduler import start_scheduler
-from bot.slack_emulator import blocks_to_text
+from devkit.slack_emulator import blocks_to_text
 from tests.harness import Harness
 from tests.setup_faults.support import pages, room_complete, summaries
 
