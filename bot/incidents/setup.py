@@ -39,6 +39,10 @@ TICK_SECONDS = 1.0
 HANDOFF = timedelta(seconds=5)  # a declaration's steps are left to the declaring process this long
 LEASE = timedelta(seconds=15)  # renewed every tick by the holder; a dead holder's claims free up after it
 MAX_BACKOFF = 30.0
+# Incidents one process's tick sets up at once (declarations run theirs at once regardless): a
+# backlog (an outage, a reconciliation after an upgrade) drains steadily without starving the
+# escalation tick of database connections.
+TICK_RUNS = 4
 # Slack calls of one incident's steps run side by side; a pool apart from the runtime's, so a
 # burst of declarations waiting on their steps can never starve the steps themselves.
 _calls = ThreadPoolExecutor(max_workers=32, thread_name_prefix="warroom-setup")
@@ -278,6 +282,8 @@ def tick(runtime: Runtime) -> int:
     inflight = _inflight.setdefault(runtime.worker_id, set())
     started = 0
     for incident_id in sorted(due - inflight):
+        if len(inflight) >= TICK_RUNS:
+            break  # the rest next tick: repairs must not take the connections pages need
         inflight.add(incident_id)
         started += 1
 
