@@ -106,10 +106,12 @@ def test_severity_change_during_set_up_follows_the_new_ladder(db_url: str) -> No
     """P1 runs the slow ladder; raised to P0 while the summary is being pinned, it follows the
     default (2 s) ladder from there: tier 2 is paged two seconds after tier 1, named as P0's."""
     with _bot(db_url) as h:
-        h.emulator.latency("pins.add", 1.5)
+        h.emulator.latency("pins.add", 3.0)
         h.command("p1 Search degraded")
         room = h.wait_until(lambda: h.incident_channel(), timeout=10)
         h.wait_until(lambda: summaries(h.emulator, room.id), timeout=10)
+        h.wait_until(lambda: pages(h.emulator, h.bob), timeout=10)  # tier 1 paged on the P1 ladder
+        assert not h.emulator.channels[room.id].pins  # still being set up
         assert "is now P0" in h.reply(h.command("sev p0", channel=room.id))
         h.wait_until(lambda: pages(h.emulator, h.carol), timeout=15)
         with h.runtime.session() as session:
