@@ -44,7 +44,7 @@ def build_runtime(
     if run_migrations:
         migrate(engine)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    client = client or make_client(token, settings.slack_api_url)
+    client = client or make_client(token, settings.slack_api_url, settings.slack_timeout_seconds)
     gateway = SlackGateway(client)
     runtime = Runtime(
         settings=settings,

@@ -14,6 +14,8 @@ from bot.db.reachable import wait_for_database
 from bot.logs import configure_logging
 from bot.postmortem import cli as postmortem_cli
 
+DRAIN_SECONDS = 20.0  # within Kubernetes' default 30 s grace, leaving time to exit
+
 
 def _policy_or_exit(settings: Settings):  # type: ignore[no-untyped-def]
     try:
@@ -81,8 +83,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         logging.getLogger("warroom").info("listening on %s:%s", args.host, server.port)
     server.serve_forever()
+    # SIGTERM: set-up in flight finishes or is handed back within the grace period, then we go.
+    from bot.incidents.setup import drain
+
+    drain(runtime, DRAIN_SECONDS)
     if scheduler is not None:
         scheduler.shutdown(wait=False)
+    runtime.executor.shutdown(wait=False)
     return 0
 
 

@@ -40,12 +40,31 @@ class Posted:
     ts: str
 
 
+@dataclass(frozen=True)
+class FoundChannel:
+    """A channel found by name: who made it, and when (epoch seconds), to tell ours from others'."""
+
+    id: str
+    name: str
+    created_by_us: bool
+    created: int
+
+
 class WarRoomPort(Protocol):
     """Opening and keeping the war room: channel, summary, checklist, announcement, notices."""
 
     def create_channel(self, name: str) -> str: ...
 
+    def find_channel(self, name: str) -> FoundChannel | None:
+        """The channel of that exact name, archived or not (after `name_taken`)."""
+        ...
+
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None: ...
+
+    def find_post(self, channel_id: str, kind: str, incident: IncidentView) -> str | None:
+        """The ts of our own recent `kind` message ("summary", "checklist", "announcement") for this
+        incident in the channel: a post whose answer was lost (a timeout) is found, not made twice."""
+        ...
 
     def post_summary(self, incident: IncidentView) -> Posted: ...
 

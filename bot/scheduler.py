@@ -24,6 +24,7 @@ from bot import health
 from bot.alerts import timers as alerts_timers
 from bot.db.guard import database_fault
 from bot.escalation.engine import tick as escalation_tick
+from bot.incidents import reconcile, setup
 from bot.postmortem import reminders
 
 if TYPE_CHECKING:
@@ -44,6 +45,10 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("escalation", escalation_tick),
     PeriodicJob("postmortem-reminders", reminders.tick, 30.0),
     PeriodicJob("alerts", alerts_timers.tick, 1.0),
+    # War-room set-up steps left by a crash, a SIGTERM or a Slack outage; leases renewed.
+    PeriodicJob("incident-setup", setup.tick, setup.TICK_SECONDS),
+    # At start and every minute: ladders and set-up rows a crash left missing, stale claims.
+    PeriodicJob("incident-reconcile", reconcile.tick, reconcile.TICK_SECONDS),
 ]
 
 

@@ -74,7 +74,8 @@ def register(app: App, runtime: Runtime) -> None:
                 view = flows.change_status(runtime, incident_id, actor, change)
                 lifecycle.note_outside(runtime, incident_id, actor, change, via)
                 if (body.get("channel") or {}).get("id", "").startswith("D"):
-                    _ephemeral(client, body, f"Thanks — {view.handle} is {view.status}. <#{view.channel_id}>")
+                    room = f"<#{view.channel_id}>" if view.channel_id else "Its room is being set up."
+                    _ephemeral(client, body, f"Thanks — {view.handle} is {view.status}. {room}")
             except IncidentError as exc:
                 # A second click lands here ("already acknowledged"): nothing changes, the clicker is told.
                 _ephemeral(client, body, str(exc))

@@ -14,6 +14,7 @@ from bot.incidents import flows, service
 from bot.incidents.service import IncidentError
 from bot.logs import bind_incident
 from bot.runtime import Runtime
+from bot.slack.blocks.incident import declare_answer
 from bot.text import clean, escape
 from handlers.faults import NOT_DECLARED, NOT_READ, NOTHING_CHANGED, Attempt, Outcome
 from handlers.subcommands import SUBCOMMANDS, CommandContext
@@ -41,16 +42,7 @@ def _declare(runtime: Runtime, body: dict[str, Any], severity: str, title: str, 
         origin_channel_id=body.get("channel_id"),
         request_key=body.get("trigger_id"),
     )
-    incident = result.incident
-    where = f"<#{incident.channel_id}>" if incident.channel_id else "(no channel)"
-    if not result.created:
-        respond(
-            text=f"You declared this a moment ago: *{incident.handle}* {where}. No second incident was opened."
-        )
-        return
-    lines = [f"Opened *{incident.handle}* {incident.severity_tag} — {escape(incident.title)}: {where}"]
-    lines += [f"⚠️ {escape(problem)}" for problem in result.problems]
-    respond(text="\n".join(lines))
+    respond(text=declare_answer(result.incident, result.created, result.problems, result.pending))
 
 
 def _early_error(text: str) -> str | None:

@@ -13,6 +13,7 @@ from bot.incidents import flows
 from bot.incidents.service import IncidentError, validate_title
 from bot.incidents.timeline import EventKind
 from bot.runtime import Runtime
+from bot.slack.blocks.incident import declare_answer
 from bot.slack.blocks.modals import DECLARE_CALLBACK, STATUS_CALLBACK, declare_view
 from bot.slack.gateway import SlackGateway
 from handlers.faults import NOT_DECLARED, Attempt, Outcome
@@ -65,8 +66,8 @@ def register(app: App, runtime: Runtime) -> None:
             log.warning("declare form failed on the database: %s", exc)
             SlackGateway(client).post(user_id, f"{trouble}\n(Your title: {title})")
             return
-        where = f"<#{result.incident.channel_id}>" if result.incident.channel_id else "(no channel)"
-        SlackGateway(client).post(user_id, f"Opened *{result.incident.handle}*: {where}")
+        answer = declare_answer(result.incident, result.created, result.problems, result.pending)
+        SlackGateway(client).post(user_id, answer)
 
     @app.view(STATUS_CALLBACK)
     def status_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:

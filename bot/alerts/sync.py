@@ -169,6 +169,7 @@ def _declare(runtime: Runtime, group: AlertGroup) -> None:
         origin_channel_id=None,
         request_key=f"alert:{group.id}:{group.activation}",
         dedupe_repeats=False,
+        wait=0.0,  # the alerts tick must not stall on one room's set-up; the set-up tick finishes it
     )
     incident_id = result.incident.id
     with runtime.session() as session:

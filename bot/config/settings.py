@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     # Seconds between escalation ticks; the spec caps it at 1 s.
     warroom_tick_seconds: float = Field(default=1.0, gt=0, le=1.0)
     warroom_log_format: str = "json"
+    # Seconds a Slack Web API call may take before it counts as failed (and is retried).
+    slack_timeout_seconds: int = Field(default=15, ge=1, le=120)
 
     @property
     def socket_mode(self) -> bool:

@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)  # a 'sending' row older than this belongs to a dead process
-CHANNEL_WAIT = timedelta(seconds=15)  # a page waits this long for the war room to exist
-CHANNEL_POLL = timedelta(milliseconds=250)
 # Slack answers that another try will not change: the page fails at once instead of retrying for minutes.
 PERMANENT = frozenset(
     {
@@ -147,15 +145,6 @@ def claim_due(
                 row.status, row.error = "cancelled", stop
                 cancelled.append(row)
                 continue
-            if (
-                row.kind == "page"
-                and incident.channel_id is None
-                and not incident.setup_errors
-                and now - incident.declared_at < CHANNEL_WAIT
-            ):
-                # The war room is still being created: the page should carry its link and invite.
-                row.next_attempt_at = now + CHANNEL_POLL
-                continue
             row.status, row.claimed_at, row.claimed_by = "sending", now, WORKER
             row.attempts += 1
             claims.append(
@@ -181,6 +170,10 @@ def claim_due(
 def stop_reason(row: PageOutbox, incident: Incident, state: EscalationState | None) -> str | None:
     if incident.status == "resolved":
         return "resolved"
+    if row.kind == "page" and row.tier >= 0 and incident.status != "declared":
+        return (
+            incident.status
+        )  # acknowledged or mitigated: re-checked under the claim, whatever the ladder says
     if row.kind == "page" and row.tier >= 0 and (state is None or not state.active):
         reason = state.stopped_reason if state else "no escalation"
         # The last tier's retries may run past exhaustion: exhaustion is no answer from anyone.

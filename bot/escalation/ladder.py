@@ -154,6 +154,9 @@ def apply_steps(runtime: Runtime, steps: list[Step], now: datetime) -> PassRepor
             step = by_id[state.incident_id]
             if (state.tier, state.loop) != (step.tier, step.loop):
                 continue  # another process moved it between our peek and our lock
+            if incident.status != "declared":  # acknowledged in a way that did not stop the ladder
+                state.active, state.stopped_reason, state.next_at = False, incident.status, None
+                continue
             if step.next_tier is None:
                 exhaust(state, incident, step, now, rows, events)
                 report.exhausted += 1

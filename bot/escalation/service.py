@@ -92,6 +92,38 @@ def start(session: Session, incident: Incident, now: datetime) -> None:
     _wake_after_commit(session)
 
 
+def follow_severity(session: Session, incident: Incident, now: datetime) -> None:
+    """After a severity change, a running ladder becomes the new severity's ladder (from the snapshot).
+
+    Called in the severity change's transaction, after the incident row was locked (the same lock
+    order as an ack). Tiers already paged stay paged; the next tier is the new ladder's next one,
+    due when the new ladder says counting from the last page (or now, if that is past).
+    """
+    state = session.get(EscalationState, incident.id, with_for_update=True, populate_existing=True)
+    if state is None or not state.active:
+        return
+    policy = snapshot_policy(incident) if incident.policy_snapshot else Policy()
+    name = ladder_name(policy, incident.severity)
+    if name == state.policy:
+        return
+    old, new = ladder(policy, state.policy), ladder(policy, name)
+    state.policy = name
+    if state.tier >= 0 and state.next_at is not None:
+        paged_at = state.next_at - old.tiers[min(state.tier, len(old.tiers) - 1)].timeout
+        state.next_at = max(now, paged_at + new.tiers[min(state.tier, len(new.tiers) - 1)].timeout)
+    state.updated_at = now
+    add_event(
+        session,
+        incident.id,
+        EventKind.ESCALATION,
+        "warroom",
+        f"Escalation follows the {incident.severity.upper()} ladder ({name}) from here",
+        data={"policy": name},
+        at=now,
+    )
+    _wake_after_commit(session)
+
+
 def stop(session: Session, incident_id: int, reason: str, now: datetime) -> None:
     """Stop the ladder in this transaction: once it commits, no page may leave.
 
@@ -218,6 +250,7 @@ __all__ = [
     "DEFAULT_POLICY",
     "HandPage",
     "OnCallLine",
+    "follow_severity",
     "is_active",
     "ladder",
     "ladder_name",

@@ -1,32 +1,37 @@
 """Incident flows: a lifecycle change on the database, then the war room told through the ports.
 
-Order matters (SPEC §2): the row first, then the channel, then invites, summary, checklist and
-announcement in parallel, then the first page. A step that fails is reported and recorded on the
-timeline; it never undoes the steps before it.
+Declaring (SPEC §2) writes the incident, its escalation state and its set-up steps in one
+transaction, then runs the set-up (bot.incidents.setup): the channel, then invites, summary,
+checklist and announcement side by side. The first page does not wait for any of it. A step that
+fails for good is reported and recorded on the timeline; one that fails for now is retried.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.escalation import service as escalation
-from bot.incidents import service
+from bot.incidents import service, setup, setup_notices, setup_steps
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import EventKind
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 REPEAT_WINDOW = timedelta(minutes=2)
+SETUP_WAIT = 5.0  # how long the declarer's answer waits for the war room before saying "being set up"
 
 
 @dataclass
@@ -34,20 +39,65 @@ class DeclareResult:
     incident: IncidentView
     created: bool
     problems: list[str] = field(default_factory=list)
+    # Set-up steps not finished when the declarer is answered (human labels): "the room is being set up".
+    pending: list[str] = field(default_factory=list)
 
 
-def _find_repeat(runtime: Runtime, severity: str, title: str, reporter_id: str) -> int | None:
+def _find_repeat(
+    session: Session, now: datetime, severity: str, title: str, reporter_id: str
+) -> Incident | None:
     """The same person declaring the same thing twice within two minutes means a double submit."""
-    since = runtime.clock.now() - REPEAT_WINDOW
-    with runtime.session() as session:
-        return session.scalar(
-            select(Incident.id).where(
-                Incident.reporter_id == reporter_id,
-                Incident.title == " ".join(title.split()),
-                Incident.severity == severity.lower(),
-                Incident.declared_at >= since,
-            )
+    return session.scalar(
+        select(Incident)
+        .where(
+            Incident.reporter_id == reporter_id,
+            Incident.title == " ".join(title.split()),
+            Incident.severity == severity.lower(),
+            Incident.declared_at >= now - REPEAT_WINDOW,
         )
+        .order_by(Incident.id)
+        .limit(1)
+    )
+
+
+def _open(
+    runtime: Runtime,
+    now: datetime,
+    *,
+    severity: str,
+    title: str,
+    reporter_id: str,
+    origin_channel_id: str | None,
+    request_key: str | None,
+    dedupe_repeats: bool = True,
+) -> tuple[int, bool]:
+    """One transaction: the incident, its escalation state (tier 1 due now) and its set-up rows.
+
+    Under a per-reporter lock, so replays and identical declarations sent at once find the first.
+    """
+    with runtime.session() as session:
+        service.declare_lock(session, reporter_id)
+        if request_key:
+            existing = session.scalar(select(Incident.id).where(Incident.request_key == request_key))
+            if existing is not None:
+                return existing, False
+        repeat = _find_repeat(session, now, severity, title, reporter_id) if dedupe_repeats else None
+        if repeat is not None:
+            return repeat.id, False
+        incident, _ = service.declare(
+            session,
+            runtime.policy,
+            severity=severity,
+            title=title,
+            reporter_id=reporter_id,
+            origin_channel_id=origin_channel_id,
+            now=now,
+            request_key=request_key,
+        )
+        # From this commit on there is a ladder for an ack to stop, and nothing waits for Slack.
+        escalation.start(session, incident, now)
+        setup.plan(session, incident.id, setup.steps_for(runtime.policy), now + setup.HANDOFF)
+        return incident.id, True
 
 
 def declare(
@@ -58,105 +108,46 @@ def declare(
     reporter_id: str,
     origin_channel_id: str | None,
     request_key: str | None,
+    wait: float = SETUP_WAIT,
     dedupe_repeats: bool = True,
 ) -> DeclareResult:
-    """`dedupe_repeats=False` for declarations by machines (alerts): their request_key is the dedupe."""
+    """Declare an incident; the domain entry point for slash commands, the modal and alerts.
+
+    `dedupe_repeats=False` for declarations by machines (alerts): their request_key is the dedupe.
+
+    Returns once the war room is set up, or after `wait` seconds with what is still pending; the
+    rest is finished by the set-up tick and the declarer told when it lands.
+    """
     now = runtime.clock.now()
     service.validate_severity(severity)
     service.validate_title(title)
-    repeat = _find_repeat(runtime, severity, title, reporter_id) if dedupe_repeats else None
-    with runtime.session() as session:
-        if repeat is not None:
-            incident = session.get(Incident, repeat)
-            assert incident is not None
-            return DeclareResult(service.view(session, incident), created=False)
-        incident, created = service.declare(
-            session,
-            runtime.policy,
-            severity=severity,
-            title=title,
-            reporter_id=reporter_id,
-            origin_channel_id=origin_channel_id,
-            now=now,
-            request_key=request_key,
-        )
-        incident_id = incident.id
-        if not created:
-            return DeclareResult(service.view(session, incident), created=False)
-    metrics.observe_declared(severity)
-
-    problems: list[str] = []
-    channel_id, name = _create_channel(runtime, incident_id, title, now, problems)
+    fields = dict(
+        severity=severity,
+        title=title,
+        reporter_id=reporter_id,
+        origin_channel_id=origin_channel_id,
+        request_key=request_key,
+        dedupe_repeats=dedupe_repeats,
+    )
+    try:
+        incident_id, created = _open(runtime, now, **fields)  # type: ignore[arg-type]
+    except IntegrityError:  # the same request_key committed by a concurrent writer: it is ours
+        incident_id, created = _open(runtime, now, **fields)  # type: ignore[arg-type]
+    if created:
+        metrics.observe_declared(severity)
+        run = runtime.submit(setup.run_incident, runtime, incident_id, True)
+        # Still going after `wait`: the declarer hears "being set up" now and "ready" later.
+        with contextlib.suppress(FutureTimeout):
+            run.result(timeout=wait)
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
-        incident.channel_id, incident.channel_name = channel_id, name
         view = service.view(session, incident, runtime.policy)
-
-    if channel_id:
-        _set_up_room(runtime, view, problems)
-
-    with runtime.session() as session:
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
-        incident.setup_errors = problems
-        for problem in problems:
-            add_event(session, incident_id, EventKind.SETUP_ERROR, BOT_ACTOR, problem)
-        # The first page comes last: it links to the channel and invites the paged people into it.
-        # Without a channel people must still be reached, so the ladder starts either way.
-        escalation.start(session, incident, now)
-        view = service.view(session, incident, runtime.policy)
-    return DeclareResult(view, created=True, problems=problems)
-
-
-def _create_channel(
-    runtime: Runtime, incident_id: int, title: str, now, problems: list[str]
-) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
-    for suffix in (0, *range(2, 21)):  # the second channel of that name is -2, as people number them
-        name = service.channel_name(incident_id, now, title, suffix)
-        try:
-            return runtime.warroom.create_channel(name), name
-        except ChatError as exc:
-            if exc.code == "name_taken":
-                continue
-            problems.append(f"Could not create the channel {name}: {exc.code}")
-            return None, None
-    problems.append("Could not create the channel: every name was taken")
-    return None, None
-
-
-def _set_up_room(runtime: Runtime, view: IncidentView, problems: list[str]) -> None:
-    assert view.channel_id is not None
-    channel_id = view.channel_id
-
-    def summary() -> str:
-        posted = runtime.warroom.post_summary(view)
-        runtime.warroom.pin(channel_id, posted.ts)
-        return posted.ts
-
-    steps: dict[str, Callable[[], object]] = {
-        "invite the reporter": lambda: runtime.warroom.invite(channel_id, [view.reporter_id]),
-        "post the summary": summary,
-        "post the checklist": lambda: runtime.warroom.post_checklist(view).ts,
-    }
-    if runtime.policy.announce_channel:
-        announce_to = runtime.policy.announce_channel
-        steps["announce in the announcements channel"] = lambda: runtime.warroom.announce(announce_to, view)
-    futures: dict[str, Future[object]] = {name: runtime.executor.submit(step) for name, step in steps.items()}
-    results: dict[str, object] = {}
-    for name, future in futures.items():
-        try:
-            results[name] = future.result(timeout=60)
-        except ChatError as exc:
-            problems.append(f"Could not {name}: {exc.code}")
-        except Exception as exc:
-            log.exception("declare step failed", extra={"incident_id": view.id, "step": name})
-            problems.append(f"Could not {name}: {exc}")
-    with runtime.session() as session:
-        incident = session.get(Incident, view.id)
-        assert incident is not None
-        incident.summary_ts = results.get("post the summary")  # type: ignore[assignment]
-        incident.checklist_ts = results.get("post the checklist")  # type: ignore[assignment]
+        state = setup_notices.progress(session, incident_id)
+    pending = [setup_steps.LABELS[s] for s in state.open]
+    if created and pending and wait > 0:  # wait=0: nobody is answered, so nobody was told it is late
+        setup_notices.mark_late(runtime, incident_id)
+    return DeclareResult(view, created=created, problems=list(incident.setup_errors or []), pending=pending)
 
 
 def current_view(runtime: Runtime, incident_id: int) -> IncidentView:
@@ -168,6 +159,20 @@ def current_view(runtime: Runtime, incident_id: int) -> IncidentView:
 
 
 def refresh_summary(runtime: Runtime, view: IncidentView) -> None:
+    if view.summary_ts is None:
+        # Not posted yet (set-up late or in flight): the set-up step shows this change rather than
+        # it being skipped — unless the step recorded its message since `view` was read.
+        with runtime.session() as session:
+            service.write_lock(session)
+            incident = session.get(Incident, view.id, with_for_update=True, populate_existing=True)
+            assert incident is not None
+            if incident.summary_ts is None:
+                setup.mark_stale(session, view.id, runtime.clock.now())
+                log.info(
+                    "summary not posted yet; its set-up step will show this", extra={"incident_id": view.id}
+                )
+                return
+            view = service.view(session, incident)
     try:
         runtime.warroom.update_summary(view)
     except ChatError as exc:
@@ -195,6 +200,7 @@ def change_status(runtime: Runtime, incident_id: int, actor: str, change: str) -
     apply, stop_reason = LIFECYCLE[change]
     now = runtime.clock.now()
     with runtime.session() as session:
+        service.write_lock(session)  # two people acking at once on SQLite: the second sees the first
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise IncidentError(f"There is no incident INC-{incident_id}.")
@@ -213,10 +219,12 @@ def change_status(runtime: Runtime, incident_id: int, actor: str, change: str) -
 def set_severity(runtime: Runtime, incident_id: int, actor: str, severity: str) -> IncidentView:
     now = runtime.clock.now()
     with runtime.session() as session:
+        service.write_lock(session)
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise IncidentError(f"There is no incident INC-{incident_id}.")
         result = service.set_severity(session, runtime.policy, incident, severity, actor, now)
+        escalation.follow_severity(session, incident, now)
         view = service.view(session, incident)
     refresh_summary(runtime, view)
     _tell(runtime, view, result.message)

@@ -37,6 +37,8 @@ class Incident(Base):
     # The policy as it was at declare time (SPEC §4: editing the YAML does not change a running ladder).
     policy_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     setup_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the declarer was told about set-up: None, "late" (some step is late), "done" (told it landed).
+    setup_notice: Mapped[str | None] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     events: Mapped[list[TimelineEvent]] = relationship(
@@ -90,4 +92,32 @@ class ChecklistItem(Base):
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(String(200))
     done_by: Mapped[str | None] = mapped_column(String(32))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SetupStep(Base):
+    """One step of opening the war room (room, invite, summary, checklist, announce), done exactly once.
+
+    Written in the declaration's transaction; the declaring process runs them at once, and any
+    process's tick finishes what is left (claimed FOR UPDATE SKIP LOCKED, under a renewed lease).
+    """
+
+    __tablename__ = "setup_steps"
+    __table_args__ = (
+        UniqueConstraint("incident_id", "step"),
+        Index("ix_setup_steps_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(16))
+    # pending -> running -> done | failed (a permanent error); a transient failure goes back to pending.
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    error: Mapped[str | None] = mapped_column(Text)
+    # Step memory across attempts, e.g. the channel names already tried (only those may be adopted).
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

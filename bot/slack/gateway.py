@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import metrics
 from bot.incidents.views import IncidentView
-from bot.ports import ChatError, PageRequest, Posted
+from bot.ports import ChatError, FoundChannel, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
 from bot.text import escape
 
@@ -33,6 +33,12 @@ class SlackGateway:
 
     def __init__(self, client: WebClient):
         self.client = client
+        self._bot_user_id: str | None = None
+
+    def _me(self) -> str:
+        if self._bot_user_id is None:
+            self._bot_user_id = str(_call("auth.test", self.client.auth_test)["user_id"])
+        return self._bot_user_id
 
     # WarRoomPort -------------------------------------------------------------------------
     def create_channel(self, name: str) -> str:
@@ -40,6 +46,30 @@ class SlackGateway:
             "conversations.create", self.client.conversations_create, name=name, is_private=False
         )
         return response["channel"]["id"]
+
+    def find_channel(self, name: str) -> FoundChannel | None:
+        # Slack has no lookup by name; this walk only happens after a name_taken.
+        cursor = None
+        while True:
+            response = _call(
+                "conversations.list",
+                self.client.conversations_list,
+                types="public_channel,private_channel",
+                exclude_archived=False,
+                limit=1000,
+                cursor=cursor,
+            )
+            for channel in response.get("channels") or []:
+                if channel.get("name") == name:
+                    return FoundChannel(
+                        str(channel["id"]),
+                        name,
+                        channel.get("creator") == self._me(),
+                        int(channel.get("created") or 0),
+                    )
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
 
     def invite(self, channel_id: str, user_ids: Sequence[str]) -> None:
         users = sorted({u for u in user_ids if u and u[:1] in ("U", "W") and u.isalnum()})  # not alerts:…
@@ -68,6 +98,25 @@ class SlackGateway:
             return
         text, blocks = rendered
         _call("chat.update", self.client.chat_update, channel=channel_id, ts=ts, text=text, blocks=blocks)
+
+    def find_post(self, channel_id: str, kind: str, incident: IncidentView) -> str | None:
+        response = _call(
+            "conversations.history", self.client.conversations_history, channel=channel_id, limit=200
+        )
+        fallback = {
+            "summary": incident_blocks.summary_message,
+            "checklist": incident_blocks.checklist_message,
+            "announcement": incident_blocks.announcement,
+        }[kind](incident)[0]
+        # The fallback text up to the first part that can change (status, channel) identifies it.
+        stem = {"summary": f"{incident.handle} {incident.severity_tag} (", "checklist": fallback}.get(
+            kind, fallback.split(" — declared by")[0]
+        )
+        me = self._me()
+        for message in response.get("messages") or []:
+            if message.get("user") == me and str(message.get("text", "")).startswith(stem):
+                return str(message["ts"])
+        return None
 
     def post_summary(self, incident: IncidentView) -> Posted:
         return self._post(incident.channel_id, incident_blocks.summary_message(incident))

@@ -95,6 +95,7 @@ class SlackEmulator(Workspace):
         self._calls: list[Call] = []
         self._faults: dict[str, list[_Fault]] = {}
         self._latency: dict[str, float] = {}
+        self._late: dict[str, float] = {}
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._socket_mode: SocketModeServer | None = None
@@ -185,14 +186,18 @@ class SlackEmulator(Workspace):
                 _Fault(status or (200 if error else 429), error, retry_after, times)
             )
 
-    def latency(self, method: str, seconds: float) -> None:
+    def latency(self, method: str, seconds: float, *, after: bool = False) -> None:
+        """Make `method` ("*": any) slow: the call waits `seconds` before it is carried out, or, with
+        `after`, is carried out at once and answered late — what a client that times out cannot tell
+        from a failure (the channel exists although the caller saw a timeout)."""
         with self.lock:
-            self._latency[method] = seconds
+            (self._late if after else self._latency)[method] = seconds
 
     def clear_faults(self) -> None:
         with self.lock:
             self._faults.clear()
             self._latency.clear()
+            self._late.clear()
 
     def _take_fault(self, method: str) -> _Fault | None:
         with self.lock:
@@ -258,7 +263,11 @@ class SlackEmulator(Workspace):
             return self._upload(rest.split("/")[-1], parse_upload(body, ctype))
         if kind == "response":
             return self._response_url(rest, params)
-        return self._answer(name, params, 200, self._call_method(name, params, token))
+        reply = self._answer(name, params, 200, self._call_method(name, params, token))
+        late = self._late.get(name, self._late.get("*", 0.0))
+        if late:
+            time.sleep(late)
+        return reply
 
     def _call_method(self, name: str, params: dict[str, Any], token: str) -> dict[str, Any]:
         meth = REGISTRY.get(name)
@@ -362,9 +371,13 @@ class _Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         headers = {k.lower(): v for k, v in self.headers.items()}
         status, payload, out = emulator.handle(self.command, self.path, headers, body)
-        self.send_response(status)
-        for key, value in out.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(status)
+            for key, value in out.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The caller gave up (its timeout, or it was killed): as on Slack, the call still happened.
+            self.close_connection = True

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bot.incidents.models import Incident, TimelineEvent
 from devkit.slack_emulator import blocks_to_text
 from tests.harness import Harness
+from tests.setup_faults.support import room_complete
 
 
 def test_declare_opens_a_war_room(db_url: str) -> None:
@@ -19,7 +20,7 @@ def test_declare_opens_a_war_room(db_url: str) -> None:
         assert response.status == 200
         assert acked_in < 3.0
         channel = h.emulator.wait_for(h.incident_channel, timeout=5)
-        h.wait_idle()
+        h.wait_until(lambda: room_complete(h.emulator, 1, h.alice), timeout=15)
 
         assert channel.name.startswith("inc-") and channel.name.endswith("-checkout-api-returns-502")
         assert h.alice in channel.members

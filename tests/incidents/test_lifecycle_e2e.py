@@ -68,25 +68,30 @@ def test_buttons_do_what_commands_do(sqlite_url: str) -> None:
         incident = h.declare()
         room = incident.channel_id
         h.driver.block_action(h.bob, room, incident.summary_ts, "incident_ack", value=str(incident.id))
-        h.wait_idle()
+        h.wait_until(lambda: "acknowledged" in _kinds(h, incident.id))
         h.driver.block_action(h.bob, room, incident.summary_ts, "incident_ack", value=str(incident.id))
-        h.wait_idle()
-        assert _kinds(h, incident.id).count("acknowledged") == 1
         # the second click was told why nothing happened, only to the clicker
         # Bob previews the channel without joining, so the bot tells him in a DM
-        assert any("already acknowledged" in m.get("text", "") for m in h.emulator.dms(h.bob))
+        h.wait_until(lambda: any("already acknowledged" in m.get("text", "") for m in h.emulator.dms(h.bob)))
+        assert _kinds(h, incident.id).count("acknowledged") == 1
 
         h.driver.block_action(
             h.alice, room, incident.checklist_ts, "incident_checklist", value=f"{incident.id}:2"
         )
-        h.wait_idle()
-        checklist = next(m for m in h.emulator.messages(room) if m["ts"] == incident.checklist_ts)
-        assert "✅ Stop the loss" in blocks_to_text(checklist["blocks"], checklist.get("text"))
+
+        def checklist_text() -> str:
+            checklist = next(m for m in h.emulator.messages(room) if m["ts"] == incident.checklist_ts)
+            return blocks_to_text(checklist["blocks"], checklist.get("text"))
+
+        h.wait_until(lambda: "✅ Stop the loss" in checklist_text())
 
         h.driver.block_action(h.alice, room, incident.summary_ts, "incident_resolve", value=str(incident.id))
-        h.wait_idle()
-        with h.runtime.session() as s:
-            assert s.get(Incident, incident.id).status == "resolved"
+
+        def status() -> str:
+            with h.runtime.session() as s:
+                return s.get(Incident, incident.id).status
+
+        h.wait_until(lambda: status() == "resolved")
 
 
 def test_declare_modal_and_status_modal(sqlite_url: str) -> None:

@@ -48,9 +48,11 @@ def test_name_taken_gets_a_suffix_and_announcement_is_posted(sqlite_url: str) ->
     with Harness(sqlite_url, policy=policy) as h:
         h.emulator.add_channel("incidents", id="C0ANNOUNCE")
         today = datetime.now(UTC).strftime("%Y%m%d")
-        h.emulator.add_channel(f"inc-{today}-1-checkout-down")
+        # Someone else's channel of that name (a person's, and one our bot made for an older database).
+        h.emulator.add_channel(f"inc-{today}-1-checkout-down", creator=h.bob)
+        h.emulator.add_channel(f"inc-{today}-1-checkout-down-2").created -= 3600
         incident = h.declare("p1 Checkout down")
-        assert incident.channel_name == f"inc-{today}-1-checkout-down-2"
+        assert incident.channel_name == f"inc-{today}-1-checkout-down-3"
         announced = [m.get("text", "") for m in h.emulator.messages("C0ANNOUNCE")]
         assert any("Checkout down" in t and "P1" in t for t in announced)
 

@@ -105,6 +105,24 @@ def announcement(incident: IncidentView) -> tuple[str, list[Block]]:
     ]
 
 
+def declare_answer(incident: IncidentView, created: bool, problems: list[str], pending: list[str]) -> str:
+    """The declarer's answer: the room, or the honest state of it — never "(no channel)" while it is
+    being set up."""
+    if incident.channel_id:
+        where = f"<#{incident.channel_id}>"
+    elif pending:
+        where = "the room is being set up" + (" — I'll message you when it is ready" if created else "")
+    else:
+        where = "no room could be made (see below)"
+    if not created:
+        return f"You declared this a moment ago: *{incident.handle}* {where}. No second incident was opened."
+    lines = [f"Opened *{incident.handle}* {incident.severity_tag} — {escape(incident.title)}: {where}"]
+    lines += [f"⚠️ {escape(problem)}" for problem in problems]
+    if pending and incident.channel_id:
+        lines.append(f"⏳ Still being set up: {', '.join(pending)}. I'll message you when it lands.")
+    return "\n".join(lines)
+
+
 def incident_list(incidents: Sequence[IncidentView]) -> tuple[str, list[Block]]:
     if not incidents:
         return "No open incidents. 🎉", [section("No open incidents. 🎉")]
