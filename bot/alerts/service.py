@@ -23,6 +23,7 @@ from bot.alerts.normalize import digest
 from bot.alerts.routing import decide
 from bot.config.alerts import AlertsConfig
 from bot.incidents.models import Incident
+from bot.incidents.service import write_lock
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -35,12 +36,6 @@ LIVE_STATES = ("declaring", "declared", "proposing", "proposed", "stormed")
 
 class AlertError(Exception):
     """A user's request about an alert that cannot be done (told to them, nothing changes)."""
-
-
-def write_lock(session: Session) -> None:
-    """SQLite has no row locks: take the database write lock first so check-then-write is atomic."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_pg(session: Session) -> bool:

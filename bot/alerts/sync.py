@@ -16,11 +16,11 @@ from sqlalchemy import select, update
 
 from bot.alerts import metrics
 from bot.alerts.models import AlertGroup
-from bot.alerts.service import is_pg, write_lock
+from bot.alerts.service import is_pg
 from bot.alerts.views import AlertGroupView
 from bot.incidents import flows
 from bot.incidents.models import Incident, TimelineEvent
-from bot.incidents.service import IncidentError
+from bot.incidents.service import IncidentError, write_lock
 from bot.incidents.timeline import EventKind, add_event
 from bot.ports import ChatError
 

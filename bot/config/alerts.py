@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.config.durations import Duration
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from bot.config.strict import Strict
 
 ALERT_KINDS = ("alertmanager", "grafana", "cloudwatch", "events-v2")
 MAX_MATCH_PATTERN = 256  # a policy regex longer than this is refused: alert labels are matched on every POST

@@ -6,24 +6,11 @@ Kept apart from policy.py (the size limit); the models are part of the policy fi
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field
 
 from bot.config.durations import Duration
-
-
-class Strict(BaseModel):
-    """As policy.Strict (which imports this module): unknown keys refused, no 0s durations."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _durations_positive(cls, value: Any) -> Any:
-        if isinstance(value, timedelta) and value <= timedelta(0):
-            raise ValueError("must be longer than 0s (write it like 30s, 15m, 1h)")
-        return value
+from bot.config.strict import Strict
 
 
 class Range(Strict):

@@ -11,30 +11,19 @@ from __future__ import annotations
 import ipaddress
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.config.alerts import AlertsConfig
 from bot.config.bounds import RemediationBounds
 from bot.config.durations import Duration
+from bot.config.strict import Strict
 
 SEVERITY_KEYS = ("p0", "p1", "p2", "p3")
 _TARGET = re.compile(r"^(?:[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,}|rotation:[A-Za-z0-9_.-]+)$")
 _USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _durations_positive(cls, value: Any) -> Any:
-        # No duration in the policy means anything at 0s: a 0s timeout or TTL only ever fails.
-        if isinstance(value, timedelta) and value <= timedelta(0):
-            raise ValueError("must be longer than 0s (write it like 30s, 15m, 1h)")
-        return value
 
 
 class SeverityPolicy(Strict):

@@ -94,6 +94,19 @@ def test_defaults_are_the_guides() -> None:
             "invalid target 'bob'",
         ),
         ("escalation: [1, 2\n", "(file)", 1, "not valid YAML"),
+        (
+            "alerts:\n  routes:\n    - match: {severity: warning}\n      severity: p3\n"
+            "      declare: propose\n      confirm_within: 0s\n",
+            "alerts.routes.0.confirm_within",
+            6,
+            "longer than 0s",
+        ),
+        (
+            "remediation:\n  bounds:\n    prune_until: 0s\n",
+            "remediation.bounds.prune_until",
+            3,
+            "longer than 0s",
+        ),
     ],
 )
 def test_bad_file_names_file_key_line_and_problem(
