@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from bot.config.durations import format_duration
 from bot.escalation import messages, passes, service
-from bot.escalation.models import NOTICE_TIER
 from bot.escalation.outbox import insert_events, insert_rows
-from bot.escalation.passes import PassReport, event, light_view, write_lock
+from bot.escalation.passes import PassReport, event, light_view, notice_row
 from bot.incidents.models import Incident
+from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind
 
 if TYPE_CHECKING:
@@ -52,17 +52,10 @@ def notice_response_breaches(runtime: Runtime) -> PassReport:
                     incident.response_due_at,  # when it was missed, even if noticed late
                 )
             )
+            text = messages.breach_text(light_view(incident, policy), target)
+            # due when it was missed, even if noticed late; sent now
             rows.append(
-                dict(
-                    incident_id=incident.id,
-                    kind="notice",
-                    loop=0,
-                    tier=NOTICE_TIER,
-                    target="notice:response_breach",
-                    text=messages.breach_text(light_view(incident, policy), target),
-                    due_at=incident.response_due_at,
-                    next_attempt_at=now,
-                )
+                notice_row(incident.id, "notice:response_breach", text, incident.response_due_at, now)
             )
             report.breaches += 1
         insert_rows(session, rows)

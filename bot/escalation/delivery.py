@@ -17,8 +17,9 @@ from bot.escalation import passes
 from bot.escalation.channels import CHANNEL_NAMES, Claim, deliver
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.escalation.outbox import insert_events
-from bot.escalation.passes import WORKER, PassReport, event, light_view, write_lock
+from bot.escalation.passes import WORKER, PassReport, event, light_view
 from bot.incidents.models import Incident
+from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind
 
 if TYPE_CHECKING:

@@ -16,11 +16,12 @@ from sqlalchemy import select
 
 from bot.config.policy import EscalationPolicy
 from bot.escalation import messages, passes, service
-from bot.escalation.models import NOTICE_TIER, EscalationState
+from bot.escalation.models import EscalationState
 from bot.escalation.outbox import insert_events, insert_rows
-from bot.escalation.passes import PassReport, event, light_view, write_lock
+from bot.escalation.passes import PassReport, event, light_view, notice_row
 from bot.escalation.targets import GroupCache, Resolved, resolve
 from bot.incidents.models import Incident
+from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind
 
 if TYPE_CHECKING:
@@ -252,15 +253,5 @@ def exhaust(
             now,
         )
     )
-    rows.append(
-        dict(
-            incident_id=incident.id,
-            kind="notice",
-            loop=0,
-            tier=NOTICE_TIER,
-            target="notice:exhausted",
-            text=messages.exhausted_text(light_view(incident, policy), step.ladder),
-            due_at=now,
-            next_attempt_at=now,
-        )
-    )
+    text = messages.exhausted_text(light_view(incident, policy), step.ladder)
+    rows.append(notice_row(incident.id, "notice:exhausted", text, now, now))

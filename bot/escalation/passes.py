@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from bot.config.policy import Policy
+from bot.escalation.models import NOTICE_TIER
 from bot.incidents.models import Incident
 from bot.incidents.timeline import BOT_ACTOR, EventKind
 from bot.incidents.views import IncidentView
@@ -38,10 +37,18 @@ class PassReport:
         return sum(vars(self).values())
 
 
-def write_lock(session: Session) -> None:
-    """SQLite has no row locks: take the database write lock first so check-then-write is atomic."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+def notice_row(incident_id: int, target: str, text: str, due_at: datetime, now: datetime) -> dict[str, Any]:
+    """An outbox row that tells the war room something (a missed target, an exhausted ladder)."""
+    return dict(
+        incident_id=incident_id,
+        kind="notice",
+        loop=0,
+        tier=NOTICE_TIER,
+        target=target,
+        text=text,
+        due_at=due_at,
+        next_attempt_at=now,
+    )
 
 
 def event(
