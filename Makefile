@@ -28,7 +28,7 @@ services:
 	bash scripts/start-services.sh
 
 test: $(STAMP) lint services
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache warroom.db
