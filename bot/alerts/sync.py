@@ -70,6 +70,10 @@ def _claim(runtime: Runtime, group_id: int, now: datetime) -> _Claim | None:
         return _Claim(group.id, group.version)
 
 
+class RoomNotReady(Exception):
+    """The group's incident has no war room yet (its set-up is late): tell the room on a later pass."""
+
+
 def _release(runtime: Runtime, claim: _Claim) -> None:
     with runtime.session() as session:
         session.execute(update(AlertGroup).where(AlertGroup.id == claim.id).values(lease_until=None))
@@ -91,6 +95,11 @@ def sync_groups(runtime: Runtime, group_ids: list[int] | set[int]) -> int:
         try:
             _sync(runtime, group_id)
             done += 1
+        except RoomNotReady:  # the group stays dirty; the room is told once it exists
+            log.info("alerts: group %s waits for its war room", group_id)
+            with runtime.session() as session:
+                session.execute(update(AlertGroup).where(AlertGroup.id == group_id).values(lease_until=None))
+            continue
         except Exception:  # the group stays dirty; the next tick tries again
             log.exception("alerts: sync of group %s failed", group_id)
             with runtime.session() as session:
@@ -252,6 +261,8 @@ def _fold(runtime: Runtime, group: AlertGroup, snapshot: AlertGroupView) -> None
             event.text, event.data = text, {"repeats": group.repeats, "members": len(snapshot.members)}
     channel = snapshot.incident_channel
     notice_ts = group.notice_ts
+    if channel is None and runtime.alerts is not None:
+        raise RoomNotReady  # not counted as told: the notice is posted once the room exists
     if channel and runtime.alerts is not None:
         if notice_ts:
             _chat(lambda: runtime.alerts.update_alert_notice(channel, notice_ts, snapshot, kind))  # type: ignore[union-attr]
@@ -299,6 +310,8 @@ def _resolution(runtime: Runtime, group: AlertGroup, snapshot: AlertGroupView) -
         )
     if group.auto_resolve:
         _change(runtime, group, "resolved")
+    elif snapshot.incident_channel is None and runtime.alerts is not None:
+        raise RoomNotReady
     elif snapshot.incident_channel and runtime.alerts is not None:
         channel = snapshot.incident_channel
         if _chat(lambda: runtime.alerts.post_alert_notice(channel, snapshot, "resolved")) is None:  # type: ignore[union-attr]

@@ -40,7 +40,7 @@ BUILD_FILES = (
 )
 
 # One xdist worker builds the image once for the whole module.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(360), pytest.mark.xdist_group("docker-image")]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("docker-image")]
 
 
 def engine() -> Any:
