@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bot.config.policy import Policy
+from bot.db.guard import database_fault
 from bot.incidents import service
 from bot.incidents.models import Incident, SetupStep
 from bot.incidents.setup_notices import tell
@@ -161,8 +162,14 @@ def run_incident(runtime: Runtime, incident_id: int, declaring: bool = False) ->
             wait([_submit(_run_step, runtime, incident_id, claim) for claim in claims])
             if not declaring:
                 tell(runtime, incident_id)
-        except Exception:  # the rows are still there: the tick tries again
-            log.exception("set-up run failed", extra={"incident_id": incident_id})
+        except Exception as exc:  # the rows are still there: the tick tries again
+            fault = database_fault(exc)
+            if fault is None:
+                log.exception("set-up run failed", extra={"incident_id": incident_id})
+            else:  # busy or not answering: expected under faults, and the tick retries; no traceback
+                log.warning(
+                    "set-up run deferred: database %s", fault.value, extra={"incident_id": incident_id}
+                )
 
 
 def _submit(fn: Callable[..., Any], *args: Any) -> Any:
