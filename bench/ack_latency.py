@@ -15,12 +15,11 @@ import argparse
 import os
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
+from bench.process import start_bot
 from devkit.slack_emulator import SlackDriver, SlackEmulator
 
 SECRET = "bench-signing-secret"
@@ -61,23 +60,9 @@ def main() -> None:
             "PORT": str(port),
         }
         env.pop("WARROOM_CONFIG", None)
-        bot = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        bot = start_bot(env, port, timeout=30)
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/healthz", timeout=1).read()
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.1)
             driver = SlackDriver(url + "/slack/events", SECRET, emu)
             baseline = []
             for _ in range(args.n):

@@ -16,7 +16,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -26,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bench.ack_latency import _fmt, _free_port, _pct
+from bench.process import start_bot
 from devkit.slack_emulator import SlackEmulator
 
 PG_ADMIN = os.environ.get("WARROOM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -116,23 +116,9 @@ def main() -> None:
                 "BENCH_ALERTS_TOKEN": TOKEN,
                 "WARROOM_LOG_FORMAT": "text",
             }
-            bot = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1"],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            bot = start_bot(env, port, timeout=60)
             url = f"http://127.0.0.1:{port}"
             try:
-                deadline = time.monotonic() + 60
-                while True:
-                    try:
-                        urllib.request.urlopen(url + "/healthz", timeout=1).read()
-                        break
-                    except OSError:
-                        if time.monotonic() > deadline:
-                            raise
-                        time.sleep(0.1)
                 alerts = url + "/alerts/prometheus"
                 baseline = []
                 for _ in range(args.n):
