@@ -14,6 +14,7 @@ from bot.config.policy import Policy
 from bot.config.settings import Settings
 from bot.contacts.senders import ContactSenders
 from bot.db.engine import create_db_engine, make_session_factory, migrate
+from bot.i18n import set_default_language
 from bot.incidents import service as incidents
 from bot.logs import ContextThreadPoolExecutor, bolt_context_middleware
 from bot.postmortem import flows as postmortem_flows
@@ -40,6 +41,7 @@ def build_runtime(
     client: WebClient | None = None,
     run_migrations: bool = True,
 ) -> Runtime:
+    set_default_language(policy.language)
     engine = create_db_engine(settings.database_url)
     if run_migrations:
         migrate(engine)

@@ -6,25 +6,27 @@ from dataclasses import dataclass
 
 from bot.db.engine import saved_count
 from bot.db.guard import Fault, database_fault
+from bot.i18n import N_, _
 
 
 @dataclass(frozen=True)
 class Outcome:
     """For one kind of command: what did not happen when the database failed before any save."""
 
+    # Marked with N_ where they are written, translated here when the message is rendered.
     not_done: str  # "your note was not saved"
-    check: str = "the pinned summary"  # where to look when a save may or may not have landed
+    check: str = N_("the pinned summary")  # where to look when a save may or may not have landed
 
 
-NOTHING_CHANGED = Outcome("nothing was changed")
+NOTHING_CHANGED = Outcome(N_("nothing was changed"))
 NOT_DECLARED = Outcome(
-    "the incident was not declared (if it is urgent, call people directly)", "`/incident list`"
+    N_("the incident was not declared (if it is urgent, call people directly)"), "`/incident list`"
 )
-NOT_READ = Outcome("I could not read it")
+NOT_READ = Outcome(N_("I could not read it"))
 
 _WHY = {
-    Fault.DOWN: "The database is not answering",
-    Fault.BUSY: "The database is busy (another writer holds its lock)",
+    Fault.DOWN: N_("The database is not answering"),
+    Fault.BUSY: N_("The database is busy (another writer holds its lock)"),
 }
 
 
@@ -40,13 +42,17 @@ class Attempt:
         if fault is None:
             return None
         if fault is Fault.UNKNOWN:
-            return (
+            return _(
                 "⚠️ The database stopped answering while saving, so I cannot tell whether it was saved. "
-                f"Check {outcome.check} in a minute before trying again."
+                "Check {where} in a minute before trying again.",
+                where=_(outcome.check),
             )
         if saved_count() > self._saved_before:
-            return (
+            return _(
                 "⚠️ Saved, but the database stopped answering before I could finish the rest "
-                f"(messages, summary). Check {outcome.check} in a minute."
+                "(messages, summary). Check {where} in a minute.",
+                where=_(outcome.check),
             )
-        return f"⚠️ {_WHY[fault]}; {outcome.not_done} — try again in a minute."
+        return _(
+            "⚠️ {why}; {not_done} — try again in a minute.", why=_(_WHY[fault]), not_done=_(outcome.not_done)
+        )

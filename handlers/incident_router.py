@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.config.policy import SEVERITY_KEYS
+from bot.i18n import N_
 from bot.incidents import flows, service
 from bot.incidents.service import IncidentError
 from bot.logs import bind_incident
@@ -24,11 +25,11 @@ log = logging.getLogger(__name__)
 # What did not happen, per verb, when the database failed before anything was saved.
 OUTCOMES = {
     "declare": NOT_DECLARED,
-    "note": Outcome("your note was not saved", "`/incident timeline`"),
-    "status": Outcome("your status update was not posted", "`/incident timeline`"),
-    "page": Outcome("I cannot tell whether the page went out (if it is urgent, call them directly)"),
+    "note": Outcome(N_("your note was not saved"), "`/incident timeline`"),
+    "status": Outcome(N_("your status update was not posted"), "`/incident timeline`"),
+    "page": Outcome(N_("I cannot tell whether the page went out (if it is urgent, call them directly)")),
     "timeline": NOT_READ,
-    "list": Outcome("I could not read the open incidents"),
+    "list": Outcome(N_("I could not read the open incidents")),
     "oncall": NOT_READ,
 }
 

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.config.policy import SEVERITY_KEYS
+from bot.i18n import N_
 from bot.incidents import flows
 from bot.incidents.service import IncidentError, validate_title
 from bot.incidents.timeline import EventKind
@@ -90,7 +91,7 @@ def register(app: App, runtime: Runtime) -> None:
             log.info("status update refused: %s", exc)
         except Exception as exc:
             trouble = attempt.trouble(
-                exc, Outcome("your status update was not posted", "`/incident timeline`")
+                exc, Outcome(N_("your status update was not posted"), "`/incident timeline`")
             )
             if trouble is None:
                 raise

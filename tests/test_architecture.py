@@ -141,7 +141,8 @@ def private_names_across_packages(root: Path) -> list[str]:
 
 
 def _private(name: str) -> bool:
-    return name.startswith("_") and not name.startswith("__")
+    # `_` alone is gettext's public name (bot.i18n._), not a private helper.
+    return name.startswith("_") and not name.startswith("__") and name != "_"
 
 
 def import_cycles(root: Path) -> list[str]:

@@ -410,7 +410,10 @@ class Policy(Strict):
     announce_channel: str | None = Field(
         default=None, description="Channel id where declarations are announced."
     )
-    language: Literal["en", "zh"] = Field(default="en", description="Language of postmortems: en or zh.")
+    language: Literal["en", "zh"] = Field(
+        default="en",
+        description="Language of everything the bot says (a person's Slack locale may override it for them): en or zh.",
+    )
     incident_roles: list[str] = Field(
         default_factory=lambda: ["commander", "comms", "scribe", "ops"],
         description="Roles `/incident <role> @user` can assign.",
