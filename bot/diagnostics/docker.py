@@ -418,57 +418,6 @@ def age_of(value: str | None) -> str | None:
 
 
 # --------------------------------------------------------------------------------------------- df
-def _df_rows(df: dict[str, Any]) -> list[tuple[str, int, int, int, int]]:
-    """(type, total, active, size, reclaimable) as `docker system df` counts them."""
-    images = df.get("Images") or []
-    containers = df.get("Containers") or []
-    volumes = df.get("Volumes") or []
-    cache = df.get("BuildCache") or []
-
-    def volume_size(v: dict[str, Any]) -> int:
-        return max(0, int((v.get("UsageData") or {}).get("Size") or 0))
-
-    def volume_refs(v: dict[str, Any]) -> int:
-        return int((v.get("UsageData") or {}).get("RefCount") or 0)
-
-    return [
-        ("Images", len(images), sum(1 for i in images if i.get("Containers", 0) > 0),
-         int(df.get("LayersSize") or sum(i.get("Size", 0) for i in images)),
-         sum(i.get("Size", 0) - i.get("SharedSize", 0) for i in images if i.get("Containers", 0) <= 0)),
-        ("Containers", len(containers), sum(1 for c in containers if c.get("State") == "running"),
-         sum(c.get("SizeRw", 0) for c in containers),
-         sum(c.get("SizeRw", 0) for c in containers if c.get("State") != "running")),
-        ("Local Volumes", len(volumes), sum(1 for v in volumes if volume_refs(v) > 0),
-         sum(volume_size(v) for v in volumes), sum(volume_size(v) for v in volumes if volume_refs(v) == 0)),
-        ("Build Cache", len(cache), sum(1 for b in cache if b.get("InUse")), sum(b.get("Size", 0) for b in cache),
-         sum(b.get("Size", 0) for b in cache if not b.get("InUse") and not b.get("Shared"))),
-    ]  # fmt: skip
-
-
-def df(ctx: CheckContext) -> Report:
-    """docker system df: space used by images, containers, volumes and build cache, and what prune frees."""
-    with engine(ctx) as api:
-        usage = api.df()
-    rows = _df_rows(usage)
-    total = sum(r[3] for r in rows)
-    reclaimable = sum(r[4] for r in rows)
-    report = Report()
-    if reclaimable >= 1024**3 and reclaimable >= total / 2:
-        report.warn(
-            f"{human_bytes(reclaimable)} of {human_bytes(total)} Docker data is reclaimable",
-            f"{Fix.DISK}: `docker system prune -a -f`, `docker volume prune -f`",
-        )
-    else:
-        report.ok(f"Docker uses {human_bytes(total)}; {human_bytes(reclaimable)} reclaimable")
-    report.detail = format_table(
-        ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
-        [[kind, count, active, human_bytes(size), f"{human_bytes(free)} ({free * 100 // size if size else 0}%)"]
-         for kind, count, active, size, free in rows],
-    )  # fmt: skip
-    report.data.update(total_bytes=total, reclaimable_bytes=reclaimable)
-    return report
-
-
 # ---------------------------------------------------------------------------------------- adapter
 
 
@@ -491,7 +440,5 @@ ADAPTER = Adapter(
             "inspect": Check("inspect", masked(inspect), "state, limits, mounts and env (secrets redacted)",
                              usage="<container>", guide="docker inspect ecommerce-app", min_args=1,
                              max_args=1, options=(), validate=_validate_container_arg),
-            "df": Check("df", masked(df), "disk used by images, containers, volumes, build cache",
-                        guide="docker system df", max_args=0, options=()),
         },
     )  # fmt: skip

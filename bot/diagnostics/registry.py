@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.diagnostics import aws, dns, docker, docker_access, http, k8s, mysql, ping, prom, redis, tcp, tls
+from bot.diagnostics import (
+    aws,
+    dns,
+    docker,
+    docker_access,
+    docker_disk,
+    http,
+    k8s,
+    mysql,
+    ping,
+    prom,
+    redis,
+    tcp,
+    tls,
+)
 from bot.diagnostics.base import Adapter, Check
 
 # Registry order is help order. Adapters import their client libraries inside their checks,
@@ -17,7 +31,8 @@ _ADAPTERS: dict[str, Adapter] = {
 
 # Checks kept in modules of their own (size limit) join their adapter here.
 _ADAPTERS["docker"] = replace(
-    docker.ADAPTER, checks={**docker.ADAPTER.checks, "suspicious": docker_access.CHECK}
+    docker.ADAPTER,
+    checks={**docker.ADAPTER.checks, "df": docker_disk.CHECK, "suspicious": docker_access.CHECK},
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -106,6 +107,15 @@ def test_df(policy: Policy, box: TestContainers) -> None:
     for kind in ("Images", "Containers", "Local Volumes", "Build Cache"):
         assert kind in result.detail
     assert result.data["total_bytes"] > 0
+
+
+def test_df_run_by_several_people_at_once_answers_everyone(policy: Policy, box: TestContainers) -> None:
+    # The engine computes one disk usage at a time and answers a concurrent caller 409
+    # ("a disk usage operation is already running"); each person still gets the figures.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: run(policy, "df"), range(6)))
+    assert [r.error for r in results if r.outcome is Outcome.ERROR] == []
+    assert all(r.data["total_bytes"] > 0 for r in results)
 
 
 @pytest.mark.parametrize("text", ["docker logs -rf", "docker logs ../etc", "docker inspect 'a b'",
