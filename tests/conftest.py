@@ -11,6 +11,17 @@ from sqlalchemy import Engine, create_engine, text
 
 from bot.db import create_db_engine, migrate
 
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail loudly when `--dist loadgroup` stops grouping (pytest-xdist#1386): the tests of one
+    xdist_group would silently run on several workers, each paying for the group's shared set-up."""
+    if session.config.getvalue("dist") != "loadgroup" or not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    lost = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group") and "@" not in i.nodeid]
+    if lost:
+        raise pytest.UsageError(f"xdist_group ignored by this pytest/xdist pair, e.g. {lost[0]}")
+
+
 PG_ADMIN_URL = os.environ.get("WARROOM_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
