@@ -10,6 +10,7 @@ from bot.config.durations import format_duration
 from bot.escalation import messages, passes, service
 from bot.escalation.outbox import insert_events, insert_rows
 from bot.escalation.passes import PassReport, event, light_view, notice_row
+from bot.i18n import _
 from bot.incidents.models import Incident
 from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind
@@ -46,7 +47,10 @@ def notice_response_breaches(runtime: Runtime) -> PassReport:
                 event(
                     incident.id,
                     EventKind.RESPONSE_BREACH,
-                    f"Response target missed: still unacknowledged {format_duration(target)} after declare",
+                    _(
+                        "Response target missed: still unacknowledged {target} after declare",
+                        target=format_duration(target),
+                    ),
                     {"response_due_at": incident.response_due_at.isoformat(), "severity": incident.severity},
                     "response_breach",
                     incident.response_due_at,  # when it was missed, even if noticed late

@@ -18,6 +18,7 @@ from sqlalchemy import func
 from bot.escalation import messages
 from bot.escalation.models import MANUAL_TIER, PageOutbox
 from bot.escalation.passes import WORKER
+from bot.i18n import N_, _
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError, DeliveryError, PageRequest
 
@@ -163,9 +164,14 @@ def invite(runtime: Runtime, channel_id: str, user: str) -> dict[str, Any]:
 
 
 CHANNEL_NAMES = {
-    "slack": "Slack DM",
-    "invite": "channel invite",
-    "sms": "SMS",
-    "email": "e-mail",
-    "webhook": "webhook",
+    "slack": N_("Slack DM"),
+    "invite": N_("channel invite"),
+    "sms": N_("SMS"),
+    "email": N_("e-mail"),
+    "webhook": N_("webhook"),
 }
+
+
+def channel_name(channel: str) -> str:
+    """How the timeline names a delivery channel, in the language in force."""
+    return _(CHANNEL_NAMES[channel]) if channel in CHANNEL_NAMES else channel

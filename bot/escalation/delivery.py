@@ -14,10 +14,12 @@ from sqlalchemy.orm import defer
 
 from bot import metrics
 from bot.escalation import passes
-from bot.escalation.channels import CHANNEL_NAMES, Claim, deliver
+from bot.escalation.channels import Claim, channel_name, deliver
+from bot.escalation.messages import stop_reason_text
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.escalation.outbox import insert_events
 from bot.escalation.passes import WORKER, PassReport, event, light_view
+from bot.i18n import _
 from bot.incidents.models import Incident
 from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind
@@ -188,7 +190,12 @@ def note_cancelled(runtime: Runtime, rows: list[PageOutbox], now: datetime) -> N
         event(
             row.incident_id,
             EventKind.PAGE,
-            f"Page to <@{row.target}> ({row.tier_name}) not sent: escalation stopped ({row.error})",
+            _(
+                "Page to {who} ({tier}) not sent: escalation stopped ({reason})",
+                who=f"<@{row.target}>",
+                tier=row.tier_name,
+                reason=stop_reason_text(row.error or "stopped"),
+            ),
             {"outbox_id": row.id, "target": row.target, "status": "cancelled", "reason": row.error},
             f"page:{row.id}:cancelled",
             now,
@@ -256,8 +263,11 @@ def page_events(
     claim: Claim, row: PageOutbox, failures: dict[str, dict[str, Any]], now: datetime
 ) -> list[dict[str, Any]]:
     """One timeline event per delivery attempt: what reached the person, and what did not."""
-    delivered = [CHANNEL_NAMES.get(n, n) for n, r in claim.results.items() if r.get("ok") and n != "invite"]
-    who = f"<@{claim.target}> ({claim.tier_name}{', by hand' if claim.reason == 'manual' else ''})"
+    delivered = [channel_name(n) for n, r in claim.results.items() if r.get("ok") and n != "invite"]
+    if claim.reason == "manual":
+        who = _("{user} ({tier}, by hand)", user=f"<@{claim.target}>", tier=claim.tier_name)
+    else:
+        who = _("{user} ({tier})", user=f"<@{claim.target}>", tier=claim.tier_name)
     data = {
         "outbox_id": claim.id,
         "key": claim.key,
@@ -272,18 +282,24 @@ def page_events(
     }
     events = []
     if delivered:
-        text = f"Paged {who} via {', '.join(delivered)}"
+        text = _("Paged {who} via {channels}", who=who, channels=_(", ").join(delivered))
         events.append(
             event(claim.incident_id, EventKind.PAGE, text, data, f"page:{claim.id}:{claim.attempt}", now)
         )
     if failures:
-        what = ", ".join(f"{CHANNEL_NAMES.get(n, n)} ({r['error']})" for n, r in failures.items())
-        then = (
-            "giving up"
-            if row.status in ("failed", "sent")
-            else f"retrying in {int(backoff(claim.attempt).total_seconds())}s"
+        what = _(", ").join(f"{channel_name(n)} ({r['error']})" for n, r in failures.items())
+        if row.status in ("failed", "sent"):
+            then = _("giving up")
+        else:
+            then = _("retrying in {seconds}s", seconds=int(backoff(claim.attempt).total_seconds()))
+        text = _(
+            "Page to {who} failed: {what}; attempt {attempt} of {attempts}, {then}",
+            who=who,
+            what=what,
+            attempt=claim.attempt,
+            attempts=MAX_ATTEMPTS,
+            then=then,
         )
-        text = f"Page to {who} failed: {what}; attempt {claim.attempt} of {MAX_ATTEMPTS}, {then}"
         key = f"page-failed:{claim.id}:{claim.attempt}"
         events.append(event(claim.incident_id, EventKind.PAGE_FAILED, text, data, key, now))
     return events

@@ -20,6 +20,7 @@ from bot.escalation.models import EscalationState
 from bot.escalation.outbox import insert_events, insert_rows
 from bot.escalation.passes import PassReport, event, light_view, notice_row
 from bot.escalation.targets import GroupCache, Resolved, resolve
+from bot.i18n import _
 from bot.incidents.models import Incident
 from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind
@@ -193,7 +194,7 @@ def page_rung(
         )
         for user in users
     )
-    why = "no targets configured" if not tier.targets else "no one resolved"
+    why = _("no targets configured") if not tier.targets else _("no one resolved")
     data = {
         "tier": tier.name,
         "tier_index": step.next_tier,
@@ -217,7 +218,12 @@ def page_rung(
             event(
                 incident.id,
                 EventKind.PAGE_FAILED,
-                f"Could not resolve {error.target} for {tier.name}: {error.code}",
+                _(
+                    "Could not resolve {target} for {tier}: {code}",
+                    target=error.target,
+                    tier=tier.name,
+                    code=error.code,
+                ),
                 {"target": error.target, "error": error.code, "tier": tier.name, "loop": step.next_loop},
                 f"resolve:{step.next_loop}:{step.next_tier}:{error.target}",
                 now,
@@ -247,7 +253,7 @@ def exhaust(
         event(
             incident.id,
             EventKind.ESCALATION,
-            "Escalation exhausted: nobody acknowledged after every tier was paged",
+            _("Escalation exhausted: nobody acknowledged after every tier was paged"),
             {"exhausted": True, "loops": step.ladder.repeat + 1},
             "escalation:exhausted",
             now,

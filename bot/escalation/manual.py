@@ -18,6 +18,7 @@ from bot.escalation import service as escalation
 from bot.escalation.delivery import send_due
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.escalation.targets import GroupCache, TargetError
+from bot.i18n import _
 from bot.idempotency import claim
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
@@ -68,21 +69,31 @@ def parse_targets(tokens: list[str], ladder: EscalationPolicy, policy: Policy) -
             targets.append(group.group(1) or group.group(2))
         elif token.startswith("rotation:"):
             if token.removeprefix("rotation:") not in policy.rotations:
-                names = ", ".join(sorted(policy.rotations)) or "none configured"
-                raise IncidentError(f"There is no rotation `{token}`. Rotations: {names}.")
+                names = ", ".join(sorted(policy.rotations)) or _("none configured")
+                raise IncidentError(
+                    _("There is no rotation `{token}`. Rotations: {names}.", token=token, names=names)
+                )
             targets.append(token)
         elif tier is not None:
             tiers.append(ladder.tiers[tier].name)
             if not ladder.tiers[tier].targets:
                 raise IncidentError(
-                    f"{ladder.tiers[tier].name} has no targets in the policy, so there is nobody to page. "
-                    "Page a person instead: `/incident page @user`."
+                    _(
+                        "{tier} has no targets in the policy, so there is nobody to page. "
+                        "Page a person instead: `/incident page @user`.",
+                        tier=ladder.tiers[tier].name,
+                    )
                 )
             targets.extend(ladder.tiers[tier].targets)
         else:
             names = ", ".join(t.name for t in ladder.tiers)
             raise IncidentError(
-                f"`{token}` is not someone I can page. Use `/incident {PAGE_USAGE}` (tiers: {names})."
+                _(
+                    "`{token}` is not someone I can page. Use `/incident {usage}` (tiers: {names}).",
+                    token=token,
+                    usage=PAGE_USAGE,
+                    names=names,
+                )
             )
     return list(dict.fromkeys(targets)), "+".join(tiers) if tiers else "manual"
 
@@ -92,14 +103,17 @@ def page_now(
 ) -> HandPageOutcome:
     """Queue a page for every target now and send it in this thread; raises IncidentError on bad input."""
     if not tokens:
-        raise IncidentError(f"Whom should I page? `/incident {PAGE_USAGE}`.")
+        raise IncidentError(_("Whom should I page? `/incident {usage}`.", usage=PAGE_USAGE))
     now = runtime.clock.now()
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         assert incident is not None
         if incident.status == "resolved":
             raise IncidentError(
-                f"INC-{incident.id} is resolved. `/incident reopen` first to page anyone for it."
+                _(
+                    "{handle} is resolved. `/incident reopen` first to page anyone for it.",
+                    handle=f"INC-{incident.id}",
+                )
             )
         policy = escalation.snapshot_policy(incident)
         state = session.get(EscalationState, incident.id)
@@ -111,8 +125,8 @@ def page_now(
             session, incident, targets, label, actor, now, GroupCache(runtime.pager)
         )
         if not result.users:
-            problems = ", ".join(f"{e.target} ({e.code})" for e in result.errors) or "nobody resolved"
-            raise IncidentError(f"Nobody to page: {problems}.")
+            problems = ", ".join(f"{e.target} ({e.code})" for e in result.errors) or _("nobody resolved")
+            raise IncidentError(_("Nobody to page: {problems}.", problems=problems))
     # Send now, in this thread, rather than at the next tick (the claim makes it exactly-once anyway).
     send_due(runtime, only_ids=result.outbox_ids)
     with runtime.session() as session:

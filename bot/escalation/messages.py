@@ -10,76 +10,129 @@ from typing import Any
 
 from bot.config.durations import format_duration
 from bot.config.policy import EscalationPolicy
+from bot.i18n import N_, _, ngettext
 from bot.incidents.views import IncidentView
+
+# Why a queued page was not sent (PageOutbox.error holds the code; the timeline shows these words).
+STOP_REASONS = {
+    "resolved": N_("the incident is resolved"),
+    "acknowledged": N_("the incident was acknowledged"),
+    "mitigated": N_("the incident is mitigated"),
+    "exhausted": N_("escalation is exhausted"),
+    "stopped": N_("escalation was stopped"),
+    "no escalation": N_("no escalation is running"),
+}
+
+
+def stop_reason_text(code: str) -> str:
+    return _(STOP_REASONS[code]) if code in STOP_REASONS else code
 
 
 def age_text(declared_at: datetime, now: datetime) -> str:
     """How long ago an incident was declared, to the minute: "just now", "42s ago", "1h 5m ago"."""
     seconds = max(0, int((now - declared_at).total_seconds()))
+    if seconds < 5:
+        return _("just now")
     if seconds < 60:
-        return "just now" if seconds < 5 else f"{seconds}s ago"
+        return _("{seconds}s ago", seconds=seconds)
     # Minutes are precise enough for a page; "1h 2m 3s" is noise at 3 a.m.
-    return format_duration(timedelta(seconds=seconds - seconds % 60)) + " ago"
+    return _("{duration} ago", duration=format_duration(timedelta(seconds=seconds - seconds % 60)))
 
 
 def mentions(users: list[str]) -> str:
-    return ", ".join(f"<@{u}>" for u in users) if users else "nobody"
+    return _(", ").join(f"<@{u}>" for u in users) if users else _("nobody")
 
 
 def escalation_text(
     policy: EscalationPolicy, tier: int, loop: int, users: list[str], empty_reason: str
 ) -> str:
-    """Timeline text for one rung of the ladder."""
+    """Timeline text for one rung of the ladder; `empty_reason` is already in the reader's words."""
     name = policy.tiers[tier].name
-    who = mentions(users) if users else f"nobody ({empty_reason})"
+    who = mentions(users) if users else _("nobody ({reason})", reason=empty_reason)
     if tier == 0 and loop == 0:
-        return f"Paging {name}: {who}"
+        return _("Paging {tier}: {who}", tier=name, who=who)
     previous = policy.tiers[tier - 1] if tier else policy.tiers[-1]
     waited = format_duration(previous.timeout)
-    again = f"loop {loop + 1} of {policy.repeat + 1}, paging {name} again" if tier == 0 else f"paging {name}"
-    return f"No acknowledgement within {waited} of paging {previous.name}: {again}: {who}"
+    if tier == 0:
+        return _(
+            "No acknowledgement within {waited} of paging {previous}: loop {loop} of {loops}, "
+            "paging {tier} again: {who}",
+            waited=waited,
+            previous=previous.name,
+            loop=loop + 1,
+            loops=policy.repeat + 1,
+            tier=name,
+            who=who,
+        )
+    return _(
+        "No acknowledgement within {waited} of paging {previous}: paging {tier}: {who}",
+        waited=waited,
+        previous=previous.name,
+        tier=name,
+        who=who,
+    )
 
 
 def exhausted_text(incident: IncidentView, policy: EscalationPolicy) -> str:
-    ladder = " → ".join(t.name for t in policy.tiers)
     loops = policy.repeat + 1
-    return (
-        f":warning: *Escalation exhausted* for {incident.handle}: nobody acknowledged after paging "
-        f"{ladder} ({loops} time{'s' if loops > 1 else ''}). Acknowledge with the button on the summary or "
-        "`/incident ack`; `/incident page @user` or `/incident page tier1` pages someone by hand."
+    return ngettext(
+        ":warning: *Escalation exhausted* for {handle}: nobody acknowledged after paging {ladder} "
+        "({n} time). Acknowledge with the button on the summary or `/incident ack`; "
+        "`/incident page @user` or `/incident page tier1` pages someone by hand.",
+        ":warning: *Escalation exhausted* for {handle}: nobody acknowledged after paging {ladder} "
+        "({n} times). Acknowledge with the button on the summary or `/incident ack`; "
+        "`/incident page @user` or `/incident page tier1` pages someone by hand.",
+        loops,
+        handle=incident.handle,
+        ladder=" → ".join(t.name for t in policy.tiers),
     )
 
 
 def breach_text(incident: IncidentView, target: timedelta) -> str:
-    return (
-        f":alarm_clock: {incident.handle} ({incident.severity_tag} {incident.severity_label}) is still "
-        f"*unacknowledged* {format_duration(target)} after it was declared — its response target has passed. "
-        "Acknowledge with the button on the summary or `/incident ack`."
+    return _(
+        ":alarm_clock: {handle} ({severity}) is still *unacknowledged* {target} after it was declared "
+        "— its response target has passed. Acknowledge with the button on the summary or `/incident ack`.",
+        handle=incident.handle,
+        severity=f"{incident.severity_tag} {incident.severity_label}".strip(),
+        target=format_duration(target),
     )
 
 
 def _room(incident: IncidentView) -> str:
-    return f"#{incident.channel_name}" if incident.channel_name else "the incident channel in Slack"
+    return f"#{incident.channel_name}" if incident.channel_name else _("the incident channel in Slack")
 
 
 def _paged_as(tier_name: str, reason: str, requested_by: str | None) -> str:
     if reason == "manual":
-        return "You were paged by hand" + (f" ({tier_name})" if tier_name != "manual" else "")
-    return f"You are paged as {tier_name}"
+        if tier_name != "manual":
+            return _("You were paged by hand ({tier})", tier=tier_name)
+        return _("You were paged by hand")
+    return _("You are paged as {tier}", tier=tier_name)
 
 
 def sms_text(
     incident: IncidentView, tier_name: str, reason: str, requested_by: str | None, now: datetime
 ) -> str:
-    return (
-        f"[Warroom] {incident.severity_tag} {incident.handle}: {incident.title} — declared "
-        f"{age_text(incident.declared_at, now)}, unacknowledged. {_paged_as(tier_name, reason, requested_by)}. "
-        f"Acknowledge in Slack: {_room(incident)}"
+    return _(
+        "[Warroom] {severity} {handle}: {title} — declared {age}, unacknowledged. {paged_as}. "
+        "Acknowledge in Slack: {room}",
+        severity=incident.severity_tag,
+        handle=incident.handle,
+        title=incident.title,
+        age=age_text(incident.declared_at, now),
+        paged_as=_paged_as(tier_name, reason, requested_by),
+        room=_room(incident),
     )
 
 
 def email_subject(incident: IncidentView, tier_name: str) -> str:
-    return f"[{incident.severity_tag}] {incident.handle} {incident.title} — you are paged ({tier_name})"
+    return _(
+        "[{severity}] {handle} {title} — you are paged ({tier})",
+        severity=incident.severity_tag,
+        handle=incident.handle,
+        title=incident.title,
+        tier=tier_name,
+    )
 
 
 def email_body(
@@ -89,13 +142,33 @@ def email_body(
         [
             f"{incident.handle} {incident.severity_tag} {incident.severity_label}: {incident.title}",
             "",
-            f"Declared: {incident.declared_at:%Y-%m-%d %H:%M} UTC ({age_text(incident.declared_at, now)})",
-            f"Status: {incident.status}",
-            f"{_paged_as(tier_name, reason, requested_by)}.",
+            _(
+                "Declared: {when} UTC ({age})",
+                when=f"{incident.declared_at:%Y-%m-%d %H:%M}",
+                age=age_text(incident.declared_at, now),
+            ),
+            _("Status: {status}", status=status_text(incident.status)),
+            _("{paged_as}.", paged_as=_paged_as(tier_name, reason, requested_by)),
             "",
-            f"Join {_room(incident)} in Slack and press Acknowledge on the page, or type /incident ack there.",
+            _(
+                "Join {room} in Slack and press Acknowledge on the page, or type /incident ack there.",
+                room=_room(incident),
+            ),
         ]
     )
+
+
+# An incident's status as a page names it (the stored value is the English key).
+STATUSES = {
+    "declared": N_("declared"),
+    "acknowledged": N_("acknowledged"),
+    "mitigated": N_("mitigated"),
+    "resolved": N_("resolved"),
+}
+
+
+def status_text(status: str) -> str:
+    return _(STATUSES[status]) if status in STATUSES else status
 
 
 def webhook_payload(

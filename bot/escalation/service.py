@@ -22,6 +22,7 @@ from bot.escalation.outbox import insert_rows
 from bot.escalation.rotations import shift_at
 from bot.escalation.targets import GroupCache, TargetError, kind_of, resolve, resolve_one
 from bot.escalation.wake import nudge
+from bot.i18n import _
 from bot.incidents.models import Incident
 from bot.incidents.timeline import EventKind, add_event
 
@@ -117,7 +118,11 @@ def follow_severity(session: Session, incident: Incident, now: datetime) -> None
         incident.id,
         EventKind.ESCALATION,
         "warroom",
-        f"Escalation follows the {incident.severity.upper()} ladder ({name}) from here",
+        _(
+            "Escalation follows the {severity} ladder ({ladder}) from here",
+            severity=incident.severity.upper(),
+            ladder=name,
+        ),
         data={"policy": name},
         at=now,
     )
@@ -198,7 +203,11 @@ def page_by_hand(
         incident.id,
         EventKind.ESCALATION,
         requested_by,
-        f"Paging by hand ({tier_name}): " + (", ".join(f"<@{u}>" for u in resolved.users) or "nobody"),
+        _(
+            "Paging by hand ({tier}): {who}",
+            tier=tier_name,
+            who=_(", ").join(f"<@{u}>" for u in resolved.users) or _("nobody"),
+        ),
         data={"manual": True, "seq": seq, "targets": targets, "users": resolved.users, "tier": tier_name},
         at=now,
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.escalation.messages import age_text
+from bot.escalation.messages import age_text, status_text
+from bot.i18n import _
 from bot.ports import PageRequest
 from bot.text import escape
 
@@ -20,13 +21,13 @@ HEADER_MAX = 150
 
 def _why(request: PageRequest) -> str:
     if request.reason == "manual":
-        by = f" by <@{request.requested_by}>" if request.requested_by else ""
-        return (
-            f"Paged by hand{by} ({request.tier_name})."
-            if request.tier_name != "manual"
-            else f"Paged by hand{by}."
-        )
-    return f"You are paged as *{request.tier_name}*: nobody has acknowledged yet."
+        by = f"<@{request.requested_by}>" if request.requested_by else None
+        if request.tier_name != "manual":
+            if by:
+                return _("Paged by hand by {by} ({tier}).", by=by, tier=request.tier_name)
+            return _("Paged by hand ({tier}).", tier=request.tier_name)
+        return _("Paged by hand by {by}.", by=by) if by else _("Paged by hand.")
+    return _("You are paged as *{tier}*: nobody has acknowledged yet.", tier=request.tier_name)
 
 
 def page_message(request: PageRequest, now: datetime | None = None) -> tuple[str, list[dict[str, Any]]]:
@@ -36,8 +37,18 @@ def page_message(request: PageRequest, now: datetime | None = None) -> tuple[str
     emoji = SEVERITY_EMOJI.get(incident.severity, ":white_circle:")
     sev = f"{incident.severity_tag} {incident.severity_label}".strip()
     age = age_text(incident.declared_at, now)
-    room = f"<#{incident.channel_id}>" if incident.channel_id else "(the incident channel is being created)"
-    text = f"{emoji} Page: {incident.handle} {incident.severity_tag} — {escape(incident.title)} (declared {age}). Join {room}"
+    room = (
+        f"<#{incident.channel_id}>" if incident.channel_id else _("(the incident channel is being created)")
+    )
+    text = _(
+        "{emoji} Page: {handle} {severity} — {title} (declared {age}). Join {room}",
+        emoji=emoji,
+        handle=incident.handle,
+        severity=incident.severity_tag,
+        title=escape(incident.title),
+        age=age,
+        room=room,
+    )
     header = f"{incident.handle} {incident.severity_tag}: {incident.title}"
     if len(header) > HEADER_MAX:
         header = header[: HEADER_MAX - 1] + "…"
@@ -46,14 +57,18 @@ def page_message(request: PageRequest, now: datetime | None = None) -> tuple[str
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*Severity*\n{emoji} {sev}"},
+                {"type": "mrkdwn", "text": _("*Severity*\n{emoji} {severity}", emoji=emoji, severity=sev)},
                 {
                     "type": "mrkdwn",
-                    "text": f"*Declared*\n{age} (<!date^{int(incident.declared_at.timestamp())}"
-                    f"^{{date_short_pretty}} {{time}}|{incident.declared_at:%Y-%m-%d %H:%M} UTC>)",
+                    "text": _(
+                        "*Declared*\n{age} ({date})",
+                        age=age,
+                        date=f"<!date^{int(incident.declared_at.timestamp())}"
+                        f"^{{date_short_pretty}} {{time}}|{incident.declared_at:%Y-%m-%d %H:%M} UTC>",
+                    ),
                 },
-                {"type": "mrkdwn", "text": f"*Status*\n{incident.status}"},
-                {"type": "mrkdwn", "text": f"*War room*\n{room}"},
+                {"type": "mrkdwn", "text": _("*Status*\n{status}", status=status_text(incident.status))},
+                {"type": "mrkdwn", "text": _("*War room*\n{room}", room=room)},
             ],
         },
         {"type": "section", "text": {"type": "mrkdwn", "text": _why(request)}},
@@ -64,7 +79,7 @@ def page_message(request: PageRequest, now: datetime | None = None) -> tuple[str
                 {
                     "type": "button",
                     "action_id": ACK_ACTION_ID,
-                    "text": {"type": "plain_text", "text": "Acknowledge", "emoji": True},
+                    "text": {"type": "plain_text", "text": _("Acknowledge"), "emoji": True},
                     "style": "primary",
                     "value": str(incident.id),
                 }
