@@ -14,6 +14,7 @@ from bot.config.policy import Policy
 from bot.config.settings import Settings
 from bot.contacts.senders import ContactSenders
 from bot.db.engine import create_db_engine, make_session_factory, migrate
+from bot.drills import flows as drill_flows
 from bot.i18n import set_default_language
 from bot.incidents import service as incidents
 from bot.logs import ContextThreadPoolExecutor, bolt_context_middleware
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 
 # Lifecycle hooks of other parts, wired here so that no domain package imports another's flows.
 HOOKS: dict[str, list[Callable[[Runtime, int, str], None]]] = {
-    "resolved": [postmortem_flows.on_resolved],
+    "resolved": [postmortem_flows.on_resolved, drill_flows.on_resolved],
     "reopened": [postmortem_flows.on_reopened],
 }
 

@@ -12,6 +12,7 @@ from handlers import (  # noqa: F401  (verbs register on import)
     actions,
     alerts,
     diag,
+    drills,
     events,
     incident_router,
     lifecycle,

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from bot.incidents import service
 from bot.slack.blocks.incident import help_message, incident_list
+from handlers.drills import list_drills
 from handlers.subcommands import SUBCOMMANDS, CommandContext, subcommand
 
 
-@subcommand("list", "list", "Open incidents, most severe first.", in_incident=False)
+@subcommand(
+    "list",
+    "list [drills]",
+    "Open incidents, most severe first; `list drills`: drills running.",
+    in_incident=False,
+)
 def list_open(ctx: CommandContext) -> None:
+    if ctx.args.lower() == "drills":
+        return list_drills(ctx)
     with ctx.runtime.session() as session:
         views = [service.view(session, incident) for incident in service.open_incidents(session)]
     text, blocks = incident_list(views)

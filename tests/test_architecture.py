@@ -23,6 +23,9 @@ DOMAIN = [
     "bot/config",
     "bot/db",
     "bot/remediation",
+    "bot/drills",
+    "bot/rehearse",
+    "bot/reports",
 ]
 FORBIDDEN = ("slack_sdk", "slack_bolt", "bot.slack", "handlers", "devkit")
 MAX_MODULE_LINES = 500

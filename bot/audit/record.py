@@ -16,6 +16,7 @@ from bot import metrics
 from bot.audit.service import record
 from bot.diagnostics import flows
 from bot.diagnostics.base import Finding
+from bot.incidents.models import Incident
 from bot.incidents.service import by_channel
 from bot.incidents.timeline import EventKind, add_event
 from bot.runtime import Runtime
@@ -73,7 +74,6 @@ def record_diagnostic(
     runtime: Runtime, result: flows.Result, *, actor: str, channel_id: str | None
 ) -> int | None:
     """A `/diag` run: all findings in the audit log, the key ones on the timeline."""
-    metrics.observe_diag(getattr(result, "adapter", "triage"), result.outcome)  # every run is saved once
     data = {
         "command": result.command,
         "outcome": str(result.outcome),
@@ -83,7 +83,7 @@ def record_diagnostic(
         f"{f.level.icon} {f.message}" + (f" — {f.fix}" if f.fix else "") for f in result.findings
     )
     with runtime.session() as session:
-        return record_run(
+        incident_id = record_run(
             session,
             actor=actor,
             action="diag",
@@ -97,3 +97,8 @@ def record_diagnostic(
             event_data={**data, "findings": [_finding_data(f) for f in flows.key_findings(result.findings)]},
             elapsed_ms=result.elapsed_ms,
         )
+        incident = session.get(Incident, incident_id) if incident_id is not None else None
+        drill = incident is not None and incident.is_drill
+    if not drill:  # counted once the run is saved; a drill's runs never count
+        metrics.observe_diag(getattr(result, "adapter", "triage"), result.outcome)
+    return incident_id

@@ -250,8 +250,9 @@ def record(runtime: Runtime, claims: list[Claim]) -> tuple[int, int]:
                     "channel notice %s for incident %s failed: %s", claim.target, claim.incident_id, row.error
                 )
         insert_events(session, events)
-    for claim in claims:  # after the commit: counted once the outcome is recorded
-        metrics.observe_page(claim.results, claim.due_at, claim.kind)
+    for claim in claims:  # after the commit: counted once the outcome is recorded; drills never count
+        if not claim.view.drill:
+            metrics.observe_page(claim.results, claim.due_at, claim.kind)
     return sent, failed
 
 

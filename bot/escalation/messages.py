@@ -188,6 +188,7 @@ def webhook_payload(
         "reason": reason,
         "requested_by": requested_by,
         "sent_at": now.isoformat(),
+        "drill": incident.drill,  # receivers must not treat a drill's page as a real one
         "incident": {
             "id": incident.id,
             "handle": incident.handle,

@@ -44,7 +44,7 @@ class DeclareResult:
 
 
 def _find_repeat(
-    session: Session, now: datetime, severity: str, title: str, reporter_id: str
+    session: Session, now: datetime, severity: str, title: str, reporter_id: str, drill: bool = False
 ) -> Incident | None:
     """The same person declaring the same thing twice within two minutes means a double submit."""
     return session.scalar(
@@ -54,6 +54,7 @@ def _find_repeat(
             Incident.title == " ".join(title.split()),
             Incident.severity == severity.lower(),
             Incident.declared_at >= now - REPEAT_WINDOW,
+            Incident.is_drill.is_(drill),  # a drill of the same title is no double submit of a real one
         )
         .order_by(Incident.id)
         .limit(1)
@@ -70,6 +71,7 @@ def _open(
     origin_channel_id: str | None,
     request_key: str | None,
     dedupe_repeats: bool = True,
+    drill: bool = False,
 ) -> tuple[int, bool]:
     """One transaction: the incident, its escalation state (tier 1 due now) and its set-up rows.
 
@@ -81,7 +83,7 @@ def _open(
             existing = session.scalar(select(Incident.id).where(Incident.request_key == request_key))
             if existing is not None:
                 return existing, False
-        repeat = _find_repeat(session, now, severity, title, reporter_id) if dedupe_repeats else None
+        repeat = _find_repeat(session, now, severity, title, reporter_id, drill) if dedupe_repeats else None
         if repeat is not None:
             return repeat.id, False
         incident, _ = service.declare(
@@ -93,6 +95,7 @@ def _open(
             origin_channel_id=origin_channel_id,
             now=now,
             request_key=request_key,
+            drill=drill,
         )
         # From this commit on there is a ladder for an ack to stop, and nothing waits for Slack.
         escalation.start(session, incident, now)
@@ -110,6 +113,7 @@ def declare(
     request_key: str | None,
     wait: float = SETUP_WAIT,
     dedupe_repeats: bool = True,
+    drill: bool = False,
 ) -> DeclareResult:
     """Declare an incident; the domain entry point for slash commands, the modal and alerts.
 
@@ -128,13 +132,15 @@ def declare(
         origin_channel_id=origin_channel_id,
         request_key=request_key,
         dedupe_repeats=dedupe_repeats,
+        drill=drill,
     )
     try:
         incident_id, created = _open(runtime, now, **fields)  # type: ignore[arg-type]
     except IntegrityError:  # the same request_key committed by a concurrent writer: it is ours
         incident_id, created = _open(runtime, now, **fields)  # type: ignore[arg-type]
     if created:
-        metrics.observe_declared(severity)
+        if not drill:  # drills never count in metrics
+            metrics.observe_declared(severity)
         run = runtime.submit(setup.run_incident, runtime, incident_id, True)
         # Still going after `wait`: the declarer hears "being set up" now and "ready" later.
         with contextlib.suppress(FutureTimeout):

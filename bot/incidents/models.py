@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, UTCDateTime, utcnow
@@ -13,6 +13,7 @@ from bot.db.base import Base, UTCDateTime, utcnow
 
 class Incident(Base):
     __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_is_drill_declared", "is_drill", "declared_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -39,6 +40,8 @@ class Incident(Base):
     setup_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What the declarer was told about set-up: None, "late" (some step is late), "done" (told it landed).
     setup_notice: Mapped[str | None] = mapped_column(String(8))
+    # A practice run (`/incident drill`): the real response, kept out of metrics, reports and lists.
+    is_drill: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     events: Mapped[list[TimelineEvent]] = relationship(

@@ -77,9 +77,12 @@ def slugify(title: str, limit: int) -> str:
     return slug[:limit].rstrip("-")
 
 
-def channel_name(incident_id: int, declared_at: datetime, title: str, suffix: int = 0) -> str:
-    """inc-<yyyymmdd>-<n>-<slug>, lower-case ASCII, at most 80 characters, with -2, -3… on name_taken."""
-    base = f"inc-{declared_at:%Y%m%d}-{incident_id}"
+def channel_name(
+    incident_id: int, declared_at: datetime, title: str, suffix: int = 0, drill: bool = False
+) -> str:
+    """inc-<yyyymmdd>-<n>-<slug> (drill-… for a drill), lower-case ASCII, at most 80 characters,
+    with -2, -3… on name_taken."""
+    base = f"{'drill' if drill else 'inc'}-{declared_at:%Y%m%d}-{incident_id}"
     tail = f"-{suffix}" if suffix else ""
     slug = slugify(title, max(0, 80 - len(base) - len(tail) - 1))
     return f"{base}-{slug}{tail}" if slug else f"{base}{tail}"
@@ -119,6 +122,7 @@ def declare(
     origin_channel_id: str | None,
     now: datetime,
     request_key: str | None = None,
+    drill: bool = False,
 ) -> tuple[Incident, bool]:
     """Create the incident row, its first event and checklist. Returns (incident, created)."""
     severity = validate_severity(severity)
@@ -139,11 +143,17 @@ def declare(
         response_due_at=now + sev.response,
         policy_snapshot=policy.model_dump(mode="json"),
         setup_errors=[],
+        is_drill=drill,
     )
     session.add(incident)
     session.flush()
     add_event(
-        session, incident.id, EventKind.DECLARED, reporter_id, f"Declared {severity.upper()}: {title}", at=now
+        session,
+        incident.id,
+        EventKind.DECLARED,
+        reporter_id,
+        f"{'Drill declared' if drill else 'Declared'} {severity.upper()}: {title}",
+        at=now,
     )
     for position, text in enumerate(RESPONSE_STEPS):
         session.add(ChecklistItem(incident_id=incident.id, position=position, text=text))
@@ -169,9 +179,12 @@ def require_in_channel(session: Session, channel_id: str, command: str) -> Incid
     return incident
 
 
-def open_incidents(session: Session) -> list[Incident]:
+def open_incidents(session: Session, drills: bool = False) -> list[Incident]:
+    """Open incidents — or, with `drills`, open drills: the two are never listed together."""
     query = (
-        select(Incident).where(Incident.status.in_(OPEN_STATUSES)).order_by(Incident.severity, Incident.id)
+        select(Incident)
+        .where(Incident.status.in_(OPEN_STATUSES), Incident.is_drill.is_(drills))
+        .order_by(Incident.severity, Incident.id)
     )
     return list(session.scalars(query))
 
@@ -371,7 +384,7 @@ def open_by_severity(conn: Connection | Session) -> dict[str, int]:
     counts = dict.fromkeys(SEVERITY_KEYS, 0)
     rows = conn.execute(
         select(Incident.severity, func.count())
-        .where(Incident.status != "resolved")
+        .where(Incident.status != "resolved", Incident.is_drill.is_(False))  # drills never count
         .group_by(Incident.severity)
     )
     for severity, count in rows:

@@ -139,10 +139,19 @@ def _claim_in(
             row.data = {}  # this attempt posts (or updates to) the incident as it is from here on
         if row.step == ROOM and not (row.data or {}).get("names"):
             # Written before Slack is called: only a name this step tried may later be adopted.
-            first = service.channel_name(incident.id, incident.declared_at, incident.title, 0)
+            first = service.channel_name(
+                incident.id, incident.declared_at, incident.title, 0, incident.is_drill
+            )
             row.data = {"names": [first]}
         claims.append(
-            Claim(row.step, row.attempts, dict(row.data or {}), incident.title, incident.declared_at)
+            Claim(
+                row.step,
+                row.attempts,
+                dict(row.data or {}),
+                incident.title,
+                incident.declared_at,
+                incident.is_drill,
+            )
         )
     return claims
 

@@ -70,6 +70,7 @@ class Claim:
     data: dict[str, Any]
     title: str
     declared_at: datetime
+    drill: bool = False
 
 
 def _remember_names(runtime: Runtime, incident_id: int, names: list[str]) -> None:
@@ -88,7 +89,7 @@ def _remember_names(runtime: Runtime, incident_id: int, names: list[str]) -> Non
 def _room(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, Any]) -> None:
     tried = list(claim.data.get("names") or [])
     for suffix in NAME_SUFFIXES:
-        name = service.channel_name(incident_id, claim.declared_at, claim.title, suffix)
+        name = service.channel_name(incident_id, claim.declared_at, claim.title, suffix, claim.drill)
         if name not in tried:
             tried.append(name)
             _remember_names(runtime, incident_id, tried)

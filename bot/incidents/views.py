@@ -6,8 +6,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.i18n import N_, _
+
 if TYPE_CHECKING:
     from bot.incidents.models import Incident
+
+
+DRILL = N_("DRILL")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,12 @@ class IncidentView:
     last_status_update: str | None = None
     # The monitoring alert that opened it (source, summary, labels, links), shown in the summary.
     alert: dict[str, Any] | None = None
+    drill: bool = False  # a practice run: every medium that shows the handle shows DRILL / 演练
+
+    @property
+    def drill_mark(self) -> str:
+        """DRILL (演练) for a drill, in the language in force; empty for a real incident."""
+        return _(DRILL) if self.drill else ""
 
     @property
     def severity_tag(self) -> str:
@@ -49,8 +60,8 @@ class IncidentView:
 
     @property
     def handle(self) -> str:
-        """How people refer to it: INC-42."""
-        return f"INC-{self.id}"
+        """How people refer to it: INC-42 — or "DRILL INC-42", so no page of a drill can pass for real."""
+        return f"{self.drill_mark} INC-{self.id}" if self.drill else f"INC-{self.id}"
 
     @classmethod
     def of(cls, incident: Incident, severity_label: str, **extra: object) -> IncidentView:
@@ -73,5 +84,6 @@ class IncidentView:
             resolved_at=incident.resolved_at,
             summary_ts=incident.summary_ts,
             checklist_ts=incident.checklist_ts,
+            drill=bool(incident.is_drill),
             **extra,  # type: ignore[arg-type]
         )

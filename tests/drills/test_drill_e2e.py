@@ -1,0 +1,82 @@
+"""`/incident drill` over signed HTTP on a fake clock: the real response, marked DRILL, reported on resolve,
+kept out of `/incident list` and /metrics."""
+
+from __future__ import annotations
+
+import re
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+from bot.clock import ManualClock
+from bot.escalation import engine
+from devkit.slack_emulator import blocks_to_text
+from tests.escalation.helpers import DIRECTOR, LEAD, ONCALL, guide_policy, pages, seed_users
+from tests.harness import Harness
+
+
+def _metric(url: str, name: str) -> float:
+    with urllib.request.urlopen(f"{url}/metrics", timeout=5) as reply:
+        body = reply.read().decode()
+    match = re.search(rf"^{re.escape(name)} ([0-9.e+]+)$", body, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_a_drill_runs_the_real_ladder_marked_drill_and_ends_with_a_report(db_url: str) -> None:
+    clock = ManualClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    with Harness(db_url, policy=guide_policy(), clock=clock) as h:
+        seed_users(h.emulator)
+        sent_before = _metric(h.url, 'warroom_pages_sent_total{channel="slack"}')
+        declared_before = _metric(h.url, 'warroom_incidents_declared_total{severity="p1"}')
+
+        answer = h.reply(h.command("drill p1 Checkout returns 502"), timeout=15)
+        assert "DRILL INC-1" in answer, answer
+        room = h.emulator.wait_for(lambda: h.emulator.find_channel_prefix("drill-"), timeout=10)
+        assert room.name == "drill-20261203-1-checkout-returns-502"
+        assert h.emulator.find_channel_prefix("inc-") is None
+
+        # The real ladder: tier 1 at once, tier 2 after tier 1's 15 minutes — each page says DRILL.
+        engine.run_due(h.runtime)
+        [first] = pages(h.emulator, ONCALL, 1)
+        assert "DRILL INC-1" in first["text"] and "DRILL INC-1" in blocks_to_text(first["blocks"])
+        clock.advance(timedelta(minutes=15))
+        engine.run_due(h.runtime)
+        [second] = pages(h.emulator, LEAD, 1)
+        assert "DRILL INC-1" in blocks_to_text(second["blocks"])
+
+        # Listed apart: not among open incidents, only under `list drills`.
+        assert "No open incidents" in h.reply(h.command("list"))
+        [posted] = h.command("list drills").wait_responses(1, timeout=5)
+        drills = blocks_to_text(posted.get("blocks"), posted.get("text"))
+        assert f"*DRILL INC-1* P1 Checkout returns 502 — declared — #{room.id}" in drills
+
+        clock.advance(timedelta(minutes=4, seconds=30))
+        h.reply(h.command("ack", user=LEAD, channel=room.id))
+        clock.advance(timedelta(minutes=10))
+        h.reply(h.command("resolve", user=LEAD, channel=room.id))
+        report = h.emulator.wait_for(
+            lambda: next((t for t in _texts(h, room.id) if "Drill report" in t), None), timeout=10
+        )
+        assert "DRILL INC-1 P1: Checkout returns 502" in report
+        assert "tier1 (loop 1) paged at +0s: @U0ONCALL — ❌ no acknowledgement within 15m" in report
+        assert "tier2 (loop 1) paged at +15m: @U0LEAD — ✅ acknowledged after 4m 30s (budget 30m)" in report
+        assert "tier3: not reached" in report
+        assert "acknowledged by @U0LEAD at +19m 30s (response target 1h)" in report
+        assert "resolved at +29m 30s" in report
+        assert "tier1 did not acknowledge within 15m." in report
+        assert "response target" not in report.split("*Missed*")[1]  # 19m 30s < 1h: met
+        assert not pages(h.emulator, DIRECTOR)
+
+        # Nothing of it in /metrics.
+        assert _metric(h.url, 'warroom_pages_sent_total{channel="slack"}') == sent_before
+        assert _metric(h.url, 'warroom_incidents_declared_total{severity="p1"}') == declared_before
+        assert _metric(h.url, 'warroom_incidents_open{severity="p1"}') == 0
+
+
+def test_a_drill_needs_a_severity_and_a_title(sqlite_url: str) -> None:
+    with Harness(sqlite_url) as h:
+        assert "A drill needs a severity and a title" in h.reply(h.command("drill checkout"))
+        assert h.latest_incident() is None
+
+
+def _texts(h: Harness, channel_id: str) -> list[str]:
+    return [blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.messages(channel_id)]
