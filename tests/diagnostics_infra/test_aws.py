@@ -71,6 +71,27 @@ def world() -> Iterator[World]:
                 for ago, value in [(16, 35.0), (11, 40.0), (6, 88.0), (1, 96.5)]
             ],
         )
+        # The CloudWatch agent's disk plugin: one series per filesystem, the last point is the latest.
+        for instance, path, device, values in [
+            (web[0], "/", "nvme0n1p1", [70.0, 93.4]),
+            (web[0], "/data", "nvme1n1", [55.0, 55.2]),
+            (web[1], "/", "nvme0n1p1", [79.0, 82.0]),
+            (web[1], "/old", "nvme2n1", [40.0, 41.0]),  # its points are 40 and 30 minutes old
+        ]:
+            cloudwatch.put_metric_data(
+                Namespace="CWAgent",
+                MetricData=[
+                    {
+                        "MetricName": "disk_used_percent",
+                        "Dimensions": [{"Name": "InstanceId", "Value": instance}, {"Name": "path", "Value": path},
+                                       {"Name": "device", "Value": device}, {"Name": "fstype", "Value": "xfs"}],
+                        "Timestamp": now - timedelta(minutes=ago),
+                        "Value": value,
+                        "Unit": "Percent",
+                    }
+                    for ago, value in zip((40, 30) if path == "/old" else (6, 1), values, strict=True)
+                ],
+            )  # fmt: skip
         yield World(url, web, worker, grown, plain)
 
 
@@ -207,9 +228,45 @@ def test_cloudwatch_without_datapoints_says_how_to_look(policy: Policy, world: W
     assert "no datapoints" in result.findings[0].message and "list-metrics" in result.findings[0].fix
 
 
+def test_disk_per_instance_flags_full_filesystems_with_the_guides_fix(policy: Policy, world: World) -> None:
+    result = run(policy, "disk", world.web[0], world.web[1])
+    assert result.outcome is Outcome.CRIT
+    by_level = {(f.level, f.message) for f in result.findings}
+    assert (Level.CRIT, f"{world.web[0]} /: 93% used (nvme0n1p1)") in by_level
+    assert (Level.WARN, f"{world.web[1]} /: 82% used (nvme0n1p1)") in by_level
+    assert not any("/data" in f.message for f in result.findings)  # 55 % is fine
+    full = [f for f in result.findings if "% used" in f.message]
+    assert len(full) == 2 and all("journalctl --vacuum-time" in f.fix and "ebs-grow" in f.fix for f in full)
+    assert result.data["disk_percent"] == {
+        world.web[0]: {"/": 93.4, "/data": 55.2},
+        world.web[1]: {"/": 82.0},
+    }
+    assert len(result.detail.splitlines()) == 5  # header + four filesystems
+
+
+def test_disk_of_an_instance_without_the_agent_says_what_to_install(policy: Policy, world: World) -> None:
+    result = run(policy, "disk", world.worker)
+    assert result.outcome is Outcome.WARN
+    assert "no `disk_used_percent`" in result.findings[0].message
+    assert "CloudWatch agent" in result.findings[0].fix
+
+
+def test_disk_with_points_older_than_the_window_says_the_agent_stopped(policy: Policy, world: World) -> None:
+    result = run(policy, "disk", world.web[1])
+    stale = [f for f in result.findings if "/old" in f.message]
+    assert [f.message for f in stale] == [f"{world.web[1]} /old: no datapoint in the last 15 min"]
+    assert "amazon-cloudwatch-agent-ctl" in stale[0].fix
+    assert result.data["disk_percent"] == {world.web[1]: {"/": 82.0}}
+    assert run(policy, "disk", world.web[1], minutes="60").data["disk_percent"][world.web[1]]["/old"] == 41.0
+
+
 @pytest.mark.parametrize(
     "text",
     [
+        "aws disk",
+        "aws disk i-xyz",
+        "aws disk i-0123456789abcdef0 minutes=0",
+        "aws disk i-0123456789abcdef0 minutes=x",
         "aws ec2 i-xyz",
         "aws ec2 ../../etc",
         "aws ebs vol-ZZZZ",

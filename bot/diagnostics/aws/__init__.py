@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.diagnostics.aws.client import IAM_ACTIONS, MAX_IDS, aws, load_library, tag_value
 from bot.diagnostics.aws.cloudwatch import cloudwatch, validate_cloudwatch
+from bot.diagnostics.aws.disk import disk, validate_disk
 from bot.diagnostics.aws.ebs import (
     describe_modifications,
     describe_volumes,
@@ -23,7 +24,7 @@ from bot.diagnostics.base import Adapter, Check, masked
 
 ADAPTER = Adapter(
         name="aws",
-        summary="AWS: EC2 status checks, EBS volumes and modifications, CloudWatch metrics (read-only)",
+        summary="AWS: EC2 status checks, EBS volumes and modifications, disk use per instance, CloudWatch metrics (read-only)",
         target_kind="aws",
         default_check="ec2",
         load=load_library,
@@ -34,6 +35,9 @@ ADAPTER = Adapter(
             "ebs": Check("ebs", masked(ebs), "EBS volumes and modify-volume progress",
                          usage="[volume-id…]", guide="aws ec2 describe-volumes-modifications",
                          max_args=MAX_IDS, options=(), validate=validate_ebs),
+            "disk": Check("disk", masked(disk), "disk use per instance and mount point (CloudWatch agent), full ones flagged",
+                          usage="<instance-id…> [minutes=15]", guide="df -h", min_args=1, max_args=MAX_IDS,
+                          options=("minutes",), validate=validate_disk),
             "suspicious": Check("suspicious", masked(suspicious),
                                 "access logs (ALB/nginx) in CloudWatch Logs: requests and 4xx/5xx per IP, injection and probe counts",
                                 usage="<log-group> [tail=1000] [since=1h]", guide="grep access.log | cut -d' ' -f1 | sort | uniq -c",

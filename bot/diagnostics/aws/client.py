@@ -25,6 +25,9 @@ IAM_ACTIONS = (
     "ec2:DescribeVolumes",
     "ec2:DescribeVolumesModifications",
     "cloudwatch:GetMetricStatistics",
+    "cloudwatch:ListMetrics",  # disk: which filesystems an instance's agent reports
+    "cloudwatch:GetMetricData",  # disk: their latest values in one call
+    "logs:FilterLogEvents",  # suspicious: access logs in CloudWatch Logs
 )
 INSTANCE_ID = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 VOLUME_ID = re.compile(r"^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
