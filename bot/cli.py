@@ -1,4 +1,4 @@
-"""The `warroom` command: run, console, migrate, postmortem, doctor, manifest."""
+"""The `warroom` command: run, console, migrate, postmortem, audit, doctor, manifest."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import threading
 
 from bot import doctor, manifest
+from bot.audit import cli as audit_cli
 from bot.config import PolicyError, Settings, load_policy
 from bot.db.reachable import wait_for_database
 from bot.logs import configure_logging
@@ -110,7 +111,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 # Verbs provided by other parts: module with add_parser(subparsers) and run(args) -> int.
-PLUGGED_VERBS = (postmortem_cli, doctor, manifest)  # each has add_parser(sub) and run(args)
+PLUGGED_VERBS = (postmortem_cli, audit_cli, doctor, manifest)  # each has add_parser(sub) and run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

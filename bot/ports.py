@@ -53,7 +53,7 @@ class FoundChannel:
 class WarRoomPort(Protocol):
     """Opening and keeping the war room: channel, summary, checklist, announcement, notices."""
 
-    def create_channel(self, name: str) -> str: ...
+    def create_channel(self, name: str, private: bool = False) -> str: ...
 
     def find_channel(self, name: str) -> FoundChannel | None:
         """The channel of that exact name, archived or not (after `name_taken`)."""

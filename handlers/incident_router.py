@@ -74,6 +74,11 @@ def register(app: App, runtime: Runtime) -> None:
 
             open_declare_modal(runtime, client, body["trigger_id"], body.get("channel_id"))
             return
+        if text.partition(" ")[0].lower() in runtime.policy.incident_types:  # `/incident security p1 …`
+            from handlers.security import declare_typed
+
+            declare_typed(runtime, ack, body, text, respond)
+            return
         error = _early_error(text)
         if error:
             ack(text=escape(error))

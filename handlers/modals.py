@@ -40,6 +40,7 @@ def register(app: App, runtime: Runtime) -> None:
     def declare_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         severity = _value(view["state"], "severity")
         title = _value(view["state"], "title")
+        kind = _value(view["state"], "incident_type")  # the Type select; "none" or absent: ordinary
         try:
             validate_title(title)
         except IncidentError as exc:
@@ -59,6 +60,7 @@ def register(app: App, runtime: Runtime) -> None:
                 reporter_id=user_id,
                 origin_channel_id=view.get("private_metadata") or None,
                 request_key=f"view:{view['id']}",
+                incident_type=kind if kind in runtime.policy.incident_types else None,
             )
         except Exception as exc:
             trouble = attempt.trouble(exc, NOT_DECLARED)
@@ -67,7 +69,8 @@ def register(app: App, runtime: Runtime) -> None:
             log.warning("declare form failed on the database: %s", exc)
             SlackGateway(client).post(user_id, f"{trouble}\n(Your title: {title})")
             return
-        answer = declare_answer(result.incident, result.created, result.problems, result.pending)
+        # A DM: outside the room, so a private incident's title is not in it.
+        answer = declare_answer(result.incident.outside(), result.created, result.problems, result.pending)
         SlackGateway(client).post(user_id, answer)
 
     @app.view(STATUS_CALLBACK)

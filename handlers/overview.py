@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.incidents import service
 from bot.slack.blocks.incident import help_message, incident_list
 from handlers.drills import list_drills
+from handlers.security import visible
 from handlers.subcommands import SUBCOMMANDS, CommandContext, subcommand
 
 
@@ -19,6 +20,7 @@ def list_open(ctx: CommandContext) -> None:
         return list_drills(ctx)
     with ctx.runtime.session() as session:
         views = [service.view(session, incident) for incident in service.open_incidents(session)]
+    views = visible(ctx.client, ctx.user_id, views)  # a private incident only for its room's members
     text, blocks = incident_list(views)
     ctx.respond(text=text, blocks=blocks)
 

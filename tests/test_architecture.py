@@ -26,6 +26,7 @@ DOMAIN = [
     "bot/drills",
     "bot/rehearse",
     "bot/reports",
+    "bot/security",
 ]
 FORBIDDEN = ("slack_sdk", "slack_bolt", "bot.slack", "handlers", "devkit")
 MAX_MODULE_LINES = 500

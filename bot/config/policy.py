@@ -18,6 +18,13 @@ from pydantic import Field, field_validator, model_validator
 from bot.config.alerts import AlertsConfig
 from bot.config.bounds import RemediationBounds
 from bot.config.durations import Duration
+from bot.config.security import (
+    DEFAULT_INCIDENT_TYPES,
+    ExternalContact,
+    IncidentType,
+    ReviewConfig,
+    check_type_names,
+)
 from bot.config.strict import Strict
 
 SEVERITY_KEYS = ("p0", "p1", "p2", "p3")
@@ -433,6 +440,16 @@ class Policy(Strict):
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig, description="Alerts in from monitoring (POST /alerts/<source>)."
     )
+    incident_types: dict[str, IncidentType] = Field(
+        default_factory=lambda: dict(DEFAULT_INCIDENT_TYPES),
+        description="Kinds of incident, `/incident <type> p1 <title>`; default: security (private, key-leak checklist).",
+    )
+    external_contacts: list[ExternalContact] = Field(
+        default_factory=list, description="External support lines shown by `/incident contacts`."
+    )
+    reviews: ReviewConfig = Field(
+        default_factory=ReviewConfig, description="Contact freshness checks and the policy review reminder."
+    )
 
     @model_validator(mode="after")
     def _references(self) -> Policy:
@@ -451,6 +468,7 @@ class Policy(Strict):
                         raise ValueError(
                             f"tier {tier.name} names rotation {name!r}, which is not in rotations"
                         )
+        check_type_names(self.incident_types, policies)
         if "commander" not in self.incident_roles:
             raise ValueError("incident_roles must include commander")
         return self

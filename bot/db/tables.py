@@ -6,6 +6,7 @@ from bot.escalation.models import EscalationState, PageOutbox
 from bot.idempotency import ProcessedKey
 from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from bot.postmortem.models import ActionItem, PostmortemDraft, ReviewReminder
+from bot.security.models import PeriodicJob, PolicyReview
 
 __all__ = [
     "ActionItem",
@@ -16,6 +17,8 @@ __all__ = [
     "EscalationState",
     "Incident",
     "PageOutbox",
+    "PeriodicJob",
+    "PolicyReview",
     "PostmortemDraft",
     "ProcessedKey",
     "ReviewReminder",

@@ -164,7 +164,7 @@ def claim_due(
                     row.due_at,
                     row.attempts,
                     dict(row.deliveries or {}),
-                    light_view(incident, runtime.policy),
+                    light_view(incident, runtime.policy).outside(),  # pages leave the room
                 )
             )
     return claims, cancelled

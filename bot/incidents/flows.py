@@ -28,6 +28,7 @@ from bot.incidents.timeline import EventKind
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError
 from bot.runtime import Runtime
+from bot.security import types
 
 log = logging.getLogger(__name__)
 REPEAT_WINDOW = timedelta(minutes=2)
@@ -72,6 +73,7 @@ def _open(
     request_key: str | None,
     dedupe_repeats: bool = True,
     drill: bool = False,
+    incident_type: str | None = None,
 ) -> tuple[int, bool]:
     """One transaction: the incident, its escalation state (tier 1 due now) and its set-up rows.
 
@@ -86,9 +88,10 @@ def _open(
         repeat = _find_repeat(session, now, severity, title, reporter_id, drill) if dedupe_repeats else None
         if repeat is not None:
             return repeat.id, False
+        policy = types.policy_for(runtime.policy, incident_type)  # the type's desk, snapshotted
         incident, _ = service.declare(
             session,
-            runtime.policy,
+            policy,
             severity=severity,
             title=title,
             reporter_id=reporter_id,
@@ -97,6 +100,7 @@ def _open(
             request_key=request_key,
             drill=drill,
         )
+        types.apply(session, incident, runtime.policy, incident_type)
         # From this commit on there is a ladder for an ack to stop, and nothing waits for Slack.
         escalation.start(session, incident, now)
         setup.plan(session, incident.id, setup.steps_for(runtime.policy), now + setup.HANDOFF)
@@ -114,6 +118,7 @@ def declare(
     wait: float = SETUP_WAIT,
     dedupe_repeats: bool = True,
     drill: bool = False,
+    incident_type: str | None = None,
 ) -> DeclareResult:
     """Declare an incident; the domain entry point for slash commands, the modal and alerts.
 
@@ -133,6 +138,7 @@ def declare(
         request_key=request_key,
         dedupe_repeats=dedupe_repeats,
         drill=drill,
+        incident_type=incident_type,
     )
     try:
         incident_id, created = _open(runtime, now, **fields)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, UTCDateTime, utcnow
@@ -43,6 +43,9 @@ class Incident(Base):
     # A practice run (`/incident drill`): the real response, kept out of metrics, reports and lists.
     is_drill: Mapped[bool] = mapped_column(default=False, server_default=false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # `incident_types` (SPEC §13): the type declared with; a private one keeps its title in its room.
+    incident_type: Mapped[str | None] = mapped_column(String(32))
+    private: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     events: Mapped[list[TimelineEvent]] = relationship(
         back_populates="incident", order_by="TimelineEvent.at, TimelineEvent.id", lazy="raise_on_sql"

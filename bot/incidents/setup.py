@@ -140,7 +140,7 @@ def _claim_in(
         if row.step == ROOM and not (row.data or {}).get("names"):
             # Written before Slack is called: only a name this step tried may later be adopted.
             first = service.channel_name(
-                incident.id, incident.declared_at, incident.title, 0, incident.is_drill
+                incident.id, incident.declared_at, _named(incident), 0, incident.is_drill
             )
             row.data = {"names": [first]}
         claims.append(
@@ -148,12 +148,18 @@ def _claim_in(
                 row.step,
                 row.attempts,
                 dict(row.data or {}),
-                incident.title,
+                _named(incident),
                 incident.declared_at,
                 incident.is_drill,
+                bool(incident.private),
             )
         )
     return claims
+
+
+def _named(incident: Incident) -> str:
+    """What the room is named after: a private incident's title stays out of its channel name."""
+    return "" if incident.private else incident.title
 
 
 def run_incident(runtime: Runtime, incident_id: int, declaring: bool = False) -> None:

@@ -71,6 +71,7 @@ class Claim:
     title: str
     declared_at: datetime
     drill: bool = False
+    private: bool = False  # a private room (SPEC §13)
 
 
 def _remember_names(runtime: Runtime, incident_id: int, names: list[str]) -> None:
@@ -94,7 +95,7 @@ def _room(runtime: Runtime, incident_id: int, claim: Claim, result: dict[str, An
             tried.append(name)
             _remember_names(runtime, incident_id, tried)
         try:
-            result.update(channel_id=runtime.warroom.create_channel(name), channel_name=name)
+            result.update(channel_id=runtime.warroom.create_channel(name, claim.private), channel_name=name)
             return
         except ChatError as exc:
             if exc.code != "name_taken":

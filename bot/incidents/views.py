@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,18 @@ class IncidentView:
         """DRILL (演练) for a drill, in the language in force; empty for a real incident."""
         return _(DRILL) if self.drill else ""
 
+    # `incident_types` (SPEC §13): a private incident's title stays in its room.
+    incident_type: str | None = None
+    private: bool = False
+
+    def outside(self) -> IncidentView:
+        """The view for anywhere outside the room (pages, announcements, lists): a private one's title hidden."""
+        if not self.private:
+            return self
+        from bot.i18n import _
+
+        return replace(self, title=_("restricted incident"), last_status_update=None, alert=None)
+
     @property
     def severity_tag(self) -> str:
         return self.severity.upper()
@@ -85,5 +97,7 @@ class IncidentView:
             summary_ts=incident.summary_ts,
             checklist_ts=incident.checklist_ts,
             drill=bool(incident.is_drill),
+            incident_type=incident.incident_type,
+            private=bool(incident.private),
             **extra,  # type: ignore[arg-type]
         )

@@ -12,6 +12,7 @@ from bot import metrics
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError, FoundChannel, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
+from bot.slack.blocks import security as security_blocks
 from bot.text import escape
 
 
@@ -41,9 +42,9 @@ class SlackGateway:
         return self._bot_user_id
 
     # WarRoomPort -------------------------------------------------------------------------
-    def create_channel(self, name: str) -> str:
+    def create_channel(self, name: str, private: bool = False) -> str:
         response = _call(
-            "conversations.create", self.client.conversations_create, name=name, is_private=False
+            "conversations.create", self.client.conversations_create, name=name, is_private=private
         )
         return response["channel"]["id"]
 
@@ -106,7 +107,7 @@ class SlackGateway:
         fallback = {
             "summary": incident_blocks.summary_message,
             "checklist": incident_blocks.checklist_message,
-            "announcement": incident_blocks.announcement,
+            "announcement": security_blocks.announcement_for,
         }[kind](incident)[0]
         # The fallback text up to the first part that can change (status, channel) identifies it.
         stem = {"summary": f"{incident.handle} {incident.severity_tag} (", "checklist": fallback}.get(
@@ -138,7 +139,7 @@ class SlackGateway:
         self._update(incident.channel_id, incident.checklist_ts, incident_blocks.checklist_message(incident))
 
     def announce(self, channel_id: str, incident: IncidentView) -> None:
-        text, blocks = incident_blocks.announcement(incident)
+        text, blocks = security_blocks.announcement_for(incident)  # a private one names no title
         try:
             _call(
                 "chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config.policy import SEVERITY_KEYS, Policy
+from bot.slack.blocks.security import type_block
 
 DECLARE_CALLBACK = "declare_incident"
 STATUS_CALLBACK = "incident_status_update"
@@ -39,6 +40,7 @@ def declare_view(policy: Policy, origin_channel: str | None) -> dict[str, Any]:
                 "label": _plain("Title"),
                 "element": {"type": "plain_text_input", "action_id": "value", "max_length": 150},
             },
+            *([type_block(policy)] if policy.incident_types else []),
         ],
     }
 

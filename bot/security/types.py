@@ -1,0 +1,71 @@
+"""Incident types (SPEC §13): the desk a type pages, its label, its checklist, and its private room.
+
+A type's desk is applied through the policy snapshot: every severity of a typed incident's
+snapshot names the type's escalation policy, so the ladder, a later `sev` change, `/incident
+oncall` in the room and the set-up's invitations all follow the desk without knowing about types.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from bot.config.policy import SEVERITY_KEYS, Policy, SeverityOverride
+from bot.config.security import IncidentType, desk_of
+from bot.i18n import N_
+from bot.incidents.models import ChecklistItem, Incident
+
+# The guide's key-leak procedure (密钥泄露): rotate at once, then assess, audit, notify.
+SECURITY_STEPS: tuple[str, ...] = (
+    N_(
+        "Rotate the leaked key or secret at once — `/remediate k8s rotate-secret` or `aws rotate-key` · 立即轮换"
+    ),
+    N_("Assess the impact — what the key could reach, since when · 评估影响"),
+    N_("Audit access — who used it, from where (`/diag logs … suspicious`, `/incident audit`) · 审计访问"),
+    N_("Notify the stakeholders — security, owners, users where required · 通知相关方"),
+)
+
+
+def find(policy: Policy, name: str) -> IncidentType | None:
+    return policy.incident_types.get(name.lower())
+
+
+def names(policy: Policy) -> list[str]:
+    return sorted(policy.incident_types)
+
+
+def policy_for(policy: Policy, type_name: str | None) -> Policy:
+    """The policy to snapshot for an incident of this type: every severity on the type's desk."""
+    kind = find(policy, type_name) if type_name else None
+    if kind is None:
+        return policy
+    desk = desk_of(type_name or "", kind, set(policy.escalation_policies))
+    if desk is None:
+        return policy
+    severities = {
+        key: (policy.severities.get(key) or SeverityOverride()).model_copy(update={"escalation": desk})  # type: ignore[call-overload]
+        for key in SEVERITY_KEYS
+    }
+    return policy.model_copy(update={"severities": severities})
+
+
+def checklist_for(kind: IncidentType | None) -> tuple[str, ...] | None:
+    """The checklist texts of a type, or None for the response steps."""
+    if kind is not None and kind.checklist == "security":
+        return SECURITY_STEPS
+    return None
+
+
+def apply(session: Session, incident: Incident, policy: Policy, type_name: str | None) -> None:
+    """Mark a just-declared incident with its type (in the declaration's transaction)."""
+    kind = find(policy, type_name) if type_name else None
+    if kind is None:
+        return
+    incident.incident_type = type_name
+    incident.private = kind.private
+    steps = checklist_for(kind)
+    if steps is not None:
+        session.execute(delete(ChecklistItem).where(ChecklistItem.incident_id == incident.id))
+        for position, text in enumerate(steps):
+            session.add(ChecklistItem(incident_id=incident.id, position=position, text=text))
+    session.flush()
