@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.audit.service import record
 from bot.config.policy import Policy
+from bot.i18n import _
 from bot.idempotency import ProcessedKey, claim
 from bot.incidents.service import by_channel
 from bot.runtime import Runtime
@@ -70,7 +71,7 @@ def _window(now: datetime) -> tuple[int, int]:
 
 
 def _take_slot(session: Session, user_id: str, limit: int, now: datetime) -> bool:
-    window, _ = _window(now)
+    window, _left = _window(now)
     prefix = f"{_PREFIX}{user_id}:{window}:"
     taken = session.scalar(select(func.count()).where(ProcessedKey.key.startswith(prefix, autoescape=True)))
     for slot in range(int(taken or 0), limit):
@@ -106,9 +107,12 @@ def admit(runtime: Runtime, user_id: str, channel_id: str, command: str) -> Verd
         verdict = Verdict(
             False,
             "not_allowed_user",
-            f"🔒 You may not run `{name}`: it is limited to the people and user groups in "
-            "`diagnostics.allow_users` of the YAML policy. Ask one of them (the on-call engineer, say) "
-            "to run it for you, or an admin to add you.",
+            _(
+                "🔒 You may not run `{name}`: it is limited to the people and user groups in "
+                "`diagnostics.allow_users` of the YAML policy. Ask one of them (the on-call engineer, say) "
+                "to run it for you, or an admin to add you.",
+                name=name,
+            ),
         )
         _refuse(runtime, user_id, channel_id, command, verdict)
         return verdict
@@ -120,8 +124,12 @@ def admit(runtime: Runtime, user_id: str, channel_id: str, command: str) -> Verd
             verdict = Verdict(
                 False,
                 "not_allowed_channel",
-                f"🔒 `{name}` does not run in this channel. Run it in an incident channel or in {channels} "
-                "(`diagnostics.allow_channels` in the YAML policy).",
+                _(
+                    "🔒 `{name}` does not run in this channel. Run it in an incident channel or in {channels} "
+                    "(`diagnostics.allow_channels` in the YAML policy).",
+                    name=name,
+                    channels=channels,
+                ),
             )
         elif _take_slot(session, user_id, limit, now):
             return ALLOWED
@@ -130,8 +138,12 @@ def admit(runtime: Runtime, user_id: str, channel_id: str, command: str) -> Verd
             verdict = Verdict(
                 False,
                 "rate_limited",
-                f"⏳ Slow down: you have run {limit} `/diag` and `/remediate` commands this minute "
-                f"(`diagnostics.rate_limit.per_minute` is {limit}). Try again in {left} s.",
+                _(
+                    "⏳ Slow down: you have run {limit} `/diag` and `/remediate` commands this minute "
+                    "(`diagnostics.rate_limit.per_minute` is {limit}). Try again in {left} s.",
+                    limit=limit,
+                    left=left,
+                ),
             )
             if not _claim_at(session, f"{_PREFIX}{user_id}:{window}:refused", now):
                 return verdict  # already on record for this minute

@@ -17,6 +17,7 @@ from bot import access
 from bot.audit.record import record_diagnostic
 from bot.diagnostics import flows
 from bot.diagnostics.base import UsageError
+from bot.i18n import _
 from bot.ports import ChatError
 from bot.runtime import Runtime
 from bot.slack.blocks.diagnostics import Rendered, escape, note_blocks, render, render_message, render_running
@@ -68,7 +69,9 @@ def _attach(runtime: Runtime, reply: Reply, message: Rendered) -> Rendered:
     if upload is None:
         return message
     if not reply.in_channel:
-        note = "The full output is too long for an ephemeral message: invite the bot to this channel to get it as a file."
+        note = _(
+            "The full output is too long for an ephemeral message: invite the bot to this channel to get it as a file."
+        )
         return Rendered(message.text, [*message.blocks[:-1], *note_blocks(note), message.blocks[-1]], None)
     try:
         runtime.files.upload(reply.channel_id, upload.filename, upload.title, upload.content, upload.comment)
@@ -76,7 +79,7 @@ def _attach(runtime: Runtime, reply: Reply, message: Rendered) -> Rendered:
         log.exception("upload of /diag output failed")
         return Rendered(
             message.text,
-            [*message.blocks, *note_blocks("The full output could not be attached (upload failed).")],
+            [*message.blocks, *note_blocks(_("The full output could not be attached (upload failed)."))],
         )
     return message
 
@@ -87,7 +90,7 @@ def admitted(runtime: Runtime, respond: Respond, user_id: str, channel_id: str, 
         verdict = access.admit(runtime, user_id, channel_id, command)
     except Exception:
         log.exception("checking access for %s failed", command.split()[0])
-        respond(text="Could not check who may run this just now (it is logged); nothing ran. Try again.",
+        respond(text=_("Could not check who may run this just now (it is logged); nothing ran. Try again."),
                 response_type="ephemeral")  # fmt: skip
         return False
     if not verdict.allowed:
@@ -118,7 +121,11 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
         return
     except Exception:
         log.exception("/diag %s failed", command.text)
-        reply.finish(render_message(f"Something went wrong running `/diag {command.text}`; it is logged."))
+        reply.finish(
+            render_message(
+                _("Something went wrong running `/diag {command}`; it is logged.", command=command.text)
+            )
+        )
         return
     message = render(result, actor=user_id)
     try:
@@ -128,7 +135,7 @@ def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, c
         log.exception("recording /diag %s failed", command.text)
         message = Rendered(
             message.text,
-            [*message.blocks, *note_blocks("⚠️ This run could not be written to the audit log.")],
+            [*message.blocks, *note_blocks(_("⚠️ This run could not be written to the audit log."))],
             message.file,
         )
     reply.finish(_attach(runtime, reply, message))
@@ -142,8 +149,10 @@ def _charts(runtime: Runtime, reply: Reply, result: Any) -> None:
         return
     for filename, png in charts:
         try:
-            runtime.files.upload(reply.channel_id, filename, f"/diag {result.command}", png,
-                                 f"📈 `/diag {result.command}` — min/max/last are in the message above")  # fmt: skip
+            comment = _(
+                "📈 `/diag {command}` — min/max/last are in the message above", command=result.command
+            )
+            runtime.files.upload(reply.channel_id, filename, f"/diag {result.command}", png, comment)
         except Exception:
             log.exception("upload of a /diag chart failed")
 

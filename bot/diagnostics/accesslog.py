@@ -21,6 +21,7 @@ from bot.diagnostics.base import (
     clean_line,
     format_table,
 )
+from bot.i18n import N_, _
 
 _COMBINED = re.compile(r'^(?P<ip>[0-9a-fA-F:.]+) \S+ \S+ \[[^\]]*\] "(?P<request>[^"]*)" (?P<status>\d{3}) ')
 _ALB = re.compile(
@@ -36,6 +37,13 @@ PATTERNS: dict[str, re.Pattern[str]] = {
 TOP = 10
 DEFAULT_TAIL = 1000  # an access log's last thousand requests
 SUSPICIOUS_SHARE = 0.5  # one IP with half of all requests, or of the errors, is worth a look
+# The pattern names as people read them (the keys above stay the data's, in English).
+_PATTERN_LABELS = {
+    "sql injection": N_("sql injection"),
+    "path traversal": N_("path traversal"),
+    "script injection": N_("script injection"),
+    "probe": N_("probe"),
+}
 
 
 def parse(line: str) -> tuple[str, int | None, str] | None:
@@ -74,7 +82,11 @@ def analyze(lines: list[str], where: str) -> Report:
     report = Report()
     if not parsed:
         report.ok(
-            f"{where}: no access-log lines (nginx combined or ALB format) among the last {len(lines)} lines"
+            _(
+                "{where}: no access-log lines (nginx combined or ALB format) among the last {n} lines",
+                where=where,
+                n=len(lines),
+            )
         )
         report.data = {"lines": len(lines), "parsed": 0}
         return report
@@ -82,18 +94,36 @@ def analyze(lines: list[str], where: str) -> Report:
     errors = sum(c["4xx"] + c["5xx"] for c in per_ip.values())
     top_ip, top = talkers[0]
     share = top["requests"] / parsed
-    summary = f"{where}: {parsed} requests from {len(per_ip)} IPs, {errors} 4xx/5xx; top talker {top_ip} ({top['requests']}, {share:.0%})"
+    summary = _(
+        "{where}: {parsed} requests from {ips} IPs, {errors} 4xx/5xx; top talker {top_ip} ({top}, {share})",
+        where=where,
+        parsed=parsed,
+        ips=len(per_ip),
+        errors=errors,
+        top_ip=top_ip,
+        top=top["requests"],
+        share=f"{share:.0%}",
+    )
     if share >= SUSPICIOUS_SHARE and len(per_ip) > 1:
-        report.warn(summary, f"if {top_ip} is not a known client: /remediate aws block-ip {top_ip}")
+        report.warn(summary, _("if {ip} is not a known client: /remediate aws block-ip {ip}", ip=top_ip))
     else:
         report.ok(summary)
     for name, count in hits.most_common():
         ips = sorted({ip for (ip, n) in by_ip_pattern if n == name})
         report.warn(
-            f"{count} {name} request(s) from {', '.join(ips[:5])}{' …' if len(ips) > 5 else ''} — e.g. `{examples[name]}`",
-            f"block the source: /remediate aws block-ip {ips[0]}; check the application's input handling",
+            _(
+                "{count} {kind} request(s) from {ips} — e.g. `{example}`",
+                count=count,
+                kind=_(_PATTERN_LABELS[name]),
+                ips=", ".join(ips[:5]) + (" …" if len(ips) > 5 else ""),
+                example=examples[name],
+            ),
+            _(
+                "block the source: /remediate aws block-ip {ip}; check the application's input handling",
+                ip=ips[0],
+            ),
         )
-    rows = [[ip, c["requests"], c["4xx"], c["5xx"], sum(n for (i, _), n in by_ip_pattern.items() if i == ip)]
+    rows = [[ip, c["requests"], c["4xx"], c["5xx"], sum(n for (i, _p), n in by_ip_pattern.items() if i == ip)]
             for ip, c in talkers[:TOP]]  # fmt: skip
     report.detail = (
         format_table(["client ip", "requests", "4xx", "5xx", "suspicious"], rows)

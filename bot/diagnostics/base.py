@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from bot.config.policy import Policy
+from bot.i18n import N_, _
 
 
 class Level(StrEnum):
@@ -81,35 +82,37 @@ def level_for(ratio: float, warn: float = 0.8, crit: float = 0.95) -> Level:
 
 
 class Fix:
-    """The guide's suggested fixes, quoted in its words so on-call engineers recognise them."""
+    """The guide's suggested fixes, quoted in its words so on-call engineers recognise them.
 
-    TOO_MANY_CONNECTIONS = "Raise the connection limit or tune the pool (增加连接数限制或优化连接池)"
-    KILL_STUCK_QUERY = "Kill the stuck query: `KILL <id>` or `/remediate mysql kill <id>` (杀死僵死连接)"
-    SLOW_LOG = "SET GLOBAL slow_query_log = 'ON'; SET GLOBAL long_query_time = 1 (数据库慢查询)"
-    DB_UNREACHABLE = "Check the network and the database service (检查网络连接和数据库服务状态)"
-    DEPENDENCY = "Check the database / Redis connections (检查数据库/Redis连接)"
-    REDIS_CLIENTS = "Kill idle clients (`client kill type normal`) or raise maxclients (清理过期连接)"
-    REDIS_MEMORY = "`config set maxmemory 2gb`; `config set maxmemory-policy allkeys-lru` (配置调优)"
-    REDIS_HIT_RATE = "Review TTLs and what is cached (Redis缓存命中率)"
-    HTTP_500 = "Read the application logs, fix the bug (查看应用日志，修复代码bug)"
-    HTTP_502 = "Check the application service, restart it (检查应用服务状态，重启服务)"
-    HTTP_503 = "Check the load balancer, scale out (检查负载均衡配置，扩容实例)"
-    HTTP_504 = "Speed up the application, adjust timeouts (优化应用性能，调整超时配置)"
-    HTTP_404 = "Check the routes and the resource path (检查路由配置，确认资源路径)"
-    SLOW_RESPONSE = "Profile the app, its slow queries and cache hit rate (性能优化检查清单)"
-    NETWORK = "Check the firewall, routes and the service's port (端口连通性检查, 防火墙规则检查)"
-    DNS = "Check the records and flush DNS caches (`resolvectl flush-caches`) (DNS解析检查)"
-    TLS_EXPIRY = "Renew the certificate before it expires and redeploy it"
-    TLS_TRUST = "Serve the full chain from a trusted CA, issued for this host name"
-    OOM = "Restart the service, raise its memory limit (重启服务，调整内存限制)"
-    NOT_RUNNING = "Read the logs, fix the config, redeploy (修正配置文件，重新部署)"
-    HTTP_TIMEOUT = (
+    Marked for the catalogs here; the runner translates a finding's fix when it renders the result."""
+
+    TOO_MANY_CONNECTIONS = N_("Raise the connection limit or tune the pool (增加连接数限制或优化连接池)")
+    KILL_STUCK_QUERY = N_("Kill the stuck query: `KILL <id>` or `/remediate mysql kill <id>` (杀死僵死连接)")
+    SLOW_LOG = N_("SET GLOBAL slow_query_log = 'ON'; SET GLOBAL long_query_time = 1 (数据库慢查询)")
+    DB_UNREACHABLE = N_("Check the network and the database service (检查网络连接和数据库服务状态)")
+    DEPENDENCY = N_("Check the database / Redis connections (检查数据库/Redis连接)")
+    REDIS_CLIENTS = N_("Kill idle clients (`client kill type normal`) or raise maxclients (清理过期连接)")
+    REDIS_MEMORY = N_("`config set maxmemory 2gb`; `config set maxmemory-policy allkeys-lru` (配置调优)")
+    REDIS_HIT_RATE = N_("Review TTLs and what is cached (Redis缓存命中率)")
+    HTTP_500 = N_("Read the application logs, fix the bug (查看应用日志，修复代码bug)")
+    HTTP_502 = N_("Check the application service, restart it (检查应用服务状态，重启服务)")
+    HTTP_503 = N_("Check the load balancer, scale out (检查负载均衡配置，扩容实例)")
+    HTTP_504 = N_("Speed up the application, adjust timeouts (优化应用性能，调整超时配置)")
+    HTTP_404 = N_("Check the routes and the resource path (检查路由配置，确认资源路径)")
+    SLOW_RESPONSE = N_("Profile the app, its slow queries and cache hit rate (性能优化检查清单)")
+    NETWORK = N_("Check the firewall, routes and the service's port (端口连通性检查, 防火墙规则检查)")
+    DNS = N_("Check the records and flush DNS caches (`resolvectl flush-caches`) (DNS解析检查)")
+    TLS_EXPIRY = N_("Renew the certificate before it expires and redeploy it")
+    TLS_TRUST = N_("Serve the full chain from a trusted CA, issued for this host name")
+    OOM = N_("Restart the service, raise its memory limit (重启服务，调整内存限制)")
+    NOT_RUNNING = N_("Read the logs, fix the config, redeploy (修正配置文件，重新部署)")
+    HTTP_TIMEOUT = N_(
         "Is the port open (`/diag tcp <host>:<port>`)? If it is, the application accepted the connection "
         "but is hung or overloaded: read its logs, its workers/threads and its database and cache "
         "(`/diag triage`); if not, a firewall drops the traffic or the host is down (优化应用性能，调整超时配置)"
     )
-    NOT_TLS = "Point the check at the TLS port (usually 443), or enable TLS on this listener"
-    DISK = "Clean up (`docker system prune`, old logs) or grow the volume (磁盘空间不足)"
+    NOT_TLS = N_("Point the check at the TLS port (usually 443), or enable TLS on this listener")
+    DISK = N_("Clean up (`docker system prune`, old logs) or grow the volume (磁盘空间不足)")
 
 
 class Outcome(StrEnum):
@@ -119,6 +122,21 @@ class Outcome(StrEnum):
     ERROR = "error"  # the check could not run (connection refused, bad credentials, API error)
     TIMEOUT = "timeout"
     REFUSED = "refused"  # refused by our own safety rules before touching anything
+
+    @property
+    def label(self) -> str:
+        """The outcome as shown to people, marked for the catalogs: translate it with `_(outcome.label)`."""
+        return _OUTCOME_LABELS[self.value]
+
+
+_OUTCOME_LABELS = {
+    "ok": N_("ok"),
+    "warn": N_("warn"),
+    "crit": N_("crit"),
+    "error": N_("error"),
+    "timeout": N_("timeout"),
+    "refused": N_("refused"),
+}
 
 
 @dataclass
@@ -175,9 +193,9 @@ class CheckContext:
     options: dict[str, str] = field(default_factory=dict)  # key=value arguments, e.g. tail=100
 
     def arg(self, index: int, what: str) -> str:
-        """The positional argument at `index`; a UsageError naming `what` when it is missing."""
+        """The positional argument at `index`; a UsageError naming `what` (marked N_) when it is missing."""
         if index >= len(self.args):
-            raise UsageError(f"Missing {what}.")
+            raise UsageError(_("Missing {what}.", what=_(what)))
         return self.args[index]
 
     def option(self, name: str, default: str | None = None) -> str | None:
@@ -188,7 +206,15 @@ class CheckContext:
         if raw is None:
             return default
         if not raw.isdigit() or not low <= int(raw) <= high:
-            raise UsageError(f"`{name}=` takes a whole number from {low} to {high}, not `{raw}`.")
+            raise UsageError(
+                _(
+                    "`{name}=` takes a whole number from {low} to {high}, not `{raw}`.",
+                    name=name,
+                    low=low,
+                    high=high,
+                    raw=raw,
+                )
+            )
         return int(raw)
 
     def seconds_option(self, name: str, default: float) -> float:
@@ -201,7 +227,7 @@ def parse_seconds(name: str, raw: str) -> float:
     """`300`, `30s`, `5m`, `1h`, `500ms` → seconds; a UsageError naming the option otherwise."""
     match = _DURATION.match(raw.strip().lower())
     if not match:
-        raise UsageError(f"`{name}=` takes a duration like 30s, 5m or 1h, not `{raw}`.")
+        raise UsageError(_("`{name}=` takes a duration like 30s, 5m or 1h, not `{raw}`.", name=name, raw=raw))
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
@@ -317,12 +343,13 @@ def clean_line(text: str, limit: int) -> str:
 
 
 def masked(func: CheckFunc) -> CheckFunc:
-    """Defence in depth: the runner masks too, but a check called directly (triage) must not leak."""
+    """Defence in depth: the runner masks too, but a check called directly (triage) must not leak.
+    A fix that is one of `Fix`'s constants is translated here, masked after (the language's text)."""
 
     def run(ctx: CheckContext) -> Report:
         report = func(ctx)
         report.findings = [
-            Finding(f.level, clean(f.message), clean(f.fix) if f.fix else f.fix) for f in report.findings
+            Finding(f.level, clean(f.message), clean(_(f.fix)) if f.fix else f.fix) for f in report.findings
         ]
         report.detail = clean(report.detail)
         return report
@@ -339,7 +366,9 @@ def tail_option(options: dict[str, str]) -> int:
     """`tail=` for log checks: 1…MAX_TAIL lines, 100 by default."""
     raw = options.get("tail", "100")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_TAIL:
-        raise UsageError(f"`tail=` takes a number of lines from 1 to {MAX_TAIL}, not `{raw}`.")
+        raise UsageError(
+            _("`tail=` takes a number of lines from 1 to {most}, not `{raw}`.", most=MAX_TAIL, raw=raw)
+        )
     return int(raw)
 
 
@@ -353,7 +382,9 @@ def since_option(options: dict[str, str]) -> int | None:
     try:
         seconds = int(parse_duration(raw).total_seconds())
     except ValueError:
-        raise UsageError(f"`since=` takes a duration like 30s, 10m, 2h or 1d, not `{raw}`.") from None
+        raise UsageError(
+            _("`since=` takes a duration like 30s, 10m, 2h or 1d, not `{raw}`.", raw=raw)
+        ) from None
     if seconds < 1:
-        raise UsageError("`since=` must be at least 1s.")
+        raise UsageError(_("`since=` must be at least 1s."))
     return seconds

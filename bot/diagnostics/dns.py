@@ -22,6 +22,7 @@ from bot.diagnostics.base import (
     UsageError,
     format_table,
 )
+from bot.i18n import N_
 
 TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR")
 DEFAULT_TYPES = ("A", "AAAA")
@@ -124,14 +125,14 @@ def check(ctx: CheckContext) -> Report:
 
 ADAPTER = Adapter(
     name="dns",
-    summary="DNS resolution (A/AAAA by default, any type on request, PTR for an IP)",
+    summary=N_("DNS resolution (A/AAAA by default, any type on request, PTR for an IP)"),
     timeout_fix=Fix.DNS,
     default_check="lookup",
     checks={
         "lookup": Check(
             "lookup",
             check,
-            "resolve a name (or reverse-resolve an IP)",
+            N_("resolve a name (or reverse-resolve an IP)"),
             usage="<name|ip> [type…] [server=ip]",
             guide="dig <name>; nslookup <name>",
             min_args=1,

@@ -34,6 +34,7 @@ from bot.diagnostics.base import (
     since_option,
     tail_option,
 )
+from bot.i18n import N_
 
 # Docker's own rule for container names ([a-zA-Z0-9][a-zA-Z0-9_.-]+); ids are hex and match it too.
 _CONTAINER = re.compile(r"^/?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -423,21 +424,21 @@ def age_of(value: str | None) -> str | None:
 
 ADAPTER = Adapter(
         name="docker",
-        summary="Docker engine: containers, logs, stats, inspect (env redacted), disk usage (read-only)",
+        summary=N_("Docker engine: containers, logs, stats, inspect (env redacted), disk usage (read-only)"),
         target_kind="docker",
         default_check="ps",
         load=load_library,
         checks={
-            "ps": Check("ps", masked(ps), "containers, with exited / restarting / unhealthy flagged",
+            "ps": Check("ps", masked(ps), N_("containers, with exited / restarting / unhealthy flagged"),
                         guide="docker ps | grep ecommerce-app", max_args=0, options=()),
-            "logs": Check("logs", masked(logs), "recent log lines of a container, error lines counted",
+            "logs": Check("logs", masked(logs), N_("recent log lines of a container, error lines counted"),
                           usage="<container> [tail=100] [since=10m] [grep=error]",
                           guide="docker logs ecommerce-app --tail=100", min_args=1, max_args=1,
                           options=("tail", "since", "grep"), validate=_validate_logs),
-            "stats": Check("stats", masked(stats), "CPU %, memory usage / limit % of a container",
+            "stats": Check("stats", masked(stats), N_("CPU %, memory usage / limit % of a container"),
                            usage="<container>", guide="docker stats ecommerce-app", min_args=1, max_args=1,
                            options=(), validate=_validate_container_arg),
-            "inspect": Check("inspect", masked(inspect), "state, limits, mounts and env (secrets redacted)",
+            "inspect": Check("inspect", masked(inspect), N_("state, limits, mounts and env (secrets redacted)"),
                              usage="<container>", guide="docker inspect ecommerce-app", min_args=1,
                              max_args=1, options=(), validate=_validate_container_arg),
         },

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.diagnostics import accesslog, docker
 from bot.diagnostics.base import Check, CheckContext, Report, clean, masked, since_option, tail_option
+from bot.i18n import N_
 
 
 def suspicious(ctx: CheckContext) -> Report:
@@ -40,7 +41,7 @@ def _validate(args: list[str], options: dict[str, str]) -> None:
 CHECK = Check(
     "suspicious",
     masked(suspicious),
-    "access log (nginx/ALB): requests and 4xx/5xx per IP, top talkers, injection and probe counts",
+    N_("access log (nginx/ALB): requests and 4xx/5xx per IP, top talkers, injection and probe counts"),
     usage="<container> [tail=1000] [since=1h]",
     guide="grep -E \"(404|403|500)\" access.log | cut -d' ' -f1 | sort | uniq -c | sort -rn",
     min_args=1,

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.diagnostics import docker
 from bot.diagnostics.base import Check, CheckContext, Fix, Report, format_table, human_bytes, masked
+from bot.i18n import N_
 
 # The engine computes one disk usage at a time and answers a second caller 409 instead of queueing
 # it (two people running `/diag docker df` at once, or a build's prune): wait our turn, briefly.
@@ -87,7 +88,7 @@ def df(ctx: CheckContext) -> Report:
 CHECK = Check(
     "df",
     masked(df),
-    "disk used by images, containers, volumes, build cache",
+    N_("disk used by images, containers, volumes, build cache"),
     guide="docker system df",
     max_args=0,
     options=(),

@@ -8,6 +8,7 @@ from bot.config.policy import Policy
 from bot.diagnostics import runner, triage
 from bot.diagnostics.base import CheckResult, Finding, Level
 from bot.diagnostics.grammar import Command, parse
+from bot.i18n import _
 
 Result = CheckResult | triage.TriageResult
 KEY_FINDINGS = 5
@@ -34,6 +35,8 @@ def key_findings(findings: list[Finding]) -> list[Finding]:
 
 
 def summary(result: Result) -> str:
-    """One line: the command, its outcome and its key findings."""
+    """One line: the command, its outcome and its key findings, in the language in force (the timeline
+    and the audit log keep the words people were shown)."""
     shown = "; ".join(f"{f.level.icon} {f.message}" for f in key_findings(result.findings))
-    return f"/diag {result.command} → {result.outcome}" + (f": {shown}" if shown else "")
+    line = f"/diag {result.command} → {_(result.outcome.label)}"
+    return line + (f": {shown}" if shown else "")

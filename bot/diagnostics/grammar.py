@@ -15,6 +15,7 @@ from typing import Literal
 from bot.config.policy import Policy
 from bot.diagnostics import registry
 from bot.diagnostics.base import Adapter, Check, UsageError
+from bot.i18n import _
 from bot.security.redact import mask
 
 # key=value options: the key is a plain word, so a URL with a query string stays one positional arg.
@@ -60,11 +61,13 @@ def tokenize(text: str) -> list[str]:
     try:
         return shlex.split(text)
     except ValueError as exc:  # an unclosed quote
-        raise UsageError(f"Could not read that command ({exc}). Close your quotes and try again.") from exc
+        raise UsageError(
+            _("Could not read that command ({error}). Close your quotes and try again.", error=exc)
+        ) from exc
 
 
 def known_names(names: list[str]) -> str:
-    return ", ".join(f"`{n}`" for n in names) if names else "none"
+    return ", ".join(f"`{n}`" for n in names) if names else _("none")
 
 
 def match_name(name: str, candidates: list[str]) -> str | None:
@@ -85,7 +88,11 @@ def parse(policy: Policy, text: str) -> Command:
     if adapter is None:
         names = ["triage", *registry.adapters()]
         raise UsageError(
-            f"Unknown diagnostic `{tokens[0]}`. Try one of: {known_names(names)} — or `/diag help`."
+            _(
+                "Unknown diagnostic `{name}`. Try one of: {known} — or `/diag help`.",
+                name=tokens[0],
+                known=known_names(names),
+            )
         )
     if rest and rest[0].lower() in HELP_WORDS:
         return _help(policy, adapter.name)
@@ -110,12 +117,21 @@ def _help(policy: Policy, name: str | None) -> Command:
         return Command(
             "help",
             adapter="triage",
-            help="*/diag triage <service>* — pods, events, recent error lines, health URL, database and "
-            f"cache of a service from `services:` in the YAML, in parallel. Services: {known_names(services)}",
+            help=_(
+                "*/diag triage <service>* — pods, events, recent error lines, health URL, database and "
+                "cache of a service from `services:` in the YAML, in parallel. Services: {services}",
+                services=known_names(services),
+            ),
         )
     adapter = registry.get(name.lower())
     if adapter is None:
-        raise UsageError(f"No help for `{name}`. Adapters: {known_names(list(registry.adapters()))}.")
+        raise UsageError(
+            _(
+                "No help for `{name}`. Adapters: {known}.",
+                name=name,
+                known=known_names(list(registry.adapters())),
+            )
+        )
     return Command(
         "help",
         adapter=adapter.name,
@@ -126,16 +142,22 @@ def _help(policy: Policy, name: str | None) -> Command:
 def _triage(policy: Policy, rest: list[str]) -> Command:
     services = list(policy.services)
     if not services:
-        raise UsageError("No services to triage yet: describe them under `services:` in the YAML policy.")
+        raise UsageError(_("No services to triage yet: describe them under `services:` in the YAML policy."))
     if not rest:
         if len(services) == 1:
             return Command("triage", service=services[0])
-        raise UsageError(f"Which service? Type `/diag triage <service>`. Known: {known_names(services)}.")
+        raise UsageError(
+            _("Which service? Type `/diag triage <service>`. Known: {known}.", known=known_names(services))
+        )
     if len(rest) > 1:
-        raise UsageError("`/diag triage` takes one service name, e.g. `/diag triage " + services[0] + "`.")
+        raise UsageError(
+            _("`/diag triage` takes one service name, e.g. `/diag triage {service}`.", service=services[0])
+        )
     name = match_name(rest[0], services)
     if name is None:
-        raise UsageError(f"Unknown service `{rest[0]}`. Known: {known_names(services)}.")
+        raise UsageError(
+            _("Unknown service `{name}`. Known: {known}.", name=rest[0], known=known_names(services))
+        )
     return Command("triage", service=name)
 
 
@@ -146,8 +168,13 @@ def _target(policy: Policy, adapter: Adapter, rest: list[str]) -> tuple[str | No
     names = targets_of(policy, kind)
     if not names:
         raise UsageError(
-            f"No {adapter.name} targets configured. Name one under `targets.{kind}` in the YAML policy, "
-            f"e.g. `targets: {{{kind}: {{main: …}}}}`."
+            _(
+                "No {adapter} targets configured. Name one under `targets.{kind}` in the YAML policy, "
+                "e.g. `{example}`.",
+                adapter=adapter.name,
+                kind=kind,
+                example=f"targets: {{{kind}: {{main: …}}}}",
+            )
         )
     if rest:
         found = match_name(rest[0], names)
@@ -159,14 +186,29 @@ def _target(policy: Policy, adapter: Adapter, rest: list[str]) -> tuple[str | No
             return names[0], rest
         if is_check:
             raise UsageError(
-                f"Which {adapter.name} target? Type `/diag {adapter.name} <target> {rest[0].lower()}`. "
-                f"Known: {known_names(names)}."
+                _(
+                    "Which {adapter} target? Type `/diag {adapter} <target> {check}`. Known: {known}.",
+                    adapter=adapter.name,
+                    check=rest[0].lower(),
+                    known=known_names(names),
+                )
             )
-        raise UsageError(f"Unknown {adapter.name} target `{rest[0]}`. Known: {known_names(names)}.")
+        raise UsageError(
+            _(
+                "Unknown {adapter} target `{name}`. Known: {known}.",
+                adapter=adapter.name,
+                name=rest[0],
+                known=known_names(names),
+            )
+        )
     if len(names) == 1:
         return names[0], rest
     raise UsageError(
-        f"Which {adapter.name} target? Type `/diag {adapter.name} <target>`. Known: {known_names(names)}."
+        _(
+            "Which {adapter} target? Type `/diag {adapter} <target>`. Known: {known}.",
+            adapter=adapter.name,
+            known=known_names(names),
+        )
     )
 
 
@@ -178,8 +220,13 @@ def _check(adapter: Adapter, target: str | None, rest: list[str]) -> tuple[Check
         return default, rest  # `/diag http <url>` = the default check with its argument
     where = f"{adapter.name} {target}" if target else adapter.name
     raise UsageError(
-        f"Unknown {adapter.name} check `{rest[0]}`. Type `/diag {where} <check>` with one of: "
-        f"{known_names(list(adapter.checks))}."
+        _(
+            "Unknown {adapter} check `{name}`. Type `/diag {where} <check>` with one of: {known}.",
+            adapter=adapter.name,
+            name=rest[0],
+            where=where,
+            known=known_names(list(adapter.checks)),
+        )
     )
 
 
@@ -205,19 +252,24 @@ def _validate(
 ) -> None:
     usage = usage_of(adapter, target, check)
     if len(args) < check.min_args:
-        raise UsageError(f"Missing arguments. Type {usage}.")
+        raise UsageError(_("Missing arguments. Type {usage}.", usage=usage))
     if check.max_args is not None and len(args) > check.max_args:
         extra = " ".join(args[check.max_args :])
-        raise UsageError(f"Too many arguments (`{extra}`). Type {usage}.")
+        raise UsageError(_("Too many arguments (`{extra}`). Type {usage}.", extra=extra, usage=usage))
     if check.options is not None:
         unknown = sorted(set(options) - set(check.options))
         if unknown:
-            allowed = ", ".join(f"`{o}=`" for o in check.options) or "no options"
+            allowed = ", ".join(f"`{o}=`" for o in check.options) or _("no options")
             raise UsageError(
-                f"`{adapter.name} {check.name}` does not take `{unknown[0]}=`; it takes {allowed}."
+                _(
+                    "`{command}` does not take `{option}=`; it takes {allowed}.",
+                    command=f"{adapter.name} {check.name}",
+                    option=unknown[0],
+                    allowed=allowed,
+                )
             )
     if check.validate is not None:
         try:
             check.validate(args, options)
         except UsageError as exc:
-            raise UsageError(f"{exc} Type {usage}.") from exc
+            raise UsageError(_("{error} Type {usage}.", error=exc, usage=usage)) from exc

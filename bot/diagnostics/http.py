@@ -31,6 +31,7 @@ from bot.diagnostics.base import (
     format_pairs,
     parse_seconds,
 )
+from bot.i18n import N_
 from bot.security.redact import MASK
 
 BODY_LIMIT = 64 * 1024
@@ -284,14 +285,14 @@ def get(ctx: CheckContext) -> Report:
 
 ADAPTER = Adapter(
     name="http",
-    summary="HTTP status and DNS / connect / TLS / first-byte / total times",
+    summary=N_("HTTP status and DNS / connect / TLS / first-byte / total times"),
     timeout_fix=Fix.HTTP_TIMEOUT,
     default_check="get",
     checks={
         "get": Check(
             "get",
             get,
-            "fetch a URL: status and timings in ms (no redirects followed)",
+            N_("fetch a URL: status and timings in ms (no redirects followed)"),
             usage="<url> [method=GET|HEAD] [expect=200] [slow=1s] [insecure=yes]",
             guide="curl -o /dev/null -s -w '%{time_connect} %{time_starttransfer} %{time_total}' <url>",
             min_args=1,

@@ -28,6 +28,7 @@ from bot.diagnostics.base import (
     parse_seconds,
     percent,
 )
+from bot.i18n import N_
 
 LONG_QUERY_SECONDS = 300  # the guide's "Command != 'Sleep' AND Time > 300"
 # Connections that are busy by design, not stuck.
@@ -261,7 +262,7 @@ def slowlog(ctx: CheckContext) -> Report:
 
 ADAPTER = Adapter(
     name="mysql",
-    summary="MySQL/MariaDB connections, long queries, slow-query log",
+    summary=N_("MySQL/MariaDB connections, long queries, slow-query log"),
     target_kind="mysql",
     timeout_fix=Fix.DB_UNREACHABLE,
     default_check="connections",
@@ -269,7 +270,7 @@ ADAPTER = Adapter(
         "connections": Check(
             "connections",
             connections,
-            "Threads_connected vs max_connections (≥ 80 % warns)",
+            N_("Threads_connected vs max_connections (≥ 80 % warns)"),
             guide="SHOW STATUS LIKE 'Threads_connected'; SHOW VARIABLES LIKE 'max_connections'",
             max_args=0,
             options=(),
@@ -277,7 +278,7 @@ ADAPTER = Adapter(
         "processlist": Check(
             "processlist",
             processlist,
-            "active queries, flagging non-Sleep ones over 300 s",
+            N_("active queries, flagging non-Sleep ones over 300 s"),
             usage="[over=300s]",
             guide="SELECT … FROM information_schema.PROCESSLIST WHERE Command != 'Sleep' AND Time > 300",
             max_args=0,
@@ -287,7 +288,7 @@ ADAPTER = Adapter(
         "slowlog": Check(
             "slowlog",
             slowlog,
-            "slow-query-log state and count",
+            N_("slow-query-log state and count"),
             guide="SHOW VARIABLES LIKE 'slow_query%'",
             max_args=0,
             options=(),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.diagnostics import netguard
 from bot.diagnostics.base import Adapter, Check, CheckContext, Fix, Report, UsageError, format_table
+from bot.i18n import N_
 
 MAX_COUNT = 10
 PING_GROUP_RANGE = Path("/proc/sys/net/ipv4/ping_group_range")
@@ -141,10 +142,10 @@ def check(ctx: CheckContext) -> Report:
 
 ADAPTER = Adapter(
     name="ping",
-    summary="host reachability: ICMP echo where allowed without privileges, else TCP ping",
+    summary=N_("host reachability: ICMP echo where allowed without privileges, else TCP ping"),
     default_check="host",
     checks={
-        "host": Check("host", check, "echo round trips and loss (unprivileged ICMP, or TCP SYN to port=)",
+        "host": Check("host", check, N_("echo round trips and loss (unprivileged ICMP, or TCP SYN to port=)"),
                       usage="<host> [count=4] [port=443]", guide="ping -c 4 <host>", min_args=1, max_args=1,
                       options=("count", "port"), validate=_validate),
     },

@@ -25,6 +25,7 @@ from bot.diagnostics.base import (
     format_table,
 )
 from bot.diagnostics.base import parse_seconds as _seconds
+from bot.i18n import N_
 
 MAX_QUERY = 1000
 MAX_SERIES = 20
@@ -177,15 +178,15 @@ def load_library() -> None:
 
 ADAPTER = Adapter(
     name="prom",
-    summary="Prometheus: PromQL instant values and trends drawn as a chart",
+    summary=N_("Prometheus: PromQL instant values and trends drawn as a chart"),
     target_kind="prom",
     default_check="query",
     load=load_library,
     checks={
-        "query": Check("query", query, "an instant PromQL query: series and values",
+        "query": Check("query", query, N_("an instant PromQL query: series and values"),
                        usage="<promql>", guide="curl prometheus/api/v1/query?query=…", min_args=1,
                        options=(), validate=_validate),
-        "trend": Check("trend", trend, "a PromQL range as a PNG chart with min/max/last (内存使用趋势)",
+        "trend": Check("trend", trend, N_("a PromQL range as a PNG chart with min/max/last (内存使用趋势)"),
                        usage="<promql> [since=1h]", guide="docker stats / 内存使用趋势 over time", min_args=1,
                        options=("since",), validate=_validate),
     },

@@ -27,6 +27,7 @@ from bot.diagnostics.base import (
     level_for,
     percent,
 )
+from bot.i18n import N_
 
 SLOW_PING_MS = 100.0
 MIN_LOOKUPS = 100  # below this, a hit rate says nothing
@@ -72,7 +73,7 @@ def gather(ctx: CheckContext) -> dict[str, Any]:
     with connect(ctx) as client:
         client.ping()  # connects: the handshake is not latency
         pings = []
-        for _ in range(PINGS):
+        for _attempt in range(PINGS):
             started = time.perf_counter()
             client.ping()
             pings.append((time.perf_counter() - started) * 1000)
@@ -219,7 +220,7 @@ def _c(name: str, func: Callable[[CheckContext], Report], summary: str, guide: s
 
 ADAPTER = Adapter(
     name="redis",
-    summary="Redis ping, clients, memory and policy, evictions, hit rate",
+    summary=N_("Redis ping, clients, memory and policy, evictions, hit rate"),
     target_kind="redis",
     timeout_fix=Fix.DEPENDENCY,
     default_check="status",
@@ -227,24 +228,29 @@ ADAPTER = Adapter(
         "status": _c(
             "status",
             _check(evaluate_ping, evaluate_clients, evaluate_memory, evaluate_stats),
-            "all of the below in one card",
+            N_("all of the below in one card"),
             "redis-cli ping; info clients; info memory",
         ),
         "ping": _c(
-            "ping", _check(evaluate_ping), f"PING latency: median and worst of {PINGS}", "redis-cli ping"
+            "ping",
+            _check(evaluate_ping),
+            N_("PING latency: median and worst of 5"),  # 5 = PINGS
+            "redis-cli ping",
         ),
         "clients": _c(
             "clients",
             _check(evaluate_clients),
-            "connected clients vs maxclients (≥ 80 % warns)",
+            N_("connected clients vs maxclients (≥ 80 % warns)"),
             "redis-cli info clients; config get maxclients",
         ),
         "memory": _c(
             "memory",
             _check(evaluate_memory),
-            "used memory vs maxmemory and the eviction policy",
+            N_("used memory vs maxmemory and the eviction policy"),
             "redis-cli info memory",
         ),
-        "stats": _c("stats", _check(evaluate_stats), "evictions and cache hit rate", "redis-cli info stats"),
+        "stats": _c(
+            "stats", _check(evaluate_stats), N_("evictions and cache hit rate"), "redis-cli info stats"
+        ),
     },
 )

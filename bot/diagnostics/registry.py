@@ -20,6 +20,7 @@ from bot.diagnostics import (
     tls,
 )
 from bot.diagnostics.base import Adapter, Check
+from bot.i18n import _
 
 # Registry order is help order. Adapters import their client libraries inside their checks,
 # so listing them here loads no driver at start-up.
@@ -47,29 +48,33 @@ def get(name: str) -> Adapter | None:
 def _check_line(adapter: Adapter, check: Check) -> str:
     target = " [target]" if adapter.target_kind else ""
     usage = f" {check.usage}" if check.usage else ""
-    default = " _(default)_" if check.name == adapter.default_check else ""
+    default = " _" + _("(default)") + "_" if check.name == adapter.default_check else ""
     guide = f"  ← `{check.guide}`" if check.guide else ""
-    return f"• `/diag {adapter.name}{target} {check.name}{usage}` — {check.summary}{default}{guide}"
+    return f"• `/diag {adapter.name}{target} {check.name}{usage}` — {_(check.summary)}{default}{guide}"
 
 
 def adapter_help(adapter: Adapter, targets: list[str] | None = None) -> str:
-    lines = [f"*/diag {adapter.name}* — {adapter.summary}"]
+    lines = [f"*/diag {adapter.name}* — {_(adapter.summary)}"]
     lines += [_check_line(adapter, check) for check in adapter.checks.values()]
     if adapter.target_kind:
         known = (
-            ", ".join(targets) if targets else f"none yet — add `targets.{adapter.target_kind}` to the YAML"
+            ", ".join(targets)
+            if targets
+            else _("none yet — add `targets.{kind}` to the YAML", kind=adapter.target_kind)
         )
-        lines.append(f"Targets: {known}")
+        lines.append(_("Targets: {known}", known=known))
     return "\n".join(lines)
 
 
 def overview_help() -> str:
     lines = [
-        "*/diag* — read-only runbook diagnostics. Form: `/diag <adapter> [target] <check> [args] [key=value…]`",
-        "• `/diag triage <service>` — the guide's “service unavailable” checklist in parallel, one card",
+        _(
+            "*/diag* — read-only runbook diagnostics. Form: `/diag <adapter> [target] <check> [args] [key=value…]`"
+        ),
+        _("• `/diag triage <service>` — the guide's “service unavailable” checklist in parallel, one card"),
     ]
     for adapter in adapters().values():
         checks = ", ".join(adapter.checks)
-        lines.append(f"• `/diag {adapter.name}` — {adapter.summary} ({checks})")
-    lines.append("`/diag help <adapter>` lists an adapter's checks and targets.")
+        lines.append(f"• `/diag {adapter.name}` — {_(adapter.summary)} ({checks})")
+    lines.append(_("`/diag help <adapter>` lists an adapter's checks and targets."))
     return "\n".join(lines)

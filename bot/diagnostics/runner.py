@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from bot.diagnostics.base import (
     Report,
     UsageError,
 )
+from bot.i18n import _
 from bot.security.redact import mask, mask_data, strip_ansi
 
 REASON_LIMIT = 300
@@ -29,7 +31,7 @@ T = TypeVar("T")
 
 
 def format_seconds(seconds: float) -> str:
-    return f"{seconds:g} s" if seconds < 10 else f"{seconds:.0f} s"
+    return _("{seconds} s", seconds=f"{seconds:g}" if seconds < 10 else f"{seconds:.0f}")
 
 
 def one_line(exc: BaseException) -> str:
@@ -56,7 +58,9 @@ class Bounded(Generic[T]):
 
 def run_bounded(func: Callable[[A], T], arg: A, limit: float, name: str) -> Bounded[T]:
     """Run `func(arg)` in a daemon thread and wait at most `limit` seconds; the call may go on after.
-    A daemon thread, not a pool: a call stuck in a driver must not hold up the next one or exit."""
+    A daemon thread, not a pool: a call stuck in a driver must not hold up the next one or exit.
+    The thread runs in a copy of the caller's context, so the language in force (a contextvar) is the
+    caller's: findings built in the thread come out in the language of the person or workspace asking."""
     box: Bounded[T] = Bounded()
 
     def work() -> None:
@@ -67,7 +71,8 @@ def run_bounded(func: Callable[[A], T], arg: A, limit: float, name: str) -> Boun
         finally:
             box.done.set()
 
-    threading.Thread(target=work, daemon=True, name=name).start()
+    context = contextvars.copy_context()
+    threading.Thread(target=context.run, args=(work,), daemon=True, name=name).start()
     box.done.wait(limit)
     return box
 
@@ -76,7 +81,7 @@ def call_bounded(func: Callable[[A], T], arg: A, limit: float, name: str) -> T:
     """`func(arg)`, or TimeoutError after `limit` seconds; the call's own exception is raised as is."""
     box = run_bounded(func, arg, limit, name)
     if not box.finished:
-        raise TimeoutError(f"no answer within {format_seconds(limit)}")
+        raise TimeoutError(_("no answer within {limit}", limit=format_seconds(limit)))
     if box.error is not None:
         raise box.error
     return box.value  # type: ignore[return-value]  # finished without error: func returned it
@@ -87,7 +92,10 @@ def resolve_target(policy: Policy, kind: str | None, name: str | None) -> Any:
         return None
     targets = getattr(policy.targets, kind, {}) or {}
     if name not in targets:
-        raise UsageError(f"Unknown {kind} target `{name}`. Known: {', '.join(targets) or 'none'}.")
+        known = ", ".join(targets) or _("none")
+        raise UsageError(
+            _("Unknown {kind} target `{name}`. Known: {known}.", kind=kind, name=name, known=known)
+        )
     return targets[name]
 
 
@@ -104,7 +112,9 @@ def run_check(
     """Run one check to completion or to its timeout. Never raises, except UsageError for bad input."""
     adapter = registry.get(adapter_name)
     if adapter is None or check_name not in adapter.checks:
-        raise UsageError(f"Unknown diagnostic `{adapter_name} {check_name}`. Type `/diag help`.")
+        raise UsageError(
+            _("Unknown diagnostic `{command}`. Type `/diag help`.", command=f"{adapter_name} {check_name}")
+        )
     check = adapter.checks[check_name]
     args, options = list(args or []), dict(options or {})
     if check.validate is not None:  # also for callers that skip the grammar, e.g. triage's YAML values
@@ -133,7 +143,8 @@ def run_check(
             args=[mask(a) for a in args] + [mask(f"{k}={v}") for k, v in options.items()],
             outcome=outcome,
             findings=[
-                Finding(f.level, mask(strip_ansi(f.message)), mask(f.fix) if f.fix else f.fix)
+                # A fix that is one of Fix's constants is translated here, then masked like the rest.
+                Finding(f.level, mask(strip_ansi(f.message)), mask(_(f.fix)) if f.fix else f.fix)
                 for f in report.findings
             ],
             detail=mask(strip_ansi(report.detail)),
@@ -148,19 +159,23 @@ def run_check(
         isinstance(box.error, TimeoutError) or "timeout" in type(box.error).__name__.lower()
     )
     if not finished or client_timeout:
-        reason = f"timed out after {format_seconds(limit)}"
-        finding = Finding(Level.CRIT, f"No answer: {reason}", adapter.timeout_fix)
+        reason = _("timed out after {limit}", limit=format_seconds(limit))
+        finding = Finding(Level.CRIT, _("No answer: {reason}", reason=reason), adapter.timeout_fix)
         return result(Outcome.TIMEOUT, Report([finding]), reason)
     if isinstance(box.error, UsageError):
         raise box.error
     if isinstance(box.error, CheckRefused):
         reason = one_line(box.error)
-        return result(Outcome.REFUSED, Report([Finding(Level.CRIT, f"Refused: {reason}")]), reason)
+        return result(
+            Outcome.REFUSED, Report([Finding(Level.CRIT, _("Refused: {reason}", reason=reason))]), reason
+        )
     if isinstance(box.error, CheckFailed):
         reason = one_line(box.error)
         return result(Outcome.ERROR, Report([Finding(Level.CRIT, reason, box.error.fix)]), reason)
     if box.error is not None:
         reason = one_line(box.error)
-        return result(Outcome.ERROR, Report([Finding(Level.CRIT, f"Check failed: {reason}")]), reason)
+        return result(
+            Outcome.ERROR, Report([Finding(Level.CRIT, _("Check failed: {reason}", reason=reason))]), reason
+        )
     report = box.value or Report()
     return result(Outcome(report.level.value), report)

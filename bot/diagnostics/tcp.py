@@ -10,6 +10,7 @@ import time
 
 from bot.diagnostics import netguard
 from bot.diagnostics.base import Adapter, Check, CheckContext, Fix, Report, UsageError, format_table
+from bot.i18n import N_
 
 MAX_PORTS = 10
 
@@ -82,14 +83,14 @@ def check(ctx: CheckContext) -> Report:
 
 ADAPTER = Adapter(
     name="tcp",
-    summary="TCP port reachability",
+    summary=N_("TCP port reachability"),
     timeout_fix=Fix.NETWORK,
     default_check="port",
     checks={
         "port": Check(
             "port",
             check,
-            "connect to host:port — open, refused or no answer",
+            N_("connect to host:port — open, refused or no answer"),
             usage="<host> <port> [port…] | <host:port>",
             guide="nc -zv <host> <port>",
             min_args=1,

@@ -24,6 +24,7 @@ from bot.diagnostics.base import (
     UsageError,
     format_pairs,
 )
+from bot.i18n import N_
 
 HANDSHAKE_FIX = (
     "Compare the server's TLS versions, ciphers and certificate setup with `openssl s_client -connect "
@@ -63,7 +64,7 @@ def _name(data: bytes) -> str:
     parts = []
     for _set_tag, rdn in _children(data):
         for _seq_tag, pair in _children(rdn):
-            (_, oid), (_, value) = list(_children(pair))[:2]
+            (_tag, oid), (_tag2, value) = list(_children(pair))[:2]
             if oid in _OIDS:
                 parts.append(f"{_OIDS[oid]}={value.decode('utf-8', 'replace')}")
     return ", ".join(parts) or "(no CN)"
@@ -77,7 +78,7 @@ def _time(tag: int, value: bytes) -> datetime:
 
 def parse_certificate(der: bytes) -> CertInfo:
     """Subject, issuer and validity of a DER X.509 certificate (RFC 5280 §4.1)."""
-    _, certificate, _ = _tlv(der, 0)
+    _start, certificate, _end = _tlv(der, 0)
     _, tbs = next(_children(certificate))
     fields = list(_children(tbs))
     if fields[0][0] == 0xA0:  # explicit version tag; v1 certificates omit it
@@ -205,14 +206,14 @@ def check(ctx: CheckContext) -> Report:
 
 ADAPTER = Adapter(
     name="tls",
-    summary="TLS certificate expiry and trust",
+    summary=N_("TLS certificate expiry and trust"),
     timeout_fix=Fix.NETWORK,
     default_check="cert",
     checks={
         "cert": Check(
             "cert",
             check,
-            f"certificate expiry (≤ {WARN_DAYS} days warns, ≤ {CRIT_DAYS} critical) and trust",
+            N_("certificate expiry (≤ 30 days warns, ≤ 7 critical) and trust"),  # WARN_DAYS, CRIT_DAYS
             usage="<host[:port]> [days=30]",
             guide="openssl s_client -connect <host>:443 | openssl x509 -noout -enddate",
             min_args=1,

@@ -8,6 +8,7 @@ masking, and the whole triage is bounded by `diagnostics.triage_timeout`.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,13 +16,14 @@ from dataclasses import dataclass, field
 from bot.config.policy import Policy, Service
 from bot.diagnostics import registry, runner
 from bot.diagnostics.base import CheckResult, Finding, Level, Outcome, UsageError, worst
+from bot.i18n import N_, _
 
 GRACE_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
 class Step:
-    label: str
+    label: str  # marked N_, translated where shown: _(step.label)
     adapter: str
     check: str
     target: str | None = None
@@ -51,7 +53,7 @@ class TriageResult:
     def __post_init__(self) -> None:
         if not self.findings:
             self.findings = [
-                Finding(f.level, f"{s.step.label}: {f.message}", f.fix)
+                Finding(f.level, _("{step}: {finding}", step=_(s.step.label), finding=f.message), f.fix)
                 for s in self.steps
                 for f in s.result.findings
             ]
@@ -69,7 +71,13 @@ class TriageResult:
         parts = []
         for item in self.steps:
             result = item.result
-            head = f"== {item.step.label}: /diag {item.step.command} → {result.outcome} ({result.elapsed_ms:.0f} ms)"
+            head = "== " + _(
+                "{step}: /diag {command} → {outcome} ({ms} ms)",
+                step=_(item.step.label),
+                command=item.step.command,
+                outcome=_(result.outcome.label),
+                ms=f"{result.elapsed_ms:.0f}",
+            )
             parts.append(f"{head}\n{result.detail or result.error or ''}".rstrip())
         return "\n\n".join(parts)
 
@@ -84,10 +92,10 @@ def plan(policy: Policy, name: str) -> tuple[list[Step], list[str]]:
         # The service's own pods and events: another deployment crash-looping beside it is not its finding.
         own = (("deployment", service.deployment), *ns)
         steps += [
-            Step("Pods", "k8s", "pods", service.k8s, (), own),
-            Step("Events", "k8s", "events", service.k8s, (), own),
+            Step(N_("Pods"), "k8s", "pods", service.k8s, (), own),
+            Step(N_("Events"), "k8s", "events", service.k8s, (), own),
             Step(
-                "Error lines",
+                N_("Error lines"),
                 "k8s",
                 "logs",
                 service.k8s,
@@ -97,9 +105,9 @@ def plan(policy: Policy, name: str) -> tuple[list[Step], list[str]]:
         ]
     if service.docker and service.container:
         steps += [
-            Step("Container", "docker", "inspect", service.docker, (service.container,)),
+            Step(N_("Container"), "docker", "inspect", service.docker, (service.container,)),
             Step(
-                "Container errors",
+                N_("Container errors"),
                 "docker",
                 "logs",
                 service.docker,
@@ -108,22 +116,22 @@ def plan(policy: Policy, name: str) -> tuple[list[Step], list[str]]:
             ),
         ]
     if not steps:
-        skipped.append("pods, events and logs (set `k8s` + `deployment` or `docker` + `container`)")
+        skipped.append(_("pods, events and logs (set `k8s` + `deployment` or `docker` + `container`)"))
     if service.health_url:
-        steps.append(Step("Health URL", "http", "get", None, (service.health_url,)))
+        steps.append(Step(N_("Health URL"), "http", "get", None, (service.health_url,)))
     else:
-        skipped.append("health URL (set `health_url`)")
+        skipped.append(_("health URL (set `health_url`)"))
     if service.database:
         steps += [
-            Step("Database", "mysql", "connections", service.database),
-            Step("Long queries", "mysql", "processlist", service.database),
+            Step(N_("Database"), "mysql", "connections", service.database),
+            Step(N_("Long queries"), "mysql", "processlist", service.database),
         ]
     else:
-        skipped.append("database (set `database`)")
+        skipped.append(_("database (set `database`)"))
     if service.cache:
-        steps.append(Step("Cache", "redis", "status", service.cache))
+        steps.append(Step(N_("Cache"), "redis", "status", service.cache))
     else:
-        skipped.append("cache (set `cache`)")
+        skipped.append(_("cache (set `cache`)"))
     return _runnable(steps, skipped)
 
 
@@ -134,7 +142,13 @@ def _runnable(steps: list[Step], skipped: list[str]) -> tuple[list[Step], list[s
         adapter = registry.get(step.adapter)
         check = adapter.checks.get(step.check) if adapter else None
         if adapter is None or check is None:
-            skipped.append(f"{step.label.lower()} (`{step.adapter} {step.check}` is not available)")
+            skipped.append(
+                _(
+                    "{step} (`{command}` is not available)",
+                    step=_(step.label).lower(),
+                    command=f"{step.adapter} {step.check}",
+                )
+            )
             continue
         if check.options is not None:
             step = Step(
@@ -182,10 +196,13 @@ def run(policy: Policy, name: str) -> TriageResult:
                 timeout=per_check,
             )
         except UsageError as exc:  # a YAML value the check rejects, e.g. an invalid deployment name
-            results[index] = _failed(step, Outcome.ERROR, f"Misconfigured: {exc}", 0.0)
+            results[index] = _failed(step, Outcome.ERROR, _("Misconfigured: {error}", error=exc), 0.0)
 
+    # Each thread runs in a copy of the caller's context: the language in force reaches the findings.
     threads = [
-        threading.Thread(target=work, args=(i, s), daemon=True, name=f"triage-{i}")
+        threading.Thread(
+            target=contextvars.copy_context().run, args=(work, i, s), daemon=True, name=f"triage-{i}"
+        )
         for i, s in enumerate(steps)
     ]
     for thread in threads:
@@ -202,7 +219,7 @@ def run(policy: Policy, name: str) -> TriageResult:
             or _failed(
                 step,
                 Outcome.TIMEOUT,
-                f"timed out after {runner.format_seconds(total)} (the triage's limit)",
+                _("timed out after {limit} (the triage's limit)", limit=runner.format_seconds(total)),
                 elapsed_ms,
             ),
         )

@@ -375,7 +375,7 @@ def cancel(runtime: Runtime, token: str, *, actor: str, channel_id: str) -> Deci
     )  # fmt: skip
     if isinstance(gate, Decision):
         return gate
-    claims, _ = gate
+    claims, _gate = gate
     return Decision("cancelled", actor, "Cancelled; nothing was changed.", None, claims, final=True)
 
 
@@ -394,7 +394,7 @@ def confirm(
     )  # fmt: skip
     if isinstance(gate, Decision):
         return gate
-    claims, _ = gate
+    claims, _gate = gate
     req = request_of(claims)
     if on_confirmed is not None:
         try:

@@ -33,10 +33,11 @@ from bot.diagnostics.k8s.events import events
 from bot.diagnostics.k8s.pods import logs, pods
 from bot.diagnostics.k8s.suspicious import suspicious
 from bot.diagnostics.k8s.workloads import rollout
+from bot.i18n import N_
 
 ADAPTER = Adapter(
     name="k8s",
-    summary="Kubernetes: pods, logs, top, warning events, rollouts and nodes (read-only)",
+    summary=N_("Kubernetes: pods, logs, top, warning events, rollouts and nodes (read-only)"),
     target_kind="k8s",
     default_check="pods",
     load=load_library,
@@ -44,7 +45,7 @@ ADAPTER = Adapter(
         "pods": Check(
             "pods",
             masked(pods),
-            "pods with not-ready, CrashLoopBackOff and restarts flagged",
+            N_("pods with not-ready, CrashLoopBackOff and restarts flagged"),
             usage="[ns=<namespace>] [deployment=<name>]",
             guide="kubectl get pods -n ecommerce",
             max_args=0,
@@ -54,7 +55,7 @@ ADAPTER = Adapter(
         "logs": Check(
             "logs",
             masked(logs),
-            "recent log lines of a pod or deployment, error lines counted",
+            N_("recent log lines of a pod or deployment, error lines counted"),
             usage="<pod|deployment/name> [tail=100] [since=10m] [grep=error] [previous=true] [container=c]",
             guide="kubectl logs deployment/ecommerce-app -n ecommerce --tail=100",
             min_args=1,
@@ -65,7 +66,7 @@ ADAPTER = Adapter(
         "top": Check(
             "top",
             masked(top),
-            "CPU and memory per pod against their limits (metrics.k8s.io)",
+            N_("CPU and memory per pod against their limits (metrics.k8s.io)"),
             usage="[ns=<namespace>]",
             guide="kubectl top pods -n ecommerce",
             max_args=0,
@@ -75,7 +76,7 @@ ADAPTER = Adapter(
         "events": Check(
             "events",
             masked(events),
-            "warning events, grouped by reason",
+            N_("warning events, grouped by reason"),
             usage="[ns=<namespace>] [deployment=<name>]",
             guide="kubectl get events --field-selector type=Warning",
             max_args=0,
@@ -85,7 +86,7 @@ ADAPTER = Adapter(
         "rollout": Check(
             "rollout",
             masked(rollout),
-            "rollout status and revision history of a deployment",
+            N_("rollout status and revision history of a deployment"),
             usage="<deployment> [ns=<namespace>]",
             guide="kubectl rollout status deployment/ecommerce-app -n ecommerce",
             min_args=1,
@@ -96,8 +97,10 @@ ADAPTER = Adapter(
         "suspicious": Check(
             "suspicious",
             masked(suspicious),
-            "access log (nginx/ALB) of a pod or deployment: requests and 4xx/5xx per IP, top talkers, "
-            "injection and probe counts",
+            N_(
+                "access log (nginx/ALB) of a pod or deployment: requests and 4xx/5xx per IP, top talkers, "
+                "injection and probe counts"
+            ),
             usage="<pod|deployment/name> [tail=1000] [since=1h] [ns=<namespace>]",
             guide="grep -E \"(404|403|500)\" access.log | cut -d' ' -f1 | sort | uniq -c | sort -rn",
             min_args=1,
@@ -108,7 +111,7 @@ ADAPTER = Adapter(
         "disk": Check(
             "disk",
             masked(disk),
-            "disk use per node (kubelet stats summary), ≥ 80 % flagged, with the guide's cleanups",
+            N_("disk use per node (kubelet stats summary), ≥ 80 % flagged, with the guide's cleanups"),
             guide="df -h",
             max_args=0,
             options=(),
@@ -116,7 +119,7 @@ ADAPTER = Adapter(
         "nodes": Check(
             "nodes",
             masked(nodes),
-            "nodes with NotReady and memory/disk/PID pressure flagged",
+            N_("nodes with NotReady and memory/disk/PID pressure flagged"),
             guide="kubectl get nodes",
             max_args=0,
             options=(),

@@ -15,6 +15,7 @@ from bot.diagnostics.base import (
 )
 from bot.diagnostics.k8s.client import call, core_api, custom_api, get_json, namespaces_of, target_of
 from bot.diagnostics.k8s.fields import age_since, format_bytes, format_cores, quantity, scoped, table
+from bot.i18n import _
 
 _PRESSURES = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
 
@@ -28,10 +29,14 @@ def top(ctx: CheckContext) -> Report:
         metrics = _pod_metrics(ctx, ns)
         if metrics is None:
             report.warn(
-                "the metrics API (metrics.k8s.io) is not available in this cluster, so there is no "
-                "`kubectl top` either",
-                "install metrics-server (kubectl apply -f https://github.com/kubernetes-sigs/metrics-server/"
-                "releases/latest/download/components.yaml), or use /diag docker stats or CloudWatch",
+                _(
+                    "the metrics API (metrics.k8s.io) is not available in this cluster, so there is no "
+                    "`kubectl top` either"
+                ),
+                _(
+                    "install metrics-server (kubectl apply -f {url}), or use /diag docker stats or CloudWatch",
+                    url="https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml",
+                ),
             )
             return report
         limits = _pod_limits(ctx, ns)
@@ -41,8 +46,12 @@ def top(ctx: CheckContext) -> Report:
         _top_findings(report, row, many)
     if not any(f.level is not Level.OK for f in report.findings):
         report.ok(
-            f"{len(rows)} pods use {format_cores(sum((r['cpu'] for r in rows), Decimal(0)))} CPU and "
-            f"{format_bytes(sum((r['memory'] for r in rows), Decimal(0)))} memory, all under 80 % of their limits"
+            _(
+                "{n} pods use {cpu} CPU and {memory} memory, all under 80 % of their limits",
+                n=len(rows),
+                cpu=format_cores(sum((r["cpu"] for r in rows), Decimal(0))),
+                memory=format_bytes(sum((r["memory"] for r in rows), Decimal(0))),
+            )
         )
     report.detail = table(
         ["NAMESPACE"] * many + ["NAME", "CPU(cores)", "CPU%LIMIT", "MEMORY(bytes)", "MEM%LIMIT"],
@@ -80,7 +89,7 @@ def _pod_metrics(ctx: CheckContext, ns: str) -> list[dict[str, Any]] | None:
     """PodMetrics of a namespace; None when the metrics API is not installed (404) or down (503)."""
     raw = call(
         ctx,
-        f"pod metrics in {ns}",
+        _("pod metrics in {namespace}", namespace=ns),
         custom_api(ctx).list_namespaced_custom_object,
         "metrics.k8s.io",
         "v1beta1",
@@ -95,7 +104,7 @@ def _pod_metrics(ctx: CheckContext, ns: str) -> list[dict[str, Any]] | None:
 
 def _pod_limits(ctx: CheckContext, ns: str) -> dict[str, dict[str, Decimal | None]]:
     """Per pod: the sum of its containers' cpu/memory limits, None when any container has none."""
-    listing = get_json(ctx, f"pods in {ns}", core_api(ctx).list_namespaced_pod, ns)
+    listing = get_json(ctx, _("pods in {namespace}", namespace=ns), core_api(ctx).list_namespaced_pod, ns)
     limits: dict[str, dict[str, Decimal | None]] = {}
     for pod in listing.get("items", []):
         totals: dict[str, Decimal | None] = {}
@@ -134,27 +143,51 @@ def _top_findings(report: Report, row: dict[str, Any], many: bool) -> None:
         if level is not Level.OK:
             report.add(
                 level,
-                f"pod {name} uses {_percent(row['memory_ratio'])} of its memory limit "
-                f"({format_bytes(row['memory'])} of {format_bytes(row['memory_limit'])})",
-                f"{Fix.OOM}: raise the limit or find the leak (/diag k8s logs {row['name']}); "
-                f"/remediate k8s restart {deployment}",
+                _(
+                    "pod {name} uses {percent} of its memory limit ({used} of {limit})",
+                    name=name,
+                    percent=_percent(row["memory_ratio"]),
+                    used=format_bytes(row["memory"]),
+                    limit=format_bytes(row["memory_limit"]),
+                ),
+                _(
+                    "{fix}: raise the limit or find the leak (/diag k8s logs {pod}); /remediate k8s restart {deployment}",
+                    fix=_(Fix.OOM),
+                    pod=row["name"],
+                    deployment=deployment,
+                ),
             )
     if row["cpu_ratio"] is not None and row["cpu_ratio"] >= 0.9:
         report.warn(
-            f"pod {name} uses {_percent(row['cpu_ratio'])} of its CPU limit: it is being throttled",
-            f"{Fix.HTTP_504}; raise the CPU limit or scale out: /remediate k8s scale {deployment} <n>",
+            _(
+                "pod {name} uses {percent} of its CPU limit: it is being throttled",
+                name=name,
+                percent=_percent(row["cpu_ratio"]),
+            ),
+            _(
+                "{fix}; raise the CPU limit or scale out: /remediate k8s scale {deployment} <n>",
+                fix=_(Fix.HTTP_504),
+                deployment=deployment,
+            ),
         )
 
 
 # --------------------------------------------------------------------------------------- nodes
-_NODE_FIX = {
-    "DiskPressure": f"{Fix.DISK}: `docker system prune -a -f`, `journalctl --vacuum-time=7d`, or grow the EBS "
-    "volume: /remediate aws ebs-grow <volume> <GiB>",
-    "MemoryPressure": f"move or restart memory-hungry pods (/diag k8s top); {Fix.OOM}",
-    "PIDPressure": "a process forks without bound: find it (/diag k8s top) and restart it",
-    "NetworkUnavailable": f"the node's network is not configured: {Fix.NETWORK}",
-    "NotReady": "check the kubelet and the instance (/diag aws ec2 <instance>); drain and replace the node",
-}
+def _node_fix(problem: str) -> str:
+    """The guide's fix for a node condition, in the language in force."""
+    if problem == "DiskPressure":
+        return _(
+            "{fix}: `docker system prune -a -f`, `journalctl --vacuum-time=7d`, or grow the EBS volume: "
+            "/remediate aws ebs-grow <volume> <GiB>",
+            fix=_(Fix.DISK),
+        )
+    if problem == "MemoryPressure":
+        return _("move or restart memory-hungry pods (/diag k8s top); {fix}", fix=_(Fix.OOM))
+    if problem == "PIDPressure":
+        return _("a process forks without bound: find it (/diag k8s top) and restart it")
+    if problem == "NetworkUnavailable":
+        return _("the node's network is not configured: {fix}", fix=_(Fix.NETWORK))
+    return _("check the kubelet and the instance (/diag aws ec2 <instance>); drain and replace the node")
 
 
 def _instance_of(node: dict[str, Any]) -> str | None:
@@ -165,20 +198,25 @@ def _instance_of(node: dict[str, Any]) -> str | None:
 def nodes(ctx: CheckContext) -> Report:
     """kubectl get nodes, with NotReady and Memory/Disk/PID pressure flagged."""
     target_of(ctx)
-    listing = get_json(ctx, "nodes", core_api(ctx).list_node)
+    listing = get_json(ctx, _("nodes"), core_api(ctx).list_node)
     report, rows = Report(), []
     for node in listing.get("items", []):
         name = node["metadata"]["name"]
         problems = _node_problems(node)
         instance = _instance_of(node)
         for problem in problems:
-            fix = _NODE_FIX[problem]
+            fix = _node_fix(problem)
             if instance:
                 fix = fix.replace("<instance>", instance)
-            report.crit(f"node {name}: {problem}" + (f" ({instance})" if instance else ""), fix)
+            report.crit(
+                _("node {name}: {problem}", name=name, problem=problem)
+                + (f" ({instance})" if instance else ""),
+                fix,
+            )
         if node.get("spec", {}).get("unschedulable"):
             report.warn(
-                f"node {name} is cordoned (SchedulingDisabled)", "uncordon it when maintenance is done"
+                _("node {name} is cordoned (SchedulingDisabled)", name=name),
+                _("uncordon it when maintenance is done"),
             )
         roles = [
             k.split("/", 1)[1]
@@ -198,7 +236,7 @@ def nodes(ctx: CheckContext) -> Report:
             ]
         )
     if not report.findings:
-        report.ok(f"all {len(rows)} nodes Ready, no memory, disk or PID pressure")
+        report.ok(_("all {n} nodes Ready, no memory, disk or PID pressure", n=len(rows)))
     report.detail = table(["NAME", "STATUS", "ROLES", "AGE", "VERSION", "PRESSURE"], rows)
     report.data["nodes"] = {row[0]: row[5] for row in rows}
     return report

@@ -20,6 +20,7 @@ from bot.diagnostics.base import (
     since_option,
     tail_option,
 )
+from bot.i18n import N_, _
 
 # What the adapter reads, for the deploy issue's RBAC (a Role per namespace plus a ClusterRole for nodes).
 API_PATHS: tuple[tuple[str, str], ...] = (
@@ -47,22 +48,31 @@ REVISION = "deployment.kubernetes.io/revision"
 
 
 # ---------------------------------------------------------------------------------- validation
-def validate_name(value: str, what: str = "name") -> str:
-    """A Kubernetes object name (DNS-1123 subdomain: pods, deployments); a UsageError otherwise."""
+def validate_name(value: str, what: str = N_("name")) -> str:
+    """A Kubernetes object name (DNS-1123 subdomain: pods, deployments); a UsageError otherwise.
+    `what` is marked N_ by the caller and translated here."""
     if len(value) > 253 or not _DNS1123_SUBDOMAIN.match(value):
         raise UsageError(
-            f"`{value[:80]}` is not a valid Kubernetes {what}: use lowercase letters, digits, '-' and '.', "
-            "starting and ending with a letter or digit (DNS-1123), at most 253 characters."
+            _(
+                "`{value}` is not a valid Kubernetes {what}: use lowercase letters, digits, '-' and '.', "
+                "starting and ending with a letter or digit (DNS-1123), at most 253 characters.",
+                value=value[:80],
+                what=_(what),
+            )
         )
     return value
 
 
-def validate_label(value: str, what: str = "namespace") -> str:
-    """A namespace or container name (DNS-1123 label); a UsageError otherwise."""
+def validate_label(value: str, what: str = N_("namespace")) -> str:
+    """A namespace or container name (DNS-1123 label); a UsageError otherwise (`what` marked N_)."""
     if len(value) > 63 or not _DNS1123_LABEL.match(value):
         raise UsageError(
-            f"`{value[:80]}` is not a valid Kubernetes {what}: use lowercase letters, digits and '-', "
-            "starting and ending with a letter or digit (DNS-1123 label), at most 63 characters."
+            _(
+                "`{value}` is not a valid Kubernetes {what}: use lowercase letters, digits and '-', "
+                "starting and ending with a letter or digit (DNS-1123 label), at most 63 characters.",
+                value=value[:80],
+                what=_(what),
+            )
         )
     return value
 
@@ -72,10 +82,11 @@ def parse_ref(ref: str) -> tuple[str, str]:
     kind "any": a pod, else a deployment (people type the deployment they know, not its pod)."""
     kind, sep, name = ref.partition("/")
     if not sep:
-        return "any", validate_name(ref, "pod name")
+        return "any", validate_name(ref, N_("pod name"))
     if kind.lower() not in _KIND_PREFIXES:
-        raise UsageError(f"`{kind}/…`: logs are read from a pod or a `deployment/<name>`.")
-    return _KIND_PREFIXES[kind.lower()], validate_name(name, f"{_KIND_PREFIXES[kind.lower()]} name")
+        raise UsageError(_("`{kind}/…`: logs are read from a pod or a `deployment/<name>`.", kind=kind))
+    resolved = _KIND_PREFIXES[kind.lower()]
+    return resolved, validate_name(name, N_("pod name") if resolved == "pod" else N_("deployment name"))
 
 
 def parse_bool(value: str | None, name: str) -> bool:
@@ -85,7 +96,7 @@ def parse_bool(value: str | None, name: str) -> bool:
         return True
     if value.lower() in ("false", "no", "0", "off"):
         return False
-    raise UsageError(f"`{name}=` takes true or false, not `{value}`.")
+    raise UsageError(_("`{name}=` takes true or false, not `{value}`.", name=name, value=value))
 
 
 def _validate_namespace_option(options: dict[str, str]) -> None:
@@ -99,7 +110,7 @@ def validate_logs(args: list[str], options: dict[str, str]) -> None:
         parse_ref(args[0])
     _validate_namespace_option(options)
     if "container" in options:
-        validate_label(options["container"], "container name")
+        validate_label(options["container"], N_("container name"))
     parse_bool(options.get("previous"), "previous")
     tail_option(options)
     since_option(options)
@@ -107,7 +118,7 @@ def validate_logs(args: list[str], options: dict[str, str]) -> None:
 
 def validate_deployment(args: list[str], options: dict[str, str]) -> None:
     if args:
-        validate_name(strip_kind(args[0]), "deployment name")
+        validate_name(strip_kind(args[0]), N_("deployment name"))
     _validate_namespace_option(options)
 
 
@@ -119,7 +130,7 @@ def validate_scoped(args: list[str], options: dict[str, str]) -> None:
     """`[ns=…] [deployment=…]`: a namespace, or one deployment's share of it."""
     _validate_namespace_option(options)
     if "deployment" in options:
-        validate_name(options["deployment"], "deployment name")
+        validate_name(options["deployment"], N_("deployment name"))
 
 
 def strip_kind(ref: str) -> str:
@@ -130,7 +141,9 @@ def strip_kind(ref: str) -> str:
 # --------------------------------------------------------------------------------- API access
 def target_of(ctx: CheckContext) -> Any:
     if ctx.target is None:
-        raise UsageError("No Kubernetes target configured: add one under `targets.k8s` in the YAML policy.")
+        raise UsageError(
+            _("No Kubernetes target configured: add one under `targets.k8s` in the YAML policy.")
+        )
     return ctx.target
 
 
@@ -164,8 +177,12 @@ def _api_client(ctx: CheckContext) -> Any:
         return clients.get(key, lambda: _new_api_client(target))
     except (ConfigException, OSError) as exc:  # kubeconfig missing or broken: say which, not a stack trace
         raise CheckFailed(
-            f"Can't load the Kubernetes config of target {ctx.target_name}: {exc}",
-            "check `kubeconfig:` and `context:` of the target (no kubeconfig means in-cluster config)",
+            _(
+                "Can't load the Kubernetes config of target {target}: {error}",
+                target=ctx.target_name,
+                error=exc,
+            ),
+            _("check `kubeconfig:` and `context:` of the target (no kubeconfig means in-cluster config)"),
         ) from None
 
 
@@ -177,7 +194,9 @@ def status_message(body: Any) -> str:
         return clean_line(str(body or ""), 300)
 
 
-UNREACHABLE_FIX = "check the server address in the kubeconfig and that the bot can reach it (network, VPN)"
+UNREACHABLE_FIX = N_(
+    "check the server address in the kubeconfig and that the bot can reach it (network, VPN)"
+)
 
 
 def call(
@@ -188,7 +207,8 @@ def call(
     absent: tuple[int, ...] = (),
     **kwargs: Any,
 ) -> bytes | None:
-    """One API GET with the check's timeout; the raw body, or None when its status is in `absent`."""
+    """One API GET with the check's timeout; the raw body, or None when its status is in `absent`.
+    `what` ("pods in ecommerce") is already in the language in force: it goes into the messages as is."""
     import urllib3
     from kubernetes.client.exceptions import ApiException
 
@@ -200,28 +220,47 @@ def call(
             return None
         raise _api_error(exc, what) from None
     except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout errors: test it first
-        raise CheckFailed(f"Can't reach the Kubernetes API reading {what}: {exc}", UNREACHABLE_FIX) from None
+        raise CheckFailed(
+            _("Can't reach the Kubernetes API reading {what}: {error}", what=what, error=exc), UNREACHABLE_FIX
+        ) from None
     except urllib3.exceptions.TimeoutError:
         # TimeoutError, not CheckFailed: the runner reports it as a timeout, which is what it is.
-        raise TimeoutError(f"the Kubernetes API did not answer {what} within {ctx.timeout:g} s") from None
+        raise TimeoutError(
+            _(
+                "the Kubernetes API did not answer {what} within {limit} s",
+                what=what,
+                limit=f"{ctx.timeout:g}",
+            )
+        ) from None
     except urllib3.exceptions.HTTPError as exc:
-        raise CheckFailed(f"Can't reach the Kubernetes API reading {what}: {exc}", UNREACHABLE_FIX) from None
+        raise CheckFailed(
+            _("Can't reach the Kubernetes API reading {what}: {error}", what=what, error=exc), UNREACHABLE_FIX
+        ) from None
 
 
 def _api_error(exc: Any, what: str) -> Exception:
     message = status_message(exc.body) or exc.reason
     if exc.status == 404:
-        return UsageError(f"Not found: {message}.")
+        return UsageError(_("Not found: {message}.", message=message))
     if exc.status == 400:
-        return UsageError(f"The Kubernetes API refused {what}: {message}.")
+        return UsageError(_("The Kubernetes API refused {what}: {message}.", what=what, message=message))
     if exc.status == 403:
         return CheckFailed(
-            f"403 Forbidden reading {what}: {message}",
-            "grant the bot's ServiceAccount get/list on this resource in its RBAC Role",
+            _("403 Forbidden reading {what}: {message}", what=what, message=message),
+            _("grant the bot's ServiceAccount get/list on this resource in its RBAC Role"),
         )
     if exc.status == 401:
-        return CheckFailed(f"401 Unauthorized reading {what}", "check the credentials in the kubeconfig")
-    return CheckFailed(f"the Kubernetes API answered {exc.status} reading {what}: {message}")
+        return CheckFailed(
+            _("401 Unauthorized reading {what}", what=what), _("check the credentials in the kubeconfig")
+        )
+    return CheckFailed(
+        _(
+            "the Kubernetes API answered {status} reading {what}: {message}",
+            status=exc.status,
+            what=what,
+            message=message,
+        )
+    )
 
 
 def get_json(
@@ -259,8 +298,13 @@ def namespaces_of(ctx: CheckContext) -> list[str]:
     if chosen not in target.namespaces:
         allowed = ", ".join(target.namespaces)
         raise CheckRefused(
-            f"Namespace `{chosen}` is not one that target `{ctx.target_name}` may read (allowed: {allowed}). "
-            "Add it to `targets.k8s.<name>.namespaces` in the YAML policy."
+            _(
+                "Namespace `{namespace}` is not one that target `{target}` may read (allowed: {allowed}). "
+                "Add it to `targets.k8s.<name>.namespaces` in the YAML policy.",
+                namespace=chosen,
+                target=ctx.target_name,
+                allowed=allowed,
+            )
         )
     return [chosen]
 
@@ -270,9 +314,24 @@ def namespace_of(ctx: CheckContext) -> str:
     return namespaces_of(ctx)[0]
 
 
-def read_deployment(ctx: CheckContext, name: str, ns: str, what: str = "deployment") -> dict[str, Any]:
-    raw = call(ctx, f"deployment {name}", apps_api(ctx).read_namespaced_deployment, name, ns, absent=(404,))
+def read_deployment(ctx: CheckContext, name: str, ns: str, what: str = N_("deployment")) -> dict[str, Any]:
+    """The deployment's JSON; a UsageError naming `what` (marked N_) when there is none."""
+    raw = call(
+        ctx,
+        _("deployment {name}", name=name),
+        apps_api(ctx).read_namespaced_deployment,
+        name,
+        ns,
+        absent=(404,),
+    )
     if raw is None:
-        raise UsageError(f"No {what} `{name}` in namespace {ns}. `/diag k8s pods` lists what runs there.")
+        raise UsageError(
+            _(
+                "No {what} `{name}` in namespace {namespace}. `/diag k8s pods` lists what runs there.",
+                what=_(what),
+                name=name,
+                namespace=ns,
+            )
+        )
     deployment: dict[str, Any] = json.loads(raw)
     return deployment

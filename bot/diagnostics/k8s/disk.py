@@ -15,9 +15,10 @@ from bot.diagnostics.base import CheckContext, Level, Report
 from bot.diagnostics.k8s.capacity import _instance_of
 from bot.diagnostics.k8s.client import call, core_api, get_json, target_of
 from bot.diagnostics.k8s.fields import format_bytes, table
+from bot.i18n import N_, _
 
 WARN, CRIT = 0.80, 0.90
-_FIX = ("free space: `/remediate docker prune` on the node's engine (docker system prune); old logs "
+_FIX = N_("free space: `/remediate docker prune` on the node's engine (docker system prune); old logs "
         "(`journalctl --vacuum-time=7d`, `find /var/log -name '*.log' -mtime +30 -delete`) on the host; "
         "or grow the volume: `/remediate aws ebs-grow <volume> <GiB>` then `resize2fs`")  # fmt: skip
 
@@ -34,19 +35,20 @@ def _fs(stats: dict[str, Any] | None) -> tuple[int, int] | None:
 def disk(ctx: CheckContext) -> Report:
     target_of(ctx)
     api = core_api(ctx)
-    listing = get_json(ctx, "nodes", api.list_node)
+    listing = get_json(ctx, _("nodes"), api.list_node)
     report, rows, data = Report(), [], {}
     for node in listing.get("items", []):
         name = node["metadata"]["name"]
-        raw = call(ctx, f"the stats summary of node {name}", api.connect_get_node_proxy_with_path, name,
+        raw = call(ctx, _("the stats summary of node {name}", name=name), api.connect_get_node_proxy_with_path, name,
                    "stats/summary", absent=(404, 503))  # fmt: skip
         if raw is None:
             report.warn(
-                f"node {name}: the kubelet's stats summary is not available", "check the kubelet on that node"
+                _("node {name}: the kubelet's stats summary is not available", name=name),
+                _("check the kubelet on that node"),
             )
             continue
         summary = json.loads(raw).get("node") or {}
-        where = f"node {name}" + (f" ({_instance_of(node)})" if _instance_of(node) else "")
+        where = _("node {name}", name=name) + (f" ({_instance_of(node)})" if _instance_of(node) else "")
         for label, fs in (
             ("root fs", _fs(summary.get("fs"))),
             ("image fs", _fs((summary.get("runtime") or {}).get("imageFs"))),
@@ -61,11 +63,18 @@ def disk(ctx: CheckContext) -> Report:
                 level = Level.CRIT if ratio >= CRIT else Level.WARN
                 report.add(
                     level,
-                    f"{where}: {label} {ratio:.0%} used ({format_bytes(used)} of {format_bytes(capacity)})",
+                    _(
+                        "{where}: {fs} {percent} used ({used} of {size})",
+                        where=where,
+                        fs=label,
+                        percent=f"{ratio:.0%}",
+                        used=format_bytes(used),
+                        size=format_bytes(capacity),
+                    ),
                     _FIX,
                 )
     if not report.findings:
-        report.ok(f"all {len(data)} nodes below {WARN:.0%} disk use")
+        report.ok(_("all {n} nodes below {percent} disk use", n=len(data), percent=f"{WARN:.0%}"))
     report.detail = table(["NODE", "FS", "USED", "SIZE", "USE%"], rows)
     report.data["disk_percent"] = data
     return report

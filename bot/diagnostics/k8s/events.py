@@ -14,36 +14,38 @@ from bot.diagnostics.base import (
 from bot.diagnostics.k8s.client import core_api, get_json, namespace_of, namespaces_of
 from bot.diagnostics.k8s.fields import age_since, table
 from bot.diagnostics.k8s.scope import deployment_option, deployment_scope
+from bot.i18n import N_, _
 
 # -------------------------------------------------------------------------------------- events
 _EVENT_ADVICE: dict[str, tuple[Level, str]] = {
     "BackOff": (
         Level.CRIT,
-        "a container keeps crashing: /diag k8s logs <pod> previous=true; fix config or memory limit",
+        N_("a container keeps crashing: /diag k8s logs <pod> previous=true; fix config or memory limit"),
     ),
-    "CrashLoopBackOff": (Level.CRIT, "a container keeps crashing: /diag k8s logs <pod> previous=true"),
+    "CrashLoopBackOff": (Level.CRIT, N_("a container keeps crashing: /diag k8s logs <pod> previous=true")),
     "OOMKilling": (Level.CRIT, Fix.OOM),
     "OOMKilled": (Level.CRIT, Fix.OOM),
     "FailedScheduling": (
         Level.WARN,
-        "not enough CPU/memory or a tainted node: /diag k8s nodes; add nodes (扩容实例) "
-        "or lower the pod's requests",
+        N_(
+            "not enough CPU/memory or a tainted node: /diag k8s nodes; add nodes (扩容实例) or lower the pod's requests"
+        ),
     ),
     "Unhealthy": (
         Level.WARN,
-        "a liveness/readiness probe fails: /diag k8s logs <pod>; check the app's health endpoint",
+        N_("a liveness/readiness probe fails: /diag k8s logs <pod>; check the app's health endpoint"),
     ),
     "Failed": (
         Level.CRIT,
-        "a container could not start (often the image): check the image name, tag and pull secret",
+        N_("a container could not start (often the image): check the image name, tag and pull secret"),
     ),
-    "ErrImagePull": (Level.CRIT, "check the image name, tag and pull secret"),
-    "FailedMount": (Level.WARN, "a volume, Secret or ConfigMap is missing or cannot be attached"),
-    "FailedAttachVolume": (Level.WARN, "the volume is attached elsewhere or the node cannot reach it"),
-    "FailedCreate": (Level.WARN, "the controller cannot create pods: check ResourceQuota / LimitRange"),
-    "Evicted": (Level.WARN, "the node was under pressure: /diag k8s nodes"),
-    "ProgressDeadlineExceeded": (Level.CRIT, "a rollout is stuck: /diag k8s rollout <deployment>"),
-    "NodeNotReady": (Level.CRIT, "a node is down: /diag k8s nodes"),
+    "ErrImagePull": (Level.CRIT, N_("check the image name, tag and pull secret")),
+    "FailedMount": (Level.WARN, N_("a volume, Secret or ConfigMap is missing or cannot be attached")),
+    "FailedAttachVolume": (Level.WARN, N_("the volume is attached elsewhere or the node cannot reach it")),
+    "FailedCreate": (Level.WARN, N_("the controller cannot create pods: check ResourceQuota / LimitRange")),
+    "Evicted": (Level.WARN, N_("the node was under pressure: /diag k8s nodes")),
+    "ProgressDeadlineExceeded": (Level.CRIT, N_("a rollout is stuck: /diag k8s rollout <deployment>")),
+    "NodeNotReady": (Level.CRIT, N_("a node is down: /diag k8s nodes")),
 }
 
 
@@ -66,7 +68,11 @@ def events(ctx: CheckContext) -> Report:
     core, many, found = core_api(ctx), len(namespaces) > 1, []
     for ns in namespaces:
         listing = get_json(
-            ctx, f"events in {ns}", core.list_namespaced_event, ns, field_selector="type=Warning"
+            ctx,
+            _("events in {namespace}", namespace=ns),
+            core.list_namespaced_event,
+            ns,
+            field_selector="type=Warning",
         )
         found += [
             (ns, e)
@@ -77,20 +83,34 @@ def events(ctx: CheckContext) -> Report:
     found.sort(key=lambda pair: _event_time(pair[1]), reverse=True)
     report = Report()
     by_reason: dict[str, list[dict[str, Any]]] = {}
-    for _, event in found:
+    for _ns, event in found:
         by_reason.setdefault(str(event.get("reason") or "Unknown"), []).append(event)
     for reason, group in by_reason.items():
-        level, fix = _EVENT_ADVICE.get(reason, (Level.WARN, "see the events below: /diag k8s pods"))
+        level, advice = _EVENT_ADVICE.get(reason, (Level.WARN, N_("see the events below: /diag k8s pods")))
+        fix = _(advice)
         objects = sorted({e["involvedObject"].get("name", "?") for e in group})
         count = sum(int(e.get("count") or 1) for e in group)
         message = clean_line(group[0].get("message") or "", 200)
         # The advice names `<pod>`; fill in the object when the events are about one.
         fix = fix.replace("<pod>", objects[0]) if len(objects) == 1 else fix
-        more = " …" if len(objects) > 3 else ""
-        report.add(level, f"{reason} ×{count} on {', '.join(objects[:3])}{more}: {message}", fix)
+        on = ", ".join(objects[:3]) + (" …" if len(objects) > 3 else "")
+        report.add(
+            level,
+            _(
+                "{reason} ×{count} on {objects}: {message}",
+                reason=reason,
+                count=count,
+                objects=on,
+                message=message,
+            ),
+            fix,
+        )
     if not found:
-        where = f"deployment {scope.name} ({scope.namespace})" if scope else ", ".join(namespaces)
-        report.ok(f"no warning events for {where}" if scope else f"no warning events in {where}")
+        if scope:
+            where = _("deployment {name} ({namespace})", name=scope.name, namespace=scope.namespace)
+            report.ok(_("no warning events for {where}", where=where))
+        else:
+            report.ok(_("no warning events in {where}", where=", ".join(namespaces)))
     report.detail = table(
         ["NAMESPACE"] * many + ["LAST SEEN", "REASON", "OBJECT", "COUNT", "MESSAGE"],
         (

@@ -31,6 +31,7 @@ from bot.diagnostics.k8s.client import (
 )
 from bot.diagnostics.k8s.fields import age_since, deployment_of, scoped, table
 from bot.diagnostics.k8s.scope import deployment_option, deployment_pods
+from bot.i18n import N_, _, ngettext
 
 _MAX_LOG_PODS = 5  # kubectl reads one pod of a deployment; five, so one crashing replica is not missed
 _ERROR_LINE = re.compile(
@@ -81,19 +82,34 @@ def _last_termination(pod: dict[str, Any]) -> tuple[str, int | None] | None:
 def _pod_fix(status: str, pod: str, deployment: str | None, oom: bool) -> str:
     restart = f"/remediate k8s restart {deployment or '<deployment>'}"
     if oom:
-        return (
-            f"{Fix.OOM}: read the previous logs: /diag k8s logs {pod} previous=true; raise the memory limit, "
-            f"then {restart}"
+        return _(
+            "{fix}: read the previous logs: /diag k8s logs {pod} previous=true; raise the memory limit, "
+            "then {restart}",
+            fix=_(Fix.OOM),
+            pod=pod,
+            restart=restart,
         )
     if status == "CrashLoopBackOff":
-        return f"read the previous logs: /diag k8s logs {pod} previous=true; fix config or memory limit, then {restart}"
+        return _(
+            "read the previous logs: /diag k8s logs {pod} previous=true; fix config or memory limit, then {restart}",
+            pod=pod,
+            restart=restart,
+        )
     if status in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName"):
-        return "check the image name and tag and the registry credentials (imagePullSecrets), then redeploy"
+        return _(
+            "check the image name and tag and the registry credentials (imagePullSecrets), then redeploy"
+        )
     if status in ("CreateContainerConfigError", "CreateContainerError"):
-        return f"a ConfigMap or Secret the pod needs is missing: /diag k8s events; {Fix.NOT_RUNNING}"
+        return _(
+            "a ConfigMap or Secret the pod needs is missing: /diag k8s events; {fix}", fix=_(Fix.NOT_RUNNING)
+        )
     if status == "Pending":
-        return "see why it cannot be scheduled: /diag k8s events, /diag k8s nodes; add nodes or lower its requests"
-    return f"read its logs: /diag k8s logs {pod}; check /diag k8s events; {Fix.NOT_RUNNING}"
+        return _(
+            "see why it cannot be scheduled: /diag k8s events, /diag k8s nodes; add nodes or lower its requests"
+        )
+    return _(
+        "read its logs: /diag k8s logs {pod}; check /diag k8s events; {fix}", pod=pod, fix=_(Fix.NOT_RUNNING)
+    )
 
 
 def _pod_row(pod: dict[str, Any], ns: str) -> PodRow:
@@ -108,9 +124,10 @@ def _pod_row(pod: dict[str, Any], ns: str) -> PodRow:
     oom = last is not None and last[0] == "OOMKilled"
     level, problem = _pod_level(state, phase, ready, total, restarts)
     if problem and restarts:
-        problem += f", {restarts} restarts"
+        problem += ngettext(", {n} restart", ", {n} restarts", restarts)
     if problem and last:
-        problem += f", last exit {last[0]}" + (f" ({last[1]})" if last[1] is not None else "")
+        exit_code = f" ({last[1]})" if last[1] is not None else ""
+        problem += _(", last exit {reason}{code}", reason=last[0], code=exit_code)
     if phase == "Pending":
         problem += _unscheduled_reason(status)
     return PodRow(
@@ -136,11 +153,11 @@ def _pod_level(state: str, phase: str | None, ready: int, total: int, restarts: 
     ):
         return Level.CRIT, state
     if phase == "Failed":
-        return Level.CRIT, f"{state} (pod failed)"
+        return Level.CRIT, _("{state} (pod failed)", state=state)
     if phase == "Pending":
         return Level.WARN, "Pending"
     if ready < total:
-        return Level.WARN, f"{state} but not ready ({ready}/{total})"
+        return Level.WARN, _("{state} but not ready ({ready}/{total})", state=state, ready=ready, total=total)
     if restarts:
         return Level.WARN, "Running"
     return Level.OK, ""
@@ -161,27 +178,44 @@ def pods(ctx: CheckContext) -> Report:
     only = deployment_option(ctx)
     if only:
         ns = namespace_of(ctx)
-        namespaces, where = [ns], f"deployment {only} ({ns})"
+        namespaces, where = [ns], _("deployment {name} ({namespace})", name=only, namespace=ns)
         rows = [_pod_row(pod, ns) for pod in deployment_pods(ctx, read_deployment(ctx, only, ns), ns)]
     else:
         namespaces = namespaces_of(ctx)
         where = ", ".join(namespaces)
         core = core_api(ctx)
         for ns in namespaces:
-            listing = get_json(ctx, f"pods in {ns}", core.list_namespaced_pod, ns)
+            listing = get_json(ctx, _("pods in {namespace}", namespace=ns), core.list_namespaced_pod, ns)
             rows += [_pod_row(pod, ns) for pod in listing.get("items", [])]
     many = len(namespaces) > 1
     report = Report()
     for row in sorted(rows, key=lambda r: -r.level.rank):
         if row.level is not Level.OK:
-            report.add(row.level, f"pod {scoped(row.name, row.namespace, many)}: {row.problem}", row.fix)
+            pod = scoped(row.name, row.namespace, many)
+            report.add(row.level, _("pod {pod}: {problem}", pod=pod, problem=row.problem), row.fix)
     healthy = sum(1 for row in rows if row.level is Level.OK)
     if not rows:
-        report.warn(f"no pods in {where}", "check the namespace and that the deployment exists")
+        report.warn(
+            _("no pods in {where}", where=where), _("check the namespace and that the deployment exists")
+        )
     elif healthy == len(rows):
-        report.ok(f"all {len(rows)} pods in {where} are running and ready")
+        report.ok(
+            ngettext(
+                "the {n} pod in {where} is running and ready",
+                "all {n} pods in {where} are running and ready",
+                len(rows),
+                where=where,
+            )
+        )
     else:
-        report.ok(f"{healthy} of {len(rows)} pods in {where} are healthy")
+        report.ok(
+            _(
+                "{healthy} of {total} pods in {where} are healthy",
+                healthy=healthy,
+                total=len(rows),
+                where=where,
+            )
+        )
     headers = ["NAMESPACE"] * many + ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE"]
     report.detail = table(
         headers,
@@ -221,15 +255,17 @@ def _log_request(ctx: CheckContext) -> LogRequest:
 def _log_pods(ctx: CheckContext, ns: str, kind: str, name: str) -> list[dict[str, Any]]:
     core = core_api(ctx)
     if kind == "pod":
-        return [get_json(ctx, f"pod {name}", core.read_namespaced_pod, name, ns)]
+        return [get_json(ctx, _("pod {name}", name=name), core.read_namespaced_pod, name, ns)]
     if kind == "any":
-        raw = call(ctx, f"pod {name}", core.read_namespaced_pod, name, ns, absent=(404,))
+        raw = call(ctx, _("pod {name}", name=name), core.read_namespaced_pod, name, ns, absent=(404,))
         if raw is not None:
             return [json.loads(raw)]
-    deployment = read_deployment(ctx, name, ns, "pod or deployment" if kind == "any" else "deployment")
+    deployment = read_deployment(
+        ctx, name, ns, N_("pod or deployment") if kind == "any" else N_("deployment")
+    )
     found = deployment_pods(ctx, deployment, ns)
     if not found:
-        raise UsageError(f"Deployment `{name}` has no pods in {ns}.")
+        raise UsageError(_("Deployment `{name}` has no pods in {namespace}.", name=name, namespace=ns))
     return found[:_MAX_LOG_PODS]
 
 
@@ -238,7 +274,12 @@ def _container_of(pod: dict[str, Any], wanted: str | None) -> str:
     if wanted:
         if wanted not in names:
             raise UsageError(
-                f"Pod `{pod['metadata']['name']}` has no container `{wanted}` (it has {', '.join(names)})."
+                _(
+                    "Pod `{pod}` has no container `{container}` (it has {names}).",
+                    pod=pod["metadata"]["name"],
+                    container=wanted,
+                    names=", ".join(names),
+                )
             )
         return wanted
     annotations = pod["metadata"].get("annotations") or {}
@@ -254,7 +295,8 @@ def _read_log(
         kwargs["since_seconds"] = request.since
     if previous:
         kwargs["previous"] = True
-    raw = call(ctx, f"logs of {pod}", core_api(ctx).read_namespaced_pod_log, pod, ns, **kwargs) or b""
+    what = _("logs of {pod}", pod=pod)
+    raw = call(ctx, what, core_api(ctx).read_namespaced_pod_log, pod, ns, **kwargs) or b""
     # Logs are bytes from the app: never let a stray invalid byte abort the check.
     return raw.decode("utf-8", errors="replace")
 
@@ -275,7 +317,7 @@ def crashed_before(pod: dict[str, Any], container: str) -> str | None:
     waiting = (status.get("state") or {}).get("waiting") or {}
     if last.get("exitCode") == 0 and waiting.get("reason") != "CrashLoopBackOff":
         return None
-    return f"{last.get('reason') or 'Error'}, exit {last.get('exitCode')}"
+    return _("{reason}, exit {code}", reason=last.get("reason") or "Error", code=last.get("exitCode"))
 
 
 @dataclass
@@ -291,7 +333,9 @@ class LogRun:
     def scope(self) -> str:
         if self.previous is None:
             return f"{self.pod}/{self.container}"
-        return f"{self.pod}/{self.container} (previous" + (f", {self.previous})" if self.previous else ")")
+        if self.previous:
+            return _("{name} (previous, {how})", name=f"{self.pod}/{self.container}", how=self.previous)
+        return _("{name} (previous)", name=f"{self.pod}/{self.container}")
 
 
 def logs(ctx: CheckContext) -> Report:
@@ -300,7 +344,7 @@ def logs(ctx: CheckContext) -> Report:
     Without `previous=`, a container that crashed before also has its previous run read (where a crash
     loop's error is); with `previous=true`, a container that never restarted is said to have no previous
     run — that is not a problem of the pod."""
-    kind, name = parse_ref(ctx.arg(0, "pod or deployment/<name>"))
+    kind, name = parse_ref(ctx.arg(0, N_("pod or deployment/<name>")))
     ns, request = namespace_of(ctx), _log_request(ctx)
     report, sections = Report(), []
     counts: dict[str, int] = {}
@@ -310,7 +354,12 @@ def logs(ctx: CheckContext) -> Report:
         container = _container_of(pod, request.container)
         crashed = crashed_before(pod, container)
         if request.previous and not _container_status(pod, container).get("restartCount"):
-            report.ok(f"{pod_name}/{container}: has not restarted, so there is no previous run to read")
+            report.ok(
+                _(
+                    "{name}: has not restarted, so there is no previous run to read",
+                    name=f"{pod_name}/{container}",
+                )
+            )
             continue
         wanted = [""] if request.previous else [None, *([crashed] if crashed else [])]
         for previous in wanted:
@@ -318,7 +367,9 @@ def logs(ctx: CheckContext) -> Report:
                 text = clean(_read_log(ctx, ns, pod_name, container, request, previous=previous is not None))
             except UsageError as exc:  # a container still starting, a previous run already gone …
                 if "previous terminated container" in str(exc):
-                    report.ok(f"{pod_name}/{container}: no previous run to read (it is gone)")
+                    report.ok(
+                        _("{name}: no previous run to read (it is gone)", name=f"{pod_name}/{container}")
+                    )
                 else:
                     report.warn(f"{pod_name}: {exc}")
                 continue
@@ -326,7 +377,7 @@ def logs(ctx: CheckContext) -> Report:
             errors = [ln for ln in run.lines if _ERROR_LINE.search(ln)]
             (counts if previous is None else previous_counts)[pod_name] = len(errors)
             shown = _log_findings(report, run, errors, request, deployment_of(pod))
-            sections.append(f"==> {run.scope} <==\n" + ("\n".join(shown) if shown else "(no lines)"))
+            sections.append(f"==> {run.scope} <==\n" + ("\n".join(shown) if shown else _("(no lines)")))
     report.detail = "\n\n".join(sections)
     report.data.update(
         namespace=ns, error_lines=counts, previous_error_lines=previous_counts, tail=request.tail
@@ -341,22 +392,47 @@ def _log_findings(
     them, or with `grep=` the matching lines plus the error lines the finding counts."""
     total, words = len(run.lines), "|".join(request.grep)
     if not total:
-        report.ok(f"{run.scope}: no log lines" + (f" in the last {request.since} s" if request.since else ""))
+        if request.since:
+            report.ok(
+                _("{scope}: no log lines in the last {seconds} s", scope=run.scope, seconds=request.since)
+            )
+        else:
+            report.ok(_("{scope}: no log lines", scope=run.scope))
         return []
     matching = [ln for ln in run.lines if any(g in ln.lower() for g in request.grep)] if request.grep else []
-    matched = f" ({len(matching)} match `{words}`)" if request.grep else ""
+    matched = " " + _("({n} match `{words}`)", n=len(matching), words=words) if request.grep else ""
     if errors:
         sample = clean_line(errors[-1], 200)
-        restart = f"; {Fix.HTTP_502}: /remediate k8s restart {deployment}" if deployment else ""
-        before = " before it crashed" if run.previous else ""
+        fix = _(Fix.HTTP_500)
+        if deployment:
+            fix += "; " + _(
+                "{fix}: /remediate k8s restart {deployment}", fix=_(Fix.HTTP_502), deployment=deployment
+            )
+        before = " " + _("before it crashed") if run.previous else ""
         report.warn(
-            f"{run.scope}: {len(errors)} error lines in the last {total} lines{before}{matched} — latest: {sample}",
-            Fix.HTTP_500 + restart,
+            _(
+                "{scope}: {errors} error lines in the last {total} lines{before}{matched} — latest: {sample}",
+                scope=run.scope,
+                errors=len(errors),
+                total=total,
+                before=before,
+                matched=matched,
+                sample=sample,
+            ),
+            fix,
         )
     elif request.grep:
-        report.ok(f"{run.scope}: {len(matching)} of the last {total} lines match `{words}`; no error lines")
+        report.ok(
+            _(
+                "{scope}: {n} of the last {total} lines match `{words}`; no error lines",
+                scope=run.scope,
+                n=len(matching),
+                total=total,
+                words=words,
+            )
+        )
     else:
-        report.ok(f"{run.scope}: no error lines in the last {total} lines")
+        report.ok(_("{scope}: no error lines in the last {total} lines", scope=run.scope, total=total))
     if not request.grep:
         return run.lines
     wanted = set(matching) | set(errors)

@@ -9,6 +9,7 @@ from typing import Any
 from bot.diagnostics.base import CheckContext
 from bot.diagnostics.k8s.client import apps_api, core_api, get_json, read_deployment, validate_name
 from bot.diagnostics.k8s.fields import deployment_of, selector_text
+from bot.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class DeploymentScope:
 
 def deployment_option(ctx: CheckContext) -> str | None:
     raw = ctx.options.get("deployment")
-    return validate_name(raw, "deployment name") if raw else None
+    return validate_name(raw, N_("deployment name")) if raw else None
 
 
 def owned_replica_sets(ctx: CheckContext, deployment: dict[str, Any], ns: str) -> list[dict[str, Any]]:
@@ -42,7 +43,7 @@ def owned_replica_sets(ctx: CheckContext, deployment: dict[str, Any], ns: str) -
     name = deployment["metadata"]["name"]
     listing = get_json(
         ctx,
-        f"replicasets of {name}",
+        _("replicasets of {name}", name=name),
         apps_api(ctx).list_namespaced_replica_set,
         ns,
         label_selector=selector_text(deployment["spec"]["selector"]),
@@ -63,7 +64,7 @@ def deployment_pods(ctx: CheckContext, deployment: dict[str, Any], ns: str) -> l
     name = deployment["metadata"]["name"]
     listing = get_json(
         ctx,
-        f"pods of deployment {name}",
+        _("pods of deployment {name}", name=name),
         core_api(ctx).list_namespaced_pod,
         ns,
         label_selector=selector_text(deployment["spec"]["selector"]),

@@ -20,12 +20,13 @@ from bot.diagnostics.k8s.client import (
 )
 from bot.diagnostics.k8s.fields import age_since, table
 from bot.diagnostics.k8s.scope import owned_replica_sets
+from bot.i18n import N_, _
 
 
 # ------------------------------------------------------------------------------------- rollout
 def rollout(ctx: CheckContext) -> Report:
     """kubectl rollout status + history: stuck = Progressing false / ProgressDeadlineExceeded / unavailable."""
-    name = validate_name(strip_kind(ctx.arg(0, "deployment name")), "deployment name")
+    name = validate_name(strip_kind(ctx.arg(0, N_("deployment name"))), N_("deployment name"))
     ns = namespace_of(ctx)
     deployment = read_deployment(ctx, name, ns)
     owned = owned_replica_sets(ctx, deployment, ns)
@@ -64,31 +65,57 @@ def _rollout_findings(
     undo = f"kubectl rollout undo deployment/{name} -n {ns}" + (
         f" --to-revision={previous}" if previous else ""
     )
-    stuck_fix = (
-        f"the new pods do not become ready: /diag k8s pods, /diag k8s logs deployment/{name} previous=true, "
-        f"/diag k8s events; roll back (回滚操作: {undo}) or fix and redeploy"
+    stuck_fix = _(
+        "the new pods do not become ready: /diag k8s pods, /diag k8s logs deployment/{name} previous=true, "
+        "/diag k8s events; roll back (回滚操作: {undo}) or fix and redeploy",
+        name=name,
+        undo=undo,
     )
     if progressing.get("reason") == "ProgressDeadlineExceeded" or progressing.get("status") == "False":
         report.crit(
-            f"rollout of {name} is stuck: {progressing.get('reason', 'not progressing')} — "
-            f"{progressing.get('message', '')} ({updated} of {desired} updated, {unavailable} unavailable)",
+            _(
+                "rollout of {name} is stuck: {reason} — {message} ({updated} of {desired} updated, {unavailable} unavailable)",
+                name=name,
+                reason=progressing.get("reason") or _("not progressing"),
+                message=progressing.get("message", ""),
+                updated=updated,
+                desired=desired,
+                unavailable=unavailable,
+            ),
             stuck_fix,
         )
     elif spec.get("paused"):
         report.warn(
-            f"rollout of {name} is paused", f"resume it when ready: kubectl rollout resume deployment/{name}"
+            _("rollout of {name} is paused", name=name),
+            _("resume it when ready: kubectl rollout resume deployment/{name}", name=name),
         )
     elif int(status.get("observedGeneration") or 0) < int(deployment["metadata"].get("generation") or 0):
-        report.warn(f"rollout of {name}: waiting for the controller to see the new spec")
+        report.warn(_("rollout of {name}: waiting for the controller to see the new spec", name=name))
     elif updated < desired or unavailable:
         report.warn(
-            f"rollout of {name} in progress: {updated} of {desired} updated, {unavailable} unavailable",
+            _(
+                "rollout of {name} in progress: {updated} of {desired} updated, {unavailable} unavailable",
+                name=name,
+                updated=updated,
+                desired=desired,
+                unavailable=unavailable,
+            ),
             stuck_fix,
         )
     if available == 0 and desired > 0:
-        report.crit(f"deployment {name} has no available replicas: the service is down", Fix.HTTP_502)
+        report.crit(
+            _("deployment {name} has no available replicas: the service is down", name=name), Fix.HTTP_502
+        )
     if report.level is Level.OK:
-        report.ok(f"rollout of {name} is complete: revision {_revision(deployment)}, {ready}/{desired} ready")
+        report.ok(
+            _(
+                "rollout of {name} is complete: revision {revision}, {ready}/{desired} ready",
+                name=name,
+                revision=_revision(deployment),
+                ready=ready,
+                desired=desired,
+            )
+        )
 
 
 def _rollout_detail(deployment: dict[str, Any], owned: list[dict[str, Any]]) -> str:

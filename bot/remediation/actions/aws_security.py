@@ -108,7 +108,7 @@ def block_preview(ctx: ActionContext) -> Preview:
     if how == "waf":
         spec = ctx.target.waf_ip_set
         with diag.aws(ctx.check(), "wafv2") as wafv2:
-            addresses, _ = _ip_set(ctx, wafv2)
+            addresses, _token = _ip_set(ctx, wafv2)
         if net in addresses:
             raise Refused("no_change", f"{net} is already in the WAF IP set {spec.name}.")
         return Preview(
@@ -154,7 +154,7 @@ def block_apply(ctx: ActionContext) -> Applied:
             wafv2.update_ip_set(
                 Name=spec.name, Scope=spec.scope, Id=spec.id, Addresses=[*addresses, net], LockToken=lock
             )
-            after, _ = _ip_set(ctx, wafv2)
+            after, _token_after = _ip_set(ctx, wafv2)
         return Applied(
             summary=f"Blocked {net} in WAF IP set {spec.name}",
             changes=[Change("addresses", str(len(addresses)), str(len(after)))],

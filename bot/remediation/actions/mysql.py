@@ -102,7 +102,7 @@ def _facts(process: dict[str, Any]) -> list[tuple[str, str]]:
 def kill_preview(ctx: ActionContext) -> Preview:
     pid = int(ctx.args[0])
     with diag.connect(ctx.check()) as conn:
-        process, _ = _read(conn, pid, ctx.target_name)
+        process, _info = _read(conn, pid, ctx.target_name)
     _check_killable(process, pid)
     return Preview(
         title=f"KILL QUERY {pid} on {ctx.target_name}",
@@ -122,7 +122,7 @@ def kill_preview(ctx: ActionContext) -> Preview:
 def kill_apply(ctx: ActionContext) -> Applied:
     pid = int(ctx.args[0])
     with diag.connect(ctx.check()) as conn:
-        process, _ = _read(conn, pid, ctx.target_name)
+        process, _info = _read(conn, pid, ctx.target_name)
         _check_killable(process, pid)
         same = (process["user"], process["host"], _fingerprint(process["info"])) == (
             ctx.expect.get("user"),

@@ -228,11 +228,11 @@ def set_preview(ctx: ActionContext) -> Preview:
 def set_apply(ctx: ActionContext) -> Applied:
     wanted = int(ctx.args[1])
     with diag.connect(ctx.check()) as conn:
-        current, connected, _ = _state(conn)
+        current, connected, _rest = _state(conn)
         _check_set(current, connected, wanted, ctx.target_name)
         with conn.cursor() as cursor:
             cursor.execute("SET GLOBAL max_connections = %s", (wanted,))
-        after, _, _ = _state(conn)
+        after, _connected, _rest_after = _state(conn)
     shown = ctx.expect.get("current")
     note = (
         f"It had changed from {shown} to {current} since the preview. "

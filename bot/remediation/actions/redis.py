@@ -88,7 +88,7 @@ def set_preview(ctx: ActionContext) -> Preview:
 def set_apply(ctx: ActionContext) -> Applied:
     wanted = parse_size(ctx.args[1])
     with diag.connect(ctx.check()) as client:
-        current, used, _ = _memory(client)
+        current, used, _policy = _memory(client)
         _check_set(current, used, wanted, ctx.target_name)
         client.config_set("maxmemory", str(wanted))
         after, _, policy = _memory(client)
@@ -126,7 +126,7 @@ def _summary(clients: list[dict[str, Any]]) -> str:
 
 def kill_preview(ctx: ActionContext) -> Preview:
     with diag.connect(ctx.check()) as client:
-        clients, _ = _normal_clients(client)
+        clients, _ids = _normal_clients(client)
         total = int(client.info("clients").get("connected_clients", 0))
     if not clients:
         raise Refused("no_change", f"No normal client is connected to {ctx.target_name} but the bot.")
@@ -145,9 +145,9 @@ def kill_preview(ctx: ActionContext) -> Preview:
 
 def kill_apply(ctx: ActionContext) -> Applied:
     with diag.connect(ctx.check()) as client:
-        before, _ = _normal_clients(client)
+        before, _ids = _normal_clients(client)
         killed = int(client.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
-        after, _ = _normal_clients(client)
+        after, _ids_after = _normal_clients(client)
     return Applied(
         summary=f"Closed {killed} normal client connection(s) on {ctx.target_name}",
         changes=[Change("normal clients", str(len(before)), str(len(after)))],

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.diagnostics.base import CheckResult, Finding, Level, Outcome
 from bot.diagnostics.triage import TriageResult
+from bot.i18n import _, ngettext
 from bot.slack.blocks.common import MAX_BLOCKS, SECTION_LIMIT, Block, clip, context, header, section
 
 MESSAGE_LIMIT = 11_000  # Slack's practical limit is ~12k; leave room for the JSON around the text
@@ -83,7 +84,15 @@ def finding_sections(findings: list[Finding]) -> tuple[list[Block], int]:
             used += len(line) + 1
     left_out = len(findings) - len(lines)
     if left_out:
-        lines.append(f"_…and {left_out} more findings, in the attached file_")
+        lines.append(
+            "_"
+            + ngettext(
+                "…and {n} more finding, in the attached file",
+                "…and {n} more findings, in the attached file",
+                left_out,
+            )
+            + "_"
+        )
     return [section(chunk) for chunk in pack(lines)], left_out
 
 
@@ -137,7 +146,7 @@ def render_result(result: CheckResult, actor: str | None = None) -> Rendered:
     title = f"{icon} /diag {result.command}"
     findings, left_out = finding_sections(result.findings)
     blocks: list[Block] = [header(title), *findings]
-    meta = f"{result.outcome} · {result.elapsed_ms:.0f} ms"
+    meta = _("{outcome} · {ms} ms", outcome=_(result.outcome.label), ms=f"{result.elapsed_ms:.0f}")
     cut = False
     if result.detail.strip():
         room_chars = MESSAGE_LIMIT - _size(blocks) - 400
@@ -145,7 +154,7 @@ def render_result(result: CheckResult, actor: str | None = None) -> Rendered:
         blocks += detail
         if cut:
             lines = result.detail.count("\n") + 1
-            meta += f" · detail cut to a preview; the full {lines} lines are attached"
+            meta += " · " + _("detail cut to a preview; the full {lines} lines are attached", lines=lines)
     file = None
     if cut or left_out:
         everything = "\n".join(
@@ -155,35 +164,42 @@ def render_result(result: CheckResult, actor: str | None = None) -> Rendered:
             filename=f"diag-{_slug(result.command)}.txt",
             title=f"/diag {result.command}",
             content=f"{everything}\n\n{result.detail}".rstrip() + "\n",
-            comment=f"Full output of `/diag {result.command}`",
+            comment=_("Full output of `/diag {command}`", command=result.command),
         )
-    meta = escape(meta) + (f" · run by <@{actor}>" if actor else "")
+    meta = escape(meta) + (" · " + _("run by {who}", who=f"<@{actor}>") if actor else "")
     blocks.append(context(meta))
     return Rendered(_fallback(title, result.findings), blocks, file)
 
 
 def render_triage(result: TriageResult, actor: str | None = None) -> Rendered:
     icon = OUTCOME_ICONS[result.outcome]
-    title = f"{icon} Triage {result.service}: {result.outcome}"
+    title = f"{icon} " + _(
+        "Triage {service}: {outcome}", service=result.service, outcome=_(result.outcome.label)
+    )
     blocks: list[Block] = [header(f"🩺 {title}")]
     for item in result.steps[: MAX_BLOCKS - 4]:
         step_icon = OUTCOME_ICONS[item.result.outcome]
-        head = f"*{step_icon} {escape(item.step.label)}*  `/diag {escape(item.step.command)}`"
+        head = f"*{step_icon} {escape(_(item.step.label))}*  `/diag {escape(item.step.command)}`"
         shown = [f for f in item.result.findings if f.level is not Level.OK] or item.result.findings[:1]
         blocks.append(section(clip("\n".join([head, *finding_lines(shown)]), SECTION_LIMIT)))
     if _size(blocks) > MESSAGE_LIMIT:  # dozens of long findings: keep the heads, the file has the rest
         blocks = [blocks[0], *[section(clip(str(b["text"]["text"]), 600)) for b in blocks[1:]]]
-    meta = f"{len(result.steps)} checks in parallel · {result.elapsed_ms:.0f} ms"
+    meta = ngettext(
+        "{n} check in parallel · {ms} ms",
+        "{n} checks in parallel · {ms} ms",
+        len(result.steps),
+        ms=f"{result.elapsed_ms:.0f}",
+    )
     if result.skipped:
-        meta += " · not configured: " + "; ".join(result.skipped)
-    blocks.append(context(escape(meta) + (f" · run by <@{actor}>" if actor else "")))
+        meta += " · " + _("not configured: {what}", what="; ".join(result.skipped))
+    blocks.append(context(escape(meta) + (" · " + _("run by {who}", who=f"<@{actor}>") if actor else "")))
     file = None
     if result.detail.strip():
         file = FileUpload(
             filename=f"triage-{_slug(result.service)}.txt",
-            title=f"Triage {result.service}: details",
+            title=_("Triage {service}: details", service=result.service),
             content=result.detail,
-            comment=f"Details of `/diag triage {result.service}`",
+            comment=_("Details of `/diag triage {service}`", service=result.service),
         )
     return Rendered(_fallback(title, result.findings), blocks, file)
 
@@ -195,7 +211,7 @@ def render(result: CheckResult | TriageResult, actor: str | None = None) -> Rend
 
 
 def render_running(command: str) -> Rendered:
-    text = f"⏳ Running `/diag {escape(command)}`…"
+    text = "⏳ " + _("Running `/diag {command}`…", command=escape(command))
     return Rendered(text, [section(text)])
 
 
