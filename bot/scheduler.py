@@ -21,6 +21,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot import health
+from bot.alerts import retention as alerts_retention
 from bot.alerts import timers as alerts_timers
 from bot.db.guard import database_fault
 from bot.escalation.engine import tick as escalation_tick
@@ -45,6 +46,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("escalation", escalation_tick),
     PeriodicJob("postmortem-reminders", reminders.tick, 30.0),
     PeriodicJob("alerts", alerts_timers.tick, 1.0),
+    PeriodicJob("alerts-retention", alerts_retention.tick, alerts_retention.TICK_SECONDS),
     # War-room set-up steps left by a crash, a SIGTERM or a Slack outage; leases renewed.
     PeriodicJob("incident-setup", setup.tick, setup.TICK_SECONDS),
     # At start and every minute: ladders and set-up rows a crash left missing, stale claims.

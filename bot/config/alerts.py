@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -102,6 +103,10 @@ class AlertsConfig(Strict):
         le=1000,
         description="New alert groups a minute from one source before a storm folds them.",
     )
+    retention: Duration = Field(
+        default=timedelta(days=30),
+        description="Applied alert events older than this are deleted (groups and incidents are kept).",
+    )
     sns_cert_host: str = Field(
         default=r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$",
         description="Regex of the hosts SNS signing certificates and SubscribeURLs may come from (https only).",
@@ -114,6 +119,15 @@ class AlertsConfig(Strict):
         if len(set(names)) != len(names):
             raise ValueError(f"alert source names must be unique, got {names}")
         return sources
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: timedelta) -> timedelta:
+        if value < timedelta(days=1):
+            raise ValueError(
+                "alerts.retention must be at least 1d (the events explain the incidents they opened)"
+            )
+        return value
 
     @field_validator("sns_cert_host")
     @classmethod
