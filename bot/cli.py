@@ -14,6 +14,7 @@ from bot.config import PolicyError, Settings, load_policy
 from bot.db.reachable import wait_for_database
 from bot.logs import configure_logging
 from bot.postmortem import cli as postmortem_cli
+from bot.rehearse import cli as rehearse_cli
 
 DRAIN_SECONDS = 20.0  # within Kubernetes' default 30 s grace, leaving time to exit
 
@@ -111,7 +112,13 @@ def cmd_console(args: argparse.Namespace) -> int:
 
 
 # Verbs provided by other parts: module with add_parser(subparsers) and run(args) -> int.
-PLUGGED_VERBS = (postmortem_cli, audit_cli, doctor, manifest)  # each has add_parser(sub) and run(args)
+PLUGGED_VERBS = (
+    postmortem_cli,
+    audit_cli,
+    doctor,
+    manifest,
+    rehearse_cli,
+)  # each has add_parser(sub) and run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

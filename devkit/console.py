@@ -34,7 +34,9 @@ Console commands:
   :say <text>     post a message here;  :pin <n> / :react <n> pin or :pushpin: message n
   :press <n|label> press button [n], or the newest button with that label (:press acknowledge)
   :dms [user]     show the DMs the bot sent to a person (pages, reminders)
-  :wait <sec>     let time pass and show what happened;  :help;  :quit"""
+  :wait <sec>     let time pass and show what happened;  :help;  :quit
+  :rehearse [p1] [--at "2026-12-06 03:00 Asia/Shanghai"] [--ack-after 20m]
+                  who this policy would page when (a fake clock; nothing is sent)"""
 
 
 @dataclass
@@ -227,6 +229,10 @@ class Console:
             target = next((uid for name, uid in PEOPLE if name == rest.lstrip("@")), rest or self.user)
             for message in self.emu.dms(target):
                 print(self._render(self.emu.dm_channel(target).id, message))
+        elif verb == ":rehearse":
+            from bot.rehearse.cli import console_rehearsal
+
+            print("\n".join(console_rehearsal(self.runtime.policy, rest, self.runtime.clock.now()).lines))
         elif verb == ":wait":
             time.sleep(min(float(rest or 1), 120))
             self.show_new()
