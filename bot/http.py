@@ -31,21 +31,42 @@ logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.ERROR)
 
 
 class BadSignatures:
-    """Counts refused signatures and says so in one line at most once a minute, never with a body."""
+    """Counts refused signatures and says so in one line at most once a minute, never with a body.
+
+    The first refusal is told at once; the ones after it within the minute are told when the minute
+    is up, by a timer, so the tail of a flood that then stops is not left untold."""
 
     def __init__(self, every: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self.every, self.clock = every, clock
         self.count = 0
         self.last: float | None = None
         self.lock = threading.Lock()
+        self.timer: threading.Timer | None = None
 
     def record(self) -> None:
         with self.lock:
             self.count += 1
             now = self.clock()
             if self.last is not None and now - self.last < self.every:
+                if self.timer is None:
+                    self.timer = threading.Timer(self.every - (now - self.last), self.flush)
+                    self.timer.daemon = True
+                    self.timer.start()
                 return
             count, self.count, self.last = self.count, 0, now
+        self._tell(count)
+
+    def flush(self) -> None:
+        with self.lock:
+            self.timer = None
+            count, self.count = self.count, 0
+            if count:
+                self.last = self.clock()
+        if count:
+            self._tell(count)
+
+    @staticmethod
+    def _tell(count: int) -> None:
         log.warning("%d request%s with bad signatures in the last minute", count, "" if count == 1 else "s")
 
 
