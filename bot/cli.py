@@ -15,6 +15,7 @@ from bot.db.reachable import wait_for_database
 from bot.logs import configure_logging
 from bot.postmortem import cli as postmortem_cli
 from bot.rehearse import cli as rehearse_cli
+from bot.reports import cli as report_cli
 
 DRAIN_SECONDS = 20.0  # within Kubernetes' default 30 s grace, leaving time to exit
 
@@ -118,6 +119,7 @@ PLUGGED_VERBS = (
     doctor,
     manifest,
     rehearse_cli,
+    report_cli,
 )  # each has add_parser(sub) and run(args)
 
 
