@@ -13,6 +13,7 @@ from bot.alerts import timers
 from bot.alerts.models import AlertGroup
 from bot.alerts.service import AlertError, decide_proposal
 from bot.alerts.sync import view
+from bot.i18n import N_, _
 from bot.runtime import Runtime
 from bot.slack.blocks.alerts import DECLARE_ACTION, DISMISS_ACTION, SEVERITIES, SEVERITY_ACTION, alerts_list
 from handlers.actions import _ephemeral
@@ -22,7 +23,9 @@ log = logging.getLogger(__name__)
 LIST_LIMIT = 30
 
 
-@subcommand("alerts", "alerts", "Alerts received lately: unmatched, proposed, declared.", in_incident=False)
+@subcommand(
+    "alerts", "alerts", N_("Alerts received lately: unmatched, proposed, declared."), in_incident=False
+)
 def list_alerts(ctx: CommandContext) -> None:
     with ctx.runtime.session() as session:
         unmatched_first = case((AlertGroup.state == "unmatched", 0), else_=1)
@@ -44,7 +47,7 @@ def register(app: App, runtime: Runtime) -> None:
             action = body["actions"][0]
             # "Declare as…" carries the group and the severity in the chosen option: "<group>:<sev>".
             selected = (action.get("selected_option") or {}).get("value") or ""
-            group, _, severity = (selected or action.get("value") or "").partition(":")
+            group, _sep, severity = (selected or action.get("value") or "").partition(":")
             try:
                 decide_proposal(
                     runtime,
@@ -55,7 +58,7 @@ def register(app: App, runtime: Runtime) -> None:
                 )
             except (AlertError, ValueError) as exc:
                 _ephemeral(
-                    client, body, str(exc) if isinstance(exc, AlertError) else "That alert is unknown."
+                    client, body, str(exc) if isinstance(exc, AlertError) else _("That alert is unknown.")
                 )
                 return
             timers.tick(runtime)  # declare (or update the proposal) now, not at the next tick

@@ -21,7 +21,9 @@ from bot.alerts import metrics
 from bot.alerts.models import AlertEvent, AlertGroup
 from bot.alerts.normalize import digest
 from bot.alerts.routing import decide
+from bot.alerts.views import alert_state_name
 from bot.config.alerts import AlertsConfig
+from bot.i18n import _
 from bot.incidents.models import Incident
 from bot.incidents.service import write_lock
 
@@ -248,7 +250,7 @@ def _join_storm(session: Session, group: AlertGroup, now: datetime) -> int:
         storm = AlertGroup(
             **{
                 **_new_group(group.source, digest(key), AlertEvent(alert={"group_key": key}), now),
-                "title": f"Alert storm from {group.source}",
+                "title": _("Alert storm from {source}", source=group.source),
                 "is_storm": True,
                 "state": "declaring",
                 "mode": "auto",
@@ -257,7 +259,7 @@ def _join_storm(session: Session, group: AlertGroup, now: datetime) -> int:
                 "activated_at": now,
                 "detail": {
                     "source": group.source,
-                    "summary": "Many alert groups at once; each is listed here.",
+                    "summary": _("Many alert groups at once; each is listed here."),
                 },
             }
         )
@@ -294,7 +296,7 @@ def _locked(session: Session, group_id: int) -> AlertGroup:
         query = query.with_for_update()
     group = session.scalars(query).one_or_none()
     if group is None:
-        raise AlertError(f"There is no alert group {group_id}.")
+        raise AlertError(_("There is no alert group {id}.", id=group_id))
     return group
 
 
@@ -307,8 +309,20 @@ def decide_proposal(
         write_lock(session)
         group = _locked(session, group_id)
         if group.state not in ("proposing", "proposed"):
-            who = f" by {group.decided_by}" if group.decided_by else ""
-            raise AlertError(f"This alert was already answered ({group.state}{who}); nothing changed.")
+            if group.decided_by:
+                raise AlertError(
+                    _(
+                        "This alert was already answered ({state} by {who}); nothing changed.",
+                        state=alert_state_name(group.state),
+                        who=group.decided_by,
+                    )
+                )
+            raise AlertError(
+                _(
+                    "This alert was already answered ({state}); nothing changed.",
+                    state=alert_state_name(group.state),
+                )
+            )
         if declare:
             if severity is not None:
                 group.severity = severity

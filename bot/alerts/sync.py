@@ -18,6 +18,7 @@ from bot.alerts import metrics
 from bot.alerts.models import AlertGroup
 from bot.alerts.service import is_pg
 from bot.alerts.views import AlertGroupView
+from bot.i18n import _, ngettext
 from bot.incidents import flows
 from bot.incidents.models import Incident, TimelineEvent
 from bot.incidents.service import IncidentError, write_lock
@@ -192,18 +193,19 @@ def _declare(runtime: Runtime, group: AlertGroup) -> None:
             "previous_incident_id": group.previous_incident_id,
         }
         data.pop("ack_requested", None)
-        why = (
-            "automatically"
-            if group.mode == "auto" and not group.decided_by
-            else (
-                "after nobody answered the proposal"
-                if group.decided_by == "timer"
-                else f"by <@{group.decided_by}>"
-            )
+        if group.mode == "auto" and not group.decided_by:
+            why = _("automatically")
+        elif group.decided_by == "timer":
+            why = _("after nobody answered the proposal")
+        else:
+            why = _("after {who} declared it", who=f"<@{group.decided_by}>")
+        text = _(
+            "Opened from a {source} alert {why}: {title}", source=group.source, why=why, title=group.title
         )
-        text = f"Opened from a {group.source} alert {why}: {group.title}"
         if group.previous_incident_id:
-            text += f" (fired again after INC-{group.previous_incident_id})"
+            text = _(
+                "{text} (fired again after {handle})", text=text, handle=f"INC-{group.previous_incident_id}"
+            )
         add_event(
             session,
             incident_id,
@@ -279,10 +281,21 @@ def _fold(runtime: Runtime, group: AlertGroup, snapshot: AlertGroupView) -> None
 
 def _fold_text(snapshot: AlertGroupView) -> str:
     if snapshot.members:
-        return f"Alert storm: {len(snapshot.members)} alert groups folded into this incident."
-    return (
-        f"Alert group repeated: {snapshot.repeats} more notification(s) folded "
-        f"({snapshot.firing} of {snapshot.total} alert(s) firing)."
+        return ngettext(
+            "Alert storm: {n} alert group folded into this incident.",
+            "Alert storm: {n} alert groups folded into this incident.",
+            len(snapshot.members),
+        )
+    return ngettext(
+        "Alert group repeated: {n} more notification folded ({firing}).",
+        "Alert group repeated: {n} more notifications folded ({firing}).",
+        snapshot.repeats,
+        firing=ngettext(
+            "{firing} of {n} alert firing",
+            "{firing} of {n} alerts firing",
+            snapshot.total,
+            firing=snapshot.firing,
+        ),
     )
 
 
@@ -304,8 +317,12 @@ def _resolution(runtime: Runtime, group: AlertGroup, snapshot: AlertGroupView) -
             group.incident_id,  # type: ignore[arg-type]
             EventKind.ALERT,
             actor(group),
-            f"The {group.source} alert group resolved"
-            + (" — resolving the incident (auto_resolve)." if group.auto_resolve else "."),
+            _(
+                "The {source} alert group resolved — resolving the incident (auto_resolve).",
+                source=group.source,
+            )
+            if group.auto_resolve
+            else _("The {source} alert group resolved.", source=group.source),
             dedupe_key=f"alert-resolved:{group.id}:{group.activation}:{group.resolved_at.isoformat() if group.resolved_at else ''}",
         )
     if group.auto_resolve:

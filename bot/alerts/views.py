@@ -6,8 +6,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from bot.i18n import N_, _
+
 if TYPE_CHECKING:
     from bot.alerts.models import AlertGroup
+
+# An alert group's state and status as `/incident alerts` names them (stored as English keys).
+STATE_NAMES = {
+    "unmatched": N_("unmatched"),
+    "ignored": N_("ignored"),
+    "proposed": N_("proposed"),
+    "proposing": N_("proposing"),
+    "dismissed": N_("dismissed"),
+    "declared": N_("declared"),
+    "declaring": N_("declaring"),
+    "stormed": N_("stormed"),
+    "firing": N_("firing"),
+    "resolved": N_("resolved"),
+}
+
+
+def alert_state_name(key: str) -> str:
+    return _(STATE_NAMES[key]) if key in STATE_NAMES else key
 
 
 @dataclass(frozen=True)

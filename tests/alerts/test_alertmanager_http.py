@@ -90,11 +90,11 @@ def test_same_payload_twice_changes_nothing_and_repeats_fold(
     assert len(incidents(h.runtime)) == 1
     channel = h.incident_channel()
     folds = [m for m in h.emulator.messages(channel.id) if "Alert repeated" in m.get("text", "")]
-    assert len(folds) == 1 and "3 more notification(s)" in folds[0]["text"]
+    assert len(folds) == 1 and "3 more notifications" in folds[0]["text"]
     [fold_event] = [
         e for e in timeline(h.runtime, group.incident_id, "alert") if e.dedupe_key.startswith("alert-fold")
     ]
-    assert "3 more notification(s)" in fold_event.text
+    assert "3 more notifications" in fold_event.text
 
 
 def test_resolution_is_told_with_a_resolve_button_and_a_new_firing_opens_a_linked_incident(

@@ -48,7 +48,7 @@ def test_past_the_threshold_new_groups_fold_into_one_storm_incident(
     assert "alert-storm" in room.name
     listing = h.wait_until(
         lambda: next(
-            (m for m in h.emulator.messages(room.id) if "4 alert group(s)" in m.get("text", "")), None
+            (m for m in h.emulator.messages(room.id) if "4 alert groups" in m.get("text", "")), None
         ),
         15,
     )
