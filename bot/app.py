@@ -57,6 +57,7 @@ def build_runtime(
         warroom=gateway,
         pager=gateway,
         files=gateway,
+        response_clock=gateway,
         contacts=ContactSenders(),
         alerts=SlackAlerts(client),
         clock=clock or SystemClock(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.alerts.views import AlertGroupView
@@ -92,6 +93,18 @@ class PageRequest:
     tier_name: str
     reason: str  # "escalation" or "manual"
     requested_by: str | None = None
+
+
+class ResponseClockPort(Protocol):
+    """The guide's response clock in the chat: a step over its budget, a status reminder."""
+
+    def nudge_step(self, incident: IncidentView, step: str, over: timedelta, budget: timedelta) -> Posted:
+        """Tell the room once that `step` is `over` past its `budget` (counted from the declaration)."""
+        ...
+
+    def remind_status(self, to: str, incident: IncidentView, quiet_for: timedelta) -> Posted:
+        """Remind `to` (the commander's user id, or the room's channel id) to post a status update."""
+        ...
 
 
 class PagerPort(Protocol):

@@ -20,7 +20,7 @@ from bot.clock import Clock, SystemClock
 from bot.config.policy import Policy
 from bot.config.settings import Settings
 from bot.db.engine import session_scope
-from bot.ports import AlertPort, ContactsPort, FilePort, PagerPort, WarRoomPort
+from bot.ports import AlertPort, ContactsPort, FilePort, PagerPort, ResponseClockPort, WarRoomPort
 
 T = TypeVar("T")
 
@@ -42,6 +42,8 @@ class Runtime:
     contacts: ContactsPort  # SMS, e-mail, webhook pages
     clock: Clock = field(default_factory=SystemClock)
     alerts: AlertPort | None = None  # proposals and alert notices (None: a runtime without alerts wired)
+    # Step nudges and status reminders (None: a runtime without the response clock wired).
+    response_clock: ResponseClockPort | None = None
     # Slack calls that do not depend on each other run here, after the ack.
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(16, thread_name_prefix="warroom")

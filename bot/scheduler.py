@@ -27,6 +27,7 @@ from bot.db.guard import database_fault
 from bot.escalation.engine import tick as escalation_tick
 from bot.incidents import reconcile, setup
 from bot.postmortem import reminders
+from bot.response import tick as response_clock
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -51,6 +52,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("incident-setup", setup.tick, setup.TICK_SECONDS),
     # At start and every minute: ladders and set-up rows a crash left missing, stale claims.
     PeriodicJob("incident-reconcile", reconcile.tick, reconcile.TICK_SECONDS),
+    # The guide's response clock: steps over budget nudged once, status reminders (bot.response).
+    PeriodicJob("response-clock", response_clock.tick, response_clock.TICK_SECONDS),
 ]
 
 

@@ -27,6 +27,7 @@ DOMAIN = [
     "bot/rehearse",
     "bot/reports",
     "bot/security",
+    "bot/response",
 ]
 FORBIDDEN = ("slack_sdk", "slack_bolt", "bot.slack", "handlers", "devkit")
 MAX_MODULE_LINES = 500

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from bot.config.alerts import AlertsConfig
 from bot.config.bounds import RemediationBounds
 from bot.config.durations import Duration
+from bot.config.response import ResponseSteps, StatusReminders
 from bot.config.security import (
     DEFAULT_INCIDENT_TYPES,
     ExternalContact,
@@ -449,6 +450,14 @@ class Policy(Strict):
     )
     reviews: ReviewConfig = Field(
         default_factory=ReviewConfig, description="Contact freshness checks and the policy review reminder."
+    )
+    response_steps: ResponseSteps = Field(
+        default_factory=ResponseSteps,
+        description="The guide's response steps and their budgets from the declaration; a step over budget is nudged once.",
+    )
+    status_reminders: StatusReminders = Field(
+        default_factory=StatusReminders,
+        description="Per severity: remind the commander after this long without a status update.",
     )
 
     @model_validator(mode="after")

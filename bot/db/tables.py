@@ -6,6 +6,7 @@ from bot.escalation.models import EscalationState, PageOutbox
 from bot.idempotency import ProcessedKey
 from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from bot.postmortem.models import ActionItem, PostmortemDraft, ReviewReminder
+from bot.response.models import ResponseTimer
 from bot.security.models import PeriodicJob, PolicyReview
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "PolicyReview",
     "PostmortemDraft",
     "ProcessedKey",
+    "ResponseTimer",
     "ReviewReminder",
     "RoleAssignment",
     "TimelineEvent",

@@ -27,6 +27,7 @@ from bot.incidents.service import IncidentError
 from bot.incidents.timeline import EventKind
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError
+from bot.response import timers as response_timers
 from bot.runtime import Runtime
 from bot.security import types
 
@@ -103,6 +104,7 @@ def _open(
         types.apply(session, incident, runtime.policy, incident_type)
         # From this commit on there is a ladder for an ack to stop, and nothing waits for Slack.
         escalation.start(session, incident, now)
+        response_timers.plan(session, incident, runtime.policy)  # step nudges, the first status reminder
         setup.plan(session, incident.id, setup.steps_for(runtime.policy), now + setup.HANDOFF)
         return incident.id, True
 
@@ -221,6 +223,12 @@ def change_status(runtime: Runtime, incident_id: int, actor: str, change: str) -
             escalation.stop(session, incident_id, stop_reason, now)
         incident = session.get(Incident, incident_id)
         assert incident is not None
+        if change == "resolved":
+            response_timers.resolved(session, incident_id)
+        elif change == "reopened":
+            response_timers.reopened(
+                session, incident, response_timers.policy_of(incident, runtime.policy), now
+            )
         view = service.view(session, incident)
     refresh_summary(runtime, view)
     _tell(runtime, view, result.message)
@@ -237,6 +245,9 @@ def set_severity(runtime: Runtime, incident_id: int, actor: str, severity: str) 
             raise IncidentError(f"There is no incident INC-{incident_id}.")
         result = service.set_severity(session, runtime.policy, incident, severity, actor, now)
         escalation.follow_severity(session, incident, now)
+        response_timers.severity_changed(
+            session, incident, response_timers.policy_of(incident, runtime.policy)
+        )
         view = service.view(session, incident)
     refresh_summary(runtime, view)
     _tell(runtime, view, result.message)
@@ -277,6 +288,10 @@ def add_entry(
         if incident is None:
             raise IncidentError(f"There is no incident INC-{incident_id}.")
         event = service.add_note(session, incident, kind, text, actor, now, link=link, dedupe_key=dedupe_key)
+        if event is not None and kind == EventKind.STATUS_UPDATE:  # the next reminder a full interval away
+            response_timers.status_posted(
+                session, incident, response_timers.policy_of(incident, runtime.policy), now
+            )
         view = service.view(session, incident)
     if event is not None and kind == EventKind.STATUS_UPDATE:
         refresh_summary(runtime, view)

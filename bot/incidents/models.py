@@ -96,9 +96,14 @@ class ChecklistItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(String(200))  # the English label, for rows of unknown step
     done_by: Mapped[str | None] = mapped_column(String(32))
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The response step (bot.response.steps); its label is translated at render.
+    step: Mapped[str | None] = mapped_column(String(16))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # declared_at + budget; None: no clock
+    nudged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the room was told it is overdue
+    late_seconds: Mapped[int | None] = mapped_column(Integer)  # ticked this long after due_at
 
 
 class SetupStep(Base):

@@ -22,6 +22,7 @@ from bot.incidents.checklist import RESPONSE_STEPS
 from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from bot.incidents.timeline import EventKind, add_event
 from bot.incidents.views import ChecklistView, IncidentView
+from bot.response import timers as response_timers
 from bot.security.redact import mask
 from bot.text import clean
 
@@ -155,8 +156,8 @@ def declare(
         f"{'Drill declared' if drill else 'Declared'} {severity.upper()}: {title}",
         at=now,
     )
-    for position, text in enumerate(RESPONSE_STEPS):
-        session.add(ChecklistItem(incident_id=incident.id, position=position, text=text))
+    for position, (step, text) in enumerate(RESPONSE_STEPS):
+        session.add(ChecklistItem(incident_id=incident.id, position=position, step=step, text=text))
     session.flush()
     return incident, True
 
@@ -373,9 +374,11 @@ def tick_checklist(session: Session, incident: Incident, position: int, actor: s
     if item.done_at is None:
         item.done_at, item.done_by = now, actor
         add_event(session, incident.id, EventKind.CHECKLIST, actor, f"Done: {item.text}", at=now)
+        response_timers.step_ticked(session, incident, item, True, now)  # late? the nudge not needed?
         return True
     item.done_at, item.done_by = None, None
     add_event(session, incident.id, EventKind.CHECKLIST, actor, f"Reopened: {item.text}", at=now)
+    response_timers.step_ticked(session, incident, item, False, now)
     return False
 
 
@@ -421,7 +424,12 @@ def view(session: Session, incident: Incident, policy: Policy | None = None) -> 
         incident,
         policy.severity(incident.severity).label,
         roles=roles,
-        checklist=tuple(ChecklistView(i.position, i.text, i.done_by, i.done_at) for i in items),
+        checklist=tuple(
+            ChecklistView(
+                i.position, i.text, i.done_by, i.done_at, i.step, i.due_at, i.nudged_at, i.late_seconds
+            )
+            for i in items
+        ),
         last_status_update=last_status,
         alert=alert or None,
     )

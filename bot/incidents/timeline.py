@@ -40,6 +40,7 @@ class EventKind(StrEnum):
     ACTION_ITEM = "action_item"
     SETUP_ERROR = "setup_error"
     OUTSIDE_ROOM = "outside_room"  # a lifecycle change by someone not in the war room
+    RESPONSE_CLOCK = "response_clock"  # a step over its budget, a status reminder (bot.response)
     ALERT = "alert"  # the monitoring alert that opened it, its folded repeats and its resolution
 
 

@@ -21,6 +21,14 @@ class ChecklistView:
     text: str
     done_by: str | None = None
     done_at: datetime | None = None
+    step: str | None = None  # the response step's key (bot.response.steps); its label is translated at render
+    due_at: datetime | None = None  # declared_at + the step's budget; None: no clock
+    nudged_at: datetime | None = None  # the room was told it is overdue (⏰ while still open)
+    late_seconds: int | None = None  # ticked this long after due_at
+
+    @property
+    def overdue(self) -> bool:
+        return self.nudged_at is not None and self.done_at is None
 
 
 @dataclass(frozen=True)

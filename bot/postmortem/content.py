@@ -64,6 +64,36 @@ class Participant:
 
 
 @dataclass(frozen=True)
+class StepRow:
+    """One response step against its budget (SPEC §11), for the postmortem's response-clock table."""
+
+    step: str  # the key: confirm, start, stop_loss, root_cause, verify, review
+    budget: timedelta | None  # from the declaration; None: no clock
+    done_at: datetime | None
+    took: timedelta | None  # declaration -> ticked
+    verdict: str  # met | missed | pending | n/a
+    over: timedelta | None  # how far past the budget (done late, or still open past it)
+
+
+def step_rows(view: IncidentView, now: datetime) -> tuple[StepRow, ...]:
+    rows = []
+    for item in view.checklist:
+        if not item.step:
+            continue
+        budget = item.due_at - view.declared_at if item.due_at else None
+        took = item.done_at - view.declared_at if item.done_at else None
+        end = item.done_at or now
+        if item.due_at is None:
+            verdict, over = "n/a", None
+        elif end > item.due_at:
+            verdict, over = "missed", end - item.due_at
+        else:
+            verdict, over = ("met" if item.done_at else "pending"), None
+        rows.append(StepRow(item.step, budget, item.done_at, took, verdict, over))
+    return tuple(rows)
+
+
+@dataclass(frozen=True)
 class DraftContent:
     incident: IncidentView
     target: timedelta  # the severity's response target
@@ -74,6 +104,7 @@ class DraftContent:
     review_due: datetime | None
     review_done: datetime | None
     generated_at: datetime
+    steps: tuple[StepRow, ...] = ()  # the response steps against their budgets
 
     def of_kind(self, *kinds: str) -> list[EventRow]:
         return [event for event in self.events if event.kind in kinds]
@@ -229,4 +260,5 @@ def collect(
         review_due=reminder.due_at if reminder else None,
         review_done=reminder.done_at if reminder else None,
         generated_at=now,
+        steps=step_rows(view, now),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -12,6 +13,7 @@ from bot import metrics
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError, FoundChannel, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
+from bot.slack.blocks import response as response_blocks
 from bot.slack.blocks import security as security_blocks
 from bot.text import escape
 
@@ -185,6 +187,13 @@ class SlackGateway:
         except ChatError:
             link = None
         return text, link
+
+    # ResponseClockPort -------------------------------------------------------------------
+    def nudge_step(self, incident: IncidentView, step: str, over: timedelta, budget: timedelta) -> Posted:
+        return self._post(incident.channel_id, response_blocks.nudge_message(incident, step, over, budget))
+
+    def remind_status(self, to: str, incident: IncidentView, quiet_for: timedelta) -> Posted:
+        return self._post(to, response_blocks.reminder_message(to, incident, quiet_for))
 
     # PagerPort ---------------------------------------------------------------------------
     def page(self, request: PageRequest) -> Posted:

@@ -17,6 +17,7 @@ from bot.incidents.models import Incident
 from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
 from bot.ports import ChatError, Posted
 from bot.postmortem import service as pm
+from bot.response import timers as response_timers
 from bot.runtime import Runtime
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -56,6 +57,7 @@ def realistic(session: Session, policy: Policy | None = None, *, resolve: bool =
     → mitigated → status → action item → resolve: what a P1 at a web shop looks like."""
     policy = policy or Policy()
     inc = declare(session, policy)
+    response_timers.plan(session, inc, policy)  # what the declare flow does: the steps' budgets
     add_event(
         session,
         inc.id,
@@ -131,6 +133,9 @@ def realistic(session: Session, policy: Policy | None = None, *, resolve: bool =
         link="https://warroom-dev.slack.com/archives/C0INC0001/p1767605400000200",
     )
     incidents.mitigate(session, inc, ONCALL, at(80))
+    # The checklist as the room ticked it: confirm and start in time, stop the loss and verify late.
+    for position, minute in ((0, 1.5), (1, 4), (2, 30), (4, 85)):
+        incidents.tick_checklist(session, inc, position, ONCALL, at(minute))
     incidents.add_note(
         session,
         inc,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
+from bot.i18n import _
 from bot.incidents.models import TimelineEvent
-from bot.incidents.views import IncidentView
+from bot.incidents.views import ChecklistView, IncidentView
+from bot.response.steps import LABELS
+from bot.response.timers import format_over
 from bot.slack.blocks.alert_detail import alert_blocks
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
@@ -21,6 +25,7 @@ from bot.slack.blocks.common import (
     user,
     when,
 )
+from bot.slack.blocks.response import step_name
 
 STATUS_ICON = {"declared": "🔴", "acknowledged": "🟠", "mitigated": "🟡", "resolved": "🟢"}
 SEVERITY_ICON = {"p0": "🚨", "p1": "🔥", "p2": "⚠️", "p3": "ℹ️"}
@@ -58,6 +63,9 @@ def summary_message(incident: IncidentView) -> tuple[str, list[Block]]:
     ]
     if roles:
         blocks.append(context(f"Roles — {roles}"))
+    overdue = [step_name(item.step) for item in incident.checklist if item.overdue and item.step]
+    if overdue:
+        blocks.append(section(_("⏰ *Overdue:* {steps}", steps=escape(", ".join(overdue)))))
     if incident.last_status_update:
         blocks.append(section(f"*Latest status:* {escape(incident.last_status_update)}"))
     if incident.alert:
@@ -85,14 +93,33 @@ def checklist_message(incident: IncidentView) -> tuple[str, list[Block]]:
         section("*Response checklist* (the runbook's steps) — tick each item as it is done:")
     ]
     for item in incident.checklist:
-        mark = "✅" if item.done_by else "⬜"
+        mark = "✅" if item.done_by else ("⏰" if item.overdue else "⬜")
         done = f" — {user(item.done_by)}" if item.done_by else ""
-        block = section(f"{mark} {escape(item.text)}{done}")
+        block = section(f"{mark} {escape(step_label(item))}{clock_note(incident, item)}{done}")
         block["accessory"] = button(
             "Undo" if item.done_by else "Done", CHECKLIST_ACTION, f"{incident.id}:{item.position}"
         )
         blocks.append(block)
     return f"Response checklist for {incident.handle}", blocks
+
+
+def step_label(item: ChecklistView) -> str:
+    """The step's label in the language in force; a row of no known step keeps its stored text."""
+    return _(LABELS[item.step]) if item.step in LABELS else item.text
+
+
+def clock_note(incident: IncidentView, item: ChecklistView) -> str:
+    """The step's budget, and how late it was ticked."""
+    if item.due_at is None:
+        return ""
+    budget = format_over(item.due_at - incident.declared_at)
+    if item.done_at is not None and item.late_seconds:
+        return " " + _(
+            "(⏱ {budget}, done {late} late)",
+            budget=budget,
+            late=format_over(timedelta(seconds=item.late_seconds)),
+        )
+    return f" (⏱ {budget})"
 
 
 def announcement(incident: IncidentView) -> tuple[str, list[Block]]:

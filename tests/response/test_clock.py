@@ -1,0 +1,166 @@
+"""The response clock on a fake clock, through the real app and the Slack emulator (issue 14 item 2).
+
+A step open past its budget is nudged once in the room, marked ⏰ on the summary and the checklist,
+and put on the timeline; ticking it later records how late. Status reminders go to the commander
+(or the room) after the severity's interval without an update, and each update pushes them out.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.clock import ManualClock
+from bot.config.loader import load_policy_text
+from bot.incidents import flows
+from bot.response import tick
+from tests.harness import Harness
+from tests.response.helpers import (
+    checklist_text,
+    clock_events,
+    items,
+    nudges,
+    reminders,
+    summary_text,
+    timers,
+)
+
+POLICY = """
+escalation:
+  tiers:
+    - {name: tier1, targets: [U0BOB], timeout: 1h}
+"""
+
+
+def _harness(db_url: str, clock: ManualClock, extra: str = "") -> Harness:
+    return Harness(db_url, policy=load_policy_text(POLICY + extra), clock=clock)
+
+
+def test_a_step_over_budget_is_nudged_once_marked_and_put_on_the_timeline(db_url) -> None:
+    clock = ManualClock()
+    with _harness(db_url, clock) as h:
+        incident = h.declare("p1 Checkout returns 502")
+        room = incident.channel_id
+        clock.advance(timedelta(minutes=1, seconds=59))
+        assert tick.run_due(h.runtime) == 0
+        assert nudges(h.emulator, room) == []
+
+        clock.advance(timedelta(seconds=31))  # 2m 30s: confirm (2m) is 30s over
+        assert tick.run_due(h.runtime) == 1
+        [nudge] = nudges(h.emulator, room, "Confirm the incident")
+        assert "INC-" in nudge and "30s past its 2m budget" in nudge
+        assert "⏰ *Overdue:* Confirm the incident" in summary_text(h.emulator, room)
+        assert "⏰ Confirm the incident" in checklist_text(h.emulator, room)
+        [event] = clock_events(h.runtime, incident.id)
+        assert "Confirm the incident is overdue" in event.text and event.data["step"] == "confirm"
+        assert items(h.runtime, incident.id)["confirm"].nudged_at == clock.now()
+
+        # Once: more ticks, later, say nothing more about it.
+        clock.advance(timedelta(seconds=60))
+        assert tick.run_due(h.runtime) == 0
+        clock.advance(timedelta(minutes=2))  # 5m 30s: start (5m) is over now, and only start
+        assert tick.run_due(h.runtime) == 1
+        assert len(nudges(h.emulator, room, "Confirm the incident")) == 1
+        assert len(nudges(h.emulator, room, "Start the response")) == 1
+
+        # Ticked late: the lateness is stored and on the timeline; the ⏰ leaves the summary.
+        flows.tick_checklist(h.runtime, incident.id, 0, h.alice)
+        confirm = items(h.runtime, incident.id)["confirm"]
+        assert confirm.late_seconds == 210  # ticked at 5m 30s, due at 2m
+        assert "(⏱ 2m, done 3m 30s late)" in checklist_text(h.emulator, room)
+        h.wait_idle()
+        flows.refresh_summary(h.runtime, flows.current_view(h.runtime, incident.id))
+        summary = summary_text(h.emulator, room)
+        assert "Confirm the incident" not in summary and "Start the response" in summary
+        late = [e.text for e in clock_events(h.runtime, incident.id) if "late" in e.text]
+        assert late == ["Confirm the incident done 3m 30s late (budget 2m from the declaration)"]
+
+
+def test_a_step_done_in_time_is_never_nudged_and_a_step_without_budget_has_no_timer(db_url) -> None:
+    clock = ManualClock()
+    with _harness(
+        db_url, clock, "response_steps: {root_cause: {budget: null}, stop_loss: {budget: 20m}}\n"
+    ) as h:
+        incident = h.declare("p2 Search is slow")
+        assert sorted(t.step for t in timers(h.runtime, incident.id, "step")) == [
+            "confirm",
+            "review",
+            "start",
+            "stop_loss",
+            "verify",
+        ]
+        clock.advance(timedelta(minutes=1))
+        flows.tick_checklist(h.runtime, incident.id, 0, h.alice)  # confirmed within 2m
+        assert items(h.runtime, incident.id)["confirm"].late_seconds is None
+        clock.advance(timedelta(minutes=18))  # 19m: start (5m) over, stop_loss (20m) not yet
+        assert tick.run_due(h.runtime) == 1
+        assert nudges(h.emulator, incident.channel_id, "Confirm the incident") == []
+        assert len(nudges(h.emulator, incident.channel_id, "Start the response")) == 1
+        assert nudges(h.emulator, incident.channel_id, "Stop the loss") == []
+        # Unticked again after its budget: it is open past its budget, so it is nudged now (once).
+        flows.tick_checklist(h.runtime, incident.id, 0, h.alice)
+        assert tick.run_due(h.runtime) == 1
+        assert len(nudges(h.emulator, incident.channel_id, "Confirm the incident")) == 1
+
+
+def test_status_reminders_go_to_the_commander_and_stay_quiet_while_updates_come(db_url) -> None:
+    clock = ManualClock()
+    with _harness(
+        db_url,
+        clock,
+        "response_steps: {confirm: {budget: null}, start: {budget: null}, stop_loss: {budget: null}, verify: {budget: null}, review: {budget: null}}\n",
+    ) as h:
+        incident = h.declare("p1 Checkout returns 502")
+        room = incident.channel_id
+        h.reply(h.command("ack", user=h.bob, channel=room))  # bob is commander now
+        clock.advance(timedelta(minutes=29))
+        assert tick.run_due(h.runtime) == 0
+        clock.advance(timedelta(minutes=1))  # 30m without an update (P1)
+        assert tick.run_due(h.runtime) == 1
+        [dm] = reminders(h.emulator.dms(h.bob))
+        assert "No status update on *INC-" in dm and "for 30m" in dm and "/incident status" in dm
+        assert reminders(h.emulator.messages(room)) == []
+
+        # Updates every 20 minutes: nothing more for two hours.
+        for _ in range(6):
+            clock.advance(timedelta(minutes=20))
+            h.reply(h.command("status still rolling back", user=h.bob, channel=room))
+            assert tick.run_due(h.runtime) == 0
+        assert len(reminders(h.emulator.dms(h.bob))) == 1
+
+        # Quiet again: one reminder 30m after the last update, then one per further 30m.
+        clock.advance(timedelta(minutes=30))
+        assert tick.run_due(h.runtime) == 1
+        clock.advance(timedelta(minutes=29))
+        assert tick.run_due(h.runtime) == 0
+        clock.advance(timedelta(minutes=1))
+        assert tick.run_due(h.runtime) == 1
+        assert len(reminders(h.emulator.dms(h.bob))) == 3
+        assert len([e for e in clock_events(h.runtime, incident.id) if "Status reminder" in e.text]) == 3
+
+        # Mitigated still reminds (until resolved); resolved stops; reopened re-arms.
+        h.reply(h.command("mitigated", user=h.bob, channel=room))
+        clock.advance(timedelta(minutes=30))
+        assert tick.run_due(h.runtime) == 1
+        h.reply(h.command("resolve", user=h.bob, channel=room))
+        clock.advance(timedelta(hours=3))
+        assert tick.run_due(h.runtime) == 0
+        h.reply(h.command("reopen", user=h.bob, channel=room))
+        clock.advance(timedelta(minutes=30))
+        assert tick.run_due(h.runtime) == 1
+        assert len(reminders(h.emulator.dms(h.bob))) == 5
+
+
+def test_with_no_commander_the_room_is_reminded_and_p3_never(db_url) -> None:
+    clock = ManualClock()
+    with _harness(db_url, clock, "status_reminders: {p2: 10m}\n") as h:
+        p2 = h.declare("p2 Search is slow")
+        p3 = h.declare("p3 Typo on the status page")
+        clock.advance(timedelta(minutes=10))
+        tick.run_due(h.runtime)
+        [reminder] = reminders(h.emulator.messages(p2.channel_id))
+        assert "nobody is commander" in reminder and "/incident commander @you" in reminder
+        assert reminders(h.emulator.messages(p3.channel_id)) == []
+        assert timers(h.runtime, p3.id, "status") == []
+        clock.advance(timedelta(days=1))
+        tick.run_due(h.runtime)
+        assert reminders(h.emulator.messages(p3.channel_id)) == []
