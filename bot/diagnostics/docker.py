@@ -34,7 +34,7 @@ from bot.diagnostics.base import (
     since_option,
     tail_option,
 )
-from bot.i18n import N_
+from bot.i18n import N_, _, ngettext
 
 # Docker's own rule for container names ([a-zA-Z0-9][a-zA-Z0-9_.-]+); ids are hex and match it too.
 _CONTAINER = re.compile(r"^/?[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -44,16 +44,14 @@ _ERROR_LINE = re.compile(
     r"|\"\s5\d\d\s|\bstatus[=:]\s?5\d\d\b",
     re.IGNORECASE,
 )
-_UNREACHABLE_FIX = "is dockerd running and is the target's url right (unix socket path, tcp://host:2376)?"
+_UNREACHABLE_FIX = N_("is dockerd running and is the target's url right (unix socket path, tcp://host:2376)?")
 
 
 # ---------------------------------------------------------------------------------- validation
 def validate_container(value: str) -> str:
     if not _CONTAINER.match(value):
-        raise UsageError(
-            f"`{value[:80]}` is not a container name or id: use letters, digits, '_', '.' and '-', "
-            "starting with a letter or digit."
-        )
+        raise UsageError(_("`{value}` is not a container name or id: use letters, digits, '_', '.' and '-', "
+                           "starting with a letter or digit.", value=value[:80]))  # fmt: skip
     return value.lstrip("/")
 
 
@@ -87,22 +85,24 @@ def engine(ctx: CheckContext) -> Iterator[Any]:
     import requests
 
     if ctx.target is None:
-        raise UsageError("No Docker engine configured: add one under `targets.docker` in the YAML policy.")
+        raise UsageError(_("No Docker engine configured: add one under `targets.docker` in the YAML policy."))
     url = ctx.target.url
     # The timeout is fixed when the client is built, so it is part of the cache key.
     key = ("docker", ctx.target_name, url, ctx.timeout)
     try:
         yield clients.get(key, lambda: _new_client(url, ctx.timeout))
     except docker.errors.NotFound as exc:
-        raise UsageError(f"Not found on {ctx.target_name}: {exc.explanation or exc}.") from None
-    except docker.errors.APIError as exc:
-        raise CheckFailed(f"The Docker engine refused: {exc.explanation or exc}") from None
-    except requests.exceptions.Timeout:
-        raise TimeoutError(f"the Docker engine at {url} did not answer within {ctx.timeout:g} s") from None
-    except (requests.exceptions.ConnectionError, docker.errors.DockerException, OSError) as exc:
-        raise CheckFailed(
-            f"Can't connect to the Docker engine at {url}: {_short(exc)}", _UNREACHABLE_FIX
+        raise UsageError(
+            _("Not found on {target}: {error}.", target=ctx.target_name, error=exc.explanation or exc)
         ) from None
+    except docker.errors.APIError as exc:
+        raise CheckFailed(_("The Docker engine refused: {error}", error=exc.explanation or exc)) from None
+    except requests.exceptions.Timeout:
+        raise TimeoutError(_("the Docker engine at {url} did not answer within {limit} s", url=url,
+                             limit=f"{ctx.timeout:g}")) from None  # fmt: skip
+    except (requests.exceptions.ConnectionError, docker.errors.DockerException, OSError) as exc:
+        raise CheckFailed(_("Can't connect to the Docker engine at {url}: {error}", url=url, error=_short(exc)),
+                          _UNREACHABLE_FIX) from None  # fmt: skip
 
 
 def _short(exc: BaseException) -> str:
@@ -124,22 +124,14 @@ def _exit_code(status: str) -> int | None:
 def _exited_finding(name: str, code: int) -> tuple[Level, str, str]:
     restart = f"/remediate docker restart {name}"
     if code == 137:
-        return (
-            Level.CRIT,
-            f"container {name} exited with code 137 (killed: SIGKILL, often the OOM killer)",
-            f"/diag docker inspect {name} shows OOMKilled; {Fix.OOM}: {restart}",
-        )
+        return (Level.CRIT, _("container {name} exited with code 137 (killed: SIGKILL, often the OOM killer)", name=name),
+                _("/diag docker inspect {name} shows OOMKilled; {fix}: {restart}", name=name, fix=_(Fix.OOM),
+                  restart=restart))  # fmt: skip
     if code == 0:
-        return (
-            Level.WARN,
-            f"container {name} exited (0)",
-            f"if it should be running: /diag docker logs {name}, then {restart}",
-        )
-    return (
-        Level.CRIT,
-        f"container {name} exited with code {code}",
-        f"/diag docker logs {name}; {Fix.NOT_RUNNING}; {restart}",
-    )
+        return (Level.WARN, _("container {name} exited (0)", name=name),
+                _("if it should be running: /diag docker logs {name}, then {restart}", name=name, restart=restart))  # fmt: skip
+    return (Level.CRIT, _("container {name} exited with code {code}", name=name, code=code),
+            f"/diag docker logs {name}; {_(Fix.NOT_RUNNING)}; {restart}")  # fmt: skip
 
 
 def _ps_finding(container: dict[str, Any]) -> tuple[Level, str, str] | None:
@@ -147,22 +139,21 @@ def _ps_finding(container: dict[str, Any]) -> tuple[Level, str, str] | None:
     if state == "exited":
         return _exited_finding(name, _exit_code(status) or 0)
     if state == "restarting":
-        return (
-            Level.CRIT,
-            f"container {name} is restarting over and over",
-            f"/diag docker logs {name}; {Fix.NOT_RUNNING}",
-        )
+        return (Level.CRIT, _("container {name} is restarting over and over", name=name),
+                f"/diag docker logs {name}; {_(Fix.NOT_RUNNING)}")  # fmt: skip
     if state == "dead":
-        return Level.CRIT, f"container {name} is dead", f"{Fix.NOT_RUNNING}; remove and recreate it"
+        return (Level.CRIT, _("container {name} is dead", name=name),
+                _("{fix}; remove and recreate it", fix=_(Fix.NOT_RUNNING)))  # fmt: skip
     if "(unhealthy)" in status:
-        return (
-            Level.CRIT,
-            f"container {name} is running but unhealthy",
-            f"/diag docker inspect {name} shows the health check output; {Fix.HTTP_502}: "
-            f"/remediate docker restart {name}",
-        )
+        return (Level.CRIT, _("container {name} is running but unhealthy", name=name),
+                _("/diag docker inspect {name} shows the health check output; {fix}: /remediate docker restart {name}",
+                  name=name, fix=_(Fix.HTTP_502)))  # fmt: skip
     if state == "paused":
-        return Level.WARN, f"container {name} is paused", "unpause it: docker unpause " + name
+        return (
+            Level.WARN,
+            _("container {name} is paused", name=name),
+            _("unpause it: docker unpause {name}", name=name),
+        )
     return None
 
 
@@ -176,11 +167,11 @@ def ps(ctx: CheckContext) -> Report:
         report.add(level, message, fix)
     running = sum(1 for c in containers if c.get("State") == "running")
     if not containers:
-        report.ok("no containers on this engine")
+        report.ok(_("no containers on this engine"))
     elif not flagged:
-        report.ok(f"all {len(containers)} containers are running and healthy")
+        report.ok(_("all {n} containers are running and healthy", n=len(containers)))
     else:
-        report.ok(f"{running} of {len(containers)} containers running")
+        report.ok(_("{running} of {n} containers running", running=running, n=len(containers)))
     rows = [
         [
             container_name(c),
@@ -209,7 +200,7 @@ def _ports(ports: list[dict[str, Any]]) -> str:
 # ------------------------------------------------------------------------------------------ logs
 def logs(ctx: CheckContext) -> Report:
     """docker logs --tail N [--since], error lines counted, secrets masked."""
-    name = validate_container(ctx.arg(0, "container name"))
+    name = validate_container(ctx.arg(0, N_("container name")))
     tail, since = tail_option(ctx.options), since_option(ctx.options)
     grep = [g.lower() for g in (ctx.options.get("grep") or "").split("|") if g]
     kwargs: dict[str, Any] = {"stdout": True, "stderr": True, "tail": tail, "timestamps": False}
@@ -223,17 +214,19 @@ def logs(ctx: CheckContext) -> Report:
     errors = [ln for ln in lines if _ERROR_LINE.search(ln)]
     report = Report()
     if grep:
-        report.ok(f"{name}: {len(shown)} of the last {len(lines)} lines match `{'|'.join(grep)}`")
+        report.ok(_("{name}: {n} of the last {total} lines match `{words}`", name=name, n=len(shown),
+                    total=len(lines), words="|".join(grep)))  # fmt: skip
     if errors:
-        report.warn(
-            f"{name}: {len(errors)} error lines in the last {len(lines)} lines — latest: {clean_line(errors[-1], 200)}",
-            f"{Fix.HTTP_500}; {Fix.HTTP_502}: /remediate docker restart {name}",
-        )
+        report.warn(_("{name}: {errors} error lines in the last {total} lines — latest: {sample}", name=name,
+                      errors=len(errors), total=len(lines), sample=clean_line(errors[-1], 200)),
+                    f"{_(Fix.HTTP_500)}; {_(Fix.HTTP_502)}: /remediate docker restart {name}")  # fmt: skip
     elif lines and not grep:
-        report.ok(f"{name}: no error lines in the last {len(lines)} lines")
-    if not lines:
-        report.ok(f"{name}: no log lines" + (f" in the last {since} s" if since else ""))
-    report.detail = f"==> {name} <==\n" + ("\n".join(shown) if shown else "(no lines)")
+        report.ok(_("{name}: no error lines in the last {total} lines", name=name, total=len(lines)))
+    if not lines and since:
+        report.ok(_("{scope}: no log lines in the last {seconds} s", scope=name, seconds=since))
+    elif not lines:
+        report.ok(_("{scope}: no log lines", scope=name))
+    report.detail = f"==> {name} <==\n" + ("\n".join(shown) if shown else _("(no lines)"))
     report.data.update(container=name, lines=len(lines), error_lines=len(errors))
     return report
 
@@ -264,7 +257,7 @@ def _memory_used(memory: dict[str, Any]) -> int:
 
 def stats(ctx: CheckContext) -> Report:
     """docker stats --no-stream: CPU %, memory usage / limit %, PIDs (takes about a second)."""
-    name = validate_container(ctx.arg(0, "container name"))
+    name = validate_container(ctx.arg(0, N_("container name")))
     with engine(ctx) as api:
         info = api.inspect_container(name)
         running = (info.get("State") or {}).get("Running", False)
@@ -272,10 +265,8 @@ def stats(ctx: CheckContext) -> Report:
     report = Report()
     if not running:
         status = (info.get("State") or {}).get("Status", "not running")
-        report.warn(
-            f"container {name} is {status}: no live statistics",
-            f"/diag docker logs {name}; /remediate docker restart {name}",
-        )
+        report.warn(_("container {name} is {status}: no live statistics", name=name, status=status),
+                    f"/diag docker logs {name}; /remediate docker restart {name}")  # fmt: skip
         report.detail = format_pairs([("CONTAINER", name), ("STATE", status)])
         return report
     cpu = _cpu_percent(sample)
@@ -300,16 +291,23 @@ def _stats_findings(
     report: Report, name: str, cpu: float | None, used: int, limit: int, ratio: float, has_limit: bool
 ) -> None:
     level = level_for(ratio, warn=0.8, crit=0.9) if has_limit else Level.OK
-    memory = f"{human_bytes(used)} of {human_bytes(limit)} ({ratio * 100:.0f}%)"
+    memory = _(
+        "{used} of {limit} ({percent})",
+        used=human_bytes(used),
+        limit=human_bytes(limit),
+        percent=f"{ratio * 100:.0f}%",
+    )
     if level is not Level.OK:
-        report.add(level, f"container {name} uses {memory} of its memory limit",
-                   f"{Fix.OOM}: /remediate docker restart {name}, then raise its memory limit")  # fmt: skip
+        report.add(level, _("container {name} uses {memory} of its memory limit", name=name, memory=memory),
+                   _("{fix}: /remediate docker restart {name}, then raise its memory limit", fix=_(Fix.OOM), name=name))  # fmt: skip
+    elif has_limit:
+        report.ok(_("container {name} memory {memory}", name=name, memory=memory))
     else:
-        report.ok(f"container {name} memory {memory}" + ("" if has_limit else ", no memory limit set"))
+        report.ok(_("container {name} memory {memory}, no memory limit set", name=name, memory=memory))
     if cpu is not None and cpu >= 90.0:
-        report.warn(f"container {name} uses {cpu:.0f}% CPU", Fix.HTTP_504)
+        report.warn(_("container {name} uses {percent} CPU", name=name, percent=f"{cpu:.0f}%"), Fix.HTTP_504)
     elif cpu is not None:
-        report.ok(f"container {name} CPU {cpu:.1f}%")
+        report.ok(_("container {name} CPU {percent}", name=name, percent=f"{cpu:.1f}%"))
 
 
 # --------------------------------------------------------------------------------------- inspect
@@ -317,7 +315,7 @@ def inspect(ctx: CheckContext) -> Report:
     """docker inspect, summarised, with the environment redacted (PASS|SECRET|TOKEN|KEY values masked)."""
     from bot.security.redact import mask_data, mask_env_pairs
 
-    name = validate_container(ctx.arg(0, "container name"))
+    name = validate_container(ctx.arg(0, N_("container name")))
     with engine(ctx) as api:
         info = api.inspect_container(name)
     state, config, host = info.get("State") or {}, info.get("Config") or {}, info.get("HostConfig") or {}
@@ -379,23 +377,28 @@ def _mount(mount: dict[str, Any]) -> str:
 def _inspect_findings(report: Report, name: str, state: dict[str, Any], restarts: int) -> None:
     status, code = state.get("Status"), state.get("ExitCode")
     if state.get("OOMKilled"):
-        report.crit(
-            f"container {name} was OOMKilled (内存溢出)", f"{Fix.OOM}: /remediate docker restart {name}"
-        )
+        report.crit(_("container {name} was OOMKilled (内存溢出)", name=name),
+                    f"{_(Fix.OOM)}: /remediate docker restart {name}")  # fmt: skip
     elif status == "exited":
         level, message, fix = _exited_finding(name, int(code or 0))
         report.add(level, message, fix)
     elif status == "restarting":
-        report.crit(
-            f"container {name} is restarting over and over", f"/diag docker logs {name}; {Fix.NOT_RUNNING}"
-        )
+        report.crit(_("container {name} is restarting over and over", name=name),
+                    f"/diag docker logs {name}; {_(Fix.NOT_RUNNING)}")  # fmt: skip
     if (state.get("Health") or {}).get("Status") == "unhealthy":
-        report.crit(f"container {name} is unhealthy", f"{Fix.HTTP_502}: /remediate docker restart {name}")
+        report.crit(
+            _("container {name} is unhealthy", name=name),
+            f"{_(Fix.HTTP_502)}: /remediate docker restart {name}",
+        )
     if restarts:
-        report.warn(f"container {name} has restarted {restarts} times", f"/diag docker logs {name}")
+        report.warn(ngettext("container {name} has restarted {n} time", "container {name} has restarted {n} times",
+                             restarts, name=name), f"/diag docker logs {name}")  # fmt: skip
     if not report.findings:
         running_for = age_of(state.get("StartedAt")) if status == "running" else None
-        report.ok(f"container {name} is {status}" + (f" for {running_for}" if running_for else ""))
+        if running_for:
+            report.ok(_("container {name} is {status} for {age}", name=name, status=status, age=running_for))
+        else:
+            report.ok(_("container {name} is {status}", name=name, status=status))
 
 
 def docker_time(value: str | None) -> str:

@@ -15,7 +15,7 @@ from bot.i18n import N_
 
 
 def suspicious(ctx: CheckContext) -> Report:
-    name = docker.validate_container(ctx.arg(0, "container name"))
+    name = docker.validate_container(ctx.arg(0, N_("container name")))
     options = {"tail": str(accesslog.DEFAULT_TAIL), **ctx.options}
     kwargs: dict[str, Any] = {
         "stdout": True,

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.diagnostics import docker
 from bot.diagnostics.base import Check, CheckContext, Fix, Report, format_table, human_bytes, masked
-from bot.i18n import N_
+from bot.i18n import N_, _
 
 # The engine computes one disk usage at a time and answers a second caller 409 instead of queueing
 # it (two people running `/diag docker df` at once, or a build's prune): wait our turn, briefly.
@@ -71,11 +71,21 @@ def df(ctx: CheckContext) -> Report:
     report = Report()
     if reclaimable >= 1024**3 and reclaimable >= total / 2:
         report.warn(
-            f"{human_bytes(reclaimable)} of {human_bytes(total)} Docker data is reclaimable",
-            f"{Fix.DISK}: `docker system prune -a -f`, `docker volume prune -f`",
+            _(
+                "{free} of {total} Docker data is reclaimable",
+                free=human_bytes(reclaimable),
+                total=human_bytes(total),
+            ),
+            f"{_(Fix.DISK)}: `docker system prune -a -f`, `docker volume prune -f`",
         )
     else:
-        report.ok(f"Docker uses {human_bytes(total)}; {human_bytes(reclaimable)} reclaimable")
+        report.ok(
+            _(
+                "Docker uses {total}; {free} reclaimable",
+                total=human_bytes(total),
+                free=human_bytes(reclaimable),
+            )
+        )
     report.detail = format_table(
         ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"],
         [[kind, count, active, human_bytes(size), f"{human_bytes(free)} ({free * 100 // size if size else 0}%)"]

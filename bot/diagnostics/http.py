@@ -31,7 +31,7 @@ from bot.diagnostics.base import (
     format_pairs,
     parse_seconds,
 )
-from bot.i18n import N_
+from bot.i18n import N_, _
 from bot.security.redact import MASK
 
 BODY_LIMIT = 64 * 1024
@@ -95,20 +95,22 @@ def parse_url(raw: str) -> tuple[str, str, int, str]:
     url = raw if "://" in raw else f"http://{raw}"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise UsageError(f"`{raw}` is not an http:// or https:// URL.")
+        raise UsageError(_("`{raw}` is not an http:// or https:// URL.", raw=raw))
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
-        raise UsageError(f"`{raw}` has an invalid port.") from exc
+        raise UsageError(_("`{raw}` has an invalid port.", raw=raw)) from exc
     return parts.scheme, netguard.validate_host(parts.hostname or ""), port, url
 
 
 def _validate(args: list[str], options: dict[str, str]) -> None:
     parse_url(args[0])
     if options.get("method", "GET").upper() not in METHODS:
-        raise UsageError(f"`method=` is one of {', '.join(METHODS)} (diagnostics are read-only).")
+        raise UsageError(
+            _("`method=` is one of {methods} (diagnostics are read-only).", methods=", ".join(METHODS))
+        )
     if "expect" in options and not (options["expect"].isdigit() and 100 <= int(options["expect"]) <= 599):
-        raise UsageError("`expect=` is an HTTP status such as 200.")
+        raise UsageError(_("`expect=` is an HTTP status such as 200."))
     if "slow" in options:
         parse_seconds("slow", options["slow"])
 
@@ -170,15 +172,28 @@ def fetch(ctx: CheckContext) -> dict[str, Any]:
     except httpcore.ConnectError as exc:
         if "CERTIFICATE_VERIFY_FAILED" in str(exc):
             raise CheckFailed(
-                f"TLS certificate of {host}:{port} is not trusted: {_reason(exc)}. "
-                f"Details: `/diag tls {host}:{port}`; skip the check with insecure=yes",
+                _(
+                    "TLS certificate of {address} is not trusted: {reason}. "
+                    "Details: `/diag tls {address}`; skip the check with insecure=yes",
+                    address=f"{host}:{port}",
+                    reason=_reason(exc),
+                ),
                 Fix.TLS_TRUST,
             ) from exc
-        raise CheckFailed(f"Can't connect to {host}:{port}: {_reason(exc)}", Fix.HTTP_502) from exc
+        raise CheckFailed(
+            _("Can't connect to {address}: {reason}", address=f"{host}:{port}", reason=_reason(exc)),
+            Fix.HTTP_502,
+        ) from exc
     except (httpcore.ConnectTimeout, httpcore.ReadTimeout, httpcore.WriteTimeout) as exc:
-        raise CheckFailed(f"{host}:{port} did not answer within {limit:g} s", Fix.HTTP_TIMEOUT) from exc
+        raise CheckFailed(
+            _("{address} did not answer within {limit} s", address=f"{host}:{port}", limit=f"{limit:g}"),
+            Fix.HTTP_TIMEOUT,
+        ) from exc
     except httpcore.RemoteProtocolError as exc:
-        raise CheckFailed(f"{host}:{port} broke the HTTP exchange: {_reason(exc)}", Fix.HTTP_502) from exc
+        raise CheckFailed(
+            _("{address} broke the HTTP exchange: {reason}", address=f"{host}:{port}", reason=_reason(exc)),
+            Fix.HTTP_502,
+        ) from exc
     return {
         "url": url,
         "method": method,
@@ -220,7 +235,9 @@ def evaluate(
     report = Report()
     line = f"HTTP {status} {reason}".strip()
     if expect is not None and status != expect:
-        report.crit(f"{line}, expected {expect}", STATUS_FIXES.get(status, Fix.HTTP_502))
+        report.crit(
+            _("{line}, expected {expect}", line=line, expect=expect), STATUS_FIXES.get(status, Fix.HTTP_502)
+        )
     elif status >= 500:
         report.crit(line, STATUS_FIXES.get(status, Fix.HTTP_500))
     elif status >= 400:
@@ -228,9 +245,13 @@ def evaluate(
     else:
         report.ok(line)
     total = figures["total_ms"] or 0.0
-    times = (
-        f"DNS {ms(figures['dns_ms'])} · connect {ms(figures['connect_ms'])} · TLS {ms(figures['tls_ms'])} · "
-        f"first byte {ms(figures['first_byte_ms'])} · total {ms(figures['total_ms'])}"
+    times = _(
+        "DNS {dns} · connect {connect} · TLS {tls} · first byte {first_byte} · total {total}",
+        dns=ms(figures["dns_ms"]),
+        connect=ms(figures["connect_ms"]),
+        tls=ms(figures["tls_ms"]),
+        first_byte=ms(figures["first_byte_ms"]),
+        total=ms(figures["total_ms"]),
     )
     report.add(Level.WARN if total >= slow * 1000 else Level.OK, times, Fix.SLOW_RESPONSE)
     return report
@@ -250,7 +271,7 @@ def get(ctx: CheckContext) -> Report:
     )
     headers = {k.lower(): v for k, v in result["headers"]}
     if 300 <= result["status"] < 400 and "location" in headers:
-        report.ok(f"Redirects to {headers['location']} (not followed)")
+        report.ok(_("Redirects to {location} (not followed)", location=headers["location"]))
     shown = [
         f"{k}: {MASK if k.lower() in ('set-cookie', 'authorization') else v}" for k, v in result["headers"]
     ]

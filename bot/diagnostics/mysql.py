@@ -28,7 +28,7 @@ from bot.diagnostics.base import (
     parse_seconds,
     percent,
 )
-from bot.i18n import N_
+from bot.i18n import N_, _
 
 LONG_QUERY_SECONDS = 300  # the guide's "Command != 'Sleep' AND Time > 300"
 # Connections that are busy by design, not stuck.
@@ -77,14 +77,23 @@ def _failure(exc: Exception, host: str, port: int) -> CheckFailed:
     message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     if code == 1040:
         return CheckFailed(
-            f"{host}:{port} refuses new connections: Too many connections (1040)", Fix.TOO_MANY_CONNECTIONS
+            _("{address} refuses new connections: Too many connections (1040)", address=f"{host}:{port}"),
+            Fix.TOO_MANY_CONNECTIONS,
         )
     if code == 1045:
-        return CheckFailed(f"Access denied at {host}:{port}: check the target's user and password_env")
+        return CheckFailed(
+            _(
+                "Access denied at {address}: check the target's user and password_env",
+                address=f"{host}:{port}",
+            )
+        )
     # PyMySQL wraps the socket error: "Can't connect to MySQL server on 'h' ([Errno 111] Connection refused)".
     inner = re.search(r"\((?:\[Errno -?\d+\] )?([^()]+)\)\s*$", message)
     reason = inner.group(1) if inner and code == 2003 else message
-    return CheckFailed(f"Can't connect to MySQL at {host}:{port}: {reason}", Fix.DB_UNREACHABLE)
+    return CheckFailed(
+        _("Can't connect to MySQL at {address}: {reason}", address=f"{host}:{port}", reason=reason),
+        Fix.DB_UNREACHABLE,
+    )
 
 
 def _validate_over(args: list[str], options: dict[str, str]) -> None:
@@ -108,7 +117,7 @@ def _int(value: str | None) -> int:
 
 def _since_start(uptime: int | None) -> str:
     if not uptime:
-        return "since the server started"
+        return _("since the server started")
     days, hours = divmod(uptime // 3600, 24)
     if days:
         age = f"{days} d {hours} h"
@@ -116,7 +125,7 @@ def _since_start(uptime: int | None) -> str:
         age = f"{hours} h {uptime % 3600 // 60} min"
     else:
         age = f"{uptime // 60} min" if uptime >= 60 else f"{uptime} s"
-    return f"since the server started {age} ago"
+    return _("since the server started {age} ago", age=age)
 
 
 def evaluate_connections(
@@ -131,18 +140,32 @@ def evaluate_connections(
     share = percent(connected, maximum)
     report.add(
         level_for(connected / maximum if maximum else 0.0),
-        f"Connections {connected} of max_connections {maximum} ({share:.0f} %)",
+        _(
+            "Connections {connected} of max_connections {maximum} ({share} %)",
+            connected=connected,
+            maximum=maximum,
+            share=f"{share:.0f}",
+        ),
         Fix.TOO_MANY_CONNECTIONS,
     )
     history = []
     if maximum and max_used >= maximum:
-        history.append(f"the peak reached the limit ({max_used} ≥ max_connections {maximum})")
+        history.append(
+            _(
+                "the peak reached the limit ({used} ≥ max_connections {maximum})",
+                used=max_used,
+                maximum=maximum,
+            )
+        )
     if refused:
-        history.append(f"{refused} connections were refused with “Too many connections” (1040)")
+        history.append(_("{n} connections were refused with “Too many connections” (1040)", n=refused))
     if history:
         report.ok(
-            f"History {_since_start(uptime)}: {'; '.join(history)}. Counters, not the current state: "
-            "compare with the connections now"
+            _(
+                "History {since}: {history}. Counters, not the current state: compare with the connections now",
+                since=_since_start(uptime),
+                history="; ".join(history),
+            )
         )
     return report
 
@@ -210,13 +233,32 @@ def processlist(ctx: CheckContext) -> Report:
     stuck = [row for row in active if (row[5] or 0) > over]
     report = Report()
     if not stuck:
-        report.ok(f"No query running over {over:g} s ({len(active)} active, {len(rows) - len(active)} idle)")
+        report.ok(
+            _(
+                "No query running over {over} s ({active} active, {idle} idle)",
+                over=f"{over:g}",
+                active=len(active),
+                idle=len(rows) - len(active),
+            )
+        )
     for row in stuck[:10]:
         query = " ".join(str(row[7] or row[6] or row[4]).split())
         query = query if len(query) <= 120 else query[:119] + "…"
-        report.warn(f"Query {row[0]} by {row[1]}@{row[2]} running {row[5]} s: {query}", Fix.KILL_STUCK_QUERY)
+        report.warn(
+            _(
+                "Query {id} by {who} running {seconds} s: {query}",
+                id=row[0],
+                who=f"{row[1]}@{row[2]}",
+                seconds=row[5],
+                query=query,
+            ),
+            Fix.KILL_STUCK_QUERY,
+        )
     if len(stuck) > 10:
-        report.warn(f"…and {len(stuck) - 10} more queries over {over:g} s", Fix.KILL_STUCK_QUERY)
+        report.warn(
+            _("…and {n} more queries over {over} s", n=len(stuck) - 10, over=f"{over:g}"),
+            Fix.KILL_STUCK_QUERY,
+        )
     table = format_table(
         ["id", "user", "host", "db", "command", "time", "state", "info"],
         [list(row) for row in active[:50]],
@@ -248,11 +290,15 @@ def slowlog(ctx: CheckContext) -> Report:
     report = Report()
     if enabled:
         report.ok(
-            f"Slow query log is ON (long_query_time {long_time:g} s, output {variables.get('log_output', '?')})"
+            _(
+                "Slow query log is ON (long_query_time {seconds} s, output {output})",
+                seconds=f"{long_time:g}",
+                output=variables.get("log_output", "?"),
+            )
         )
     else:
-        report.warn("Slow query log is OFF: slow queries are not being recorded", Fix.SLOW_LOG)
-    report.add(Level.OK, f"{slow} queries slower than long_query_time since the server started")
+        report.warn(_("Slow query log is OFF: slow queries are not being recorded"), Fix.SLOW_LOG)
+    report.add(Level.OK, _("{n} queries slower than long_query_time since the server started", n=slow))
     report.detail = format_pairs(
         [(name, value) for name, value in sorted(variables.items())] + [("Slow_queries", slow)]
     )

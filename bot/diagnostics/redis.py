@@ -27,7 +27,7 @@ from bot.diagnostics.base import (
     level_for,
     percent,
 )
-from bot.i18n import N_
+from bot.i18n import N_, _
 
 SLOW_PING_MS = 100.0
 MIN_LOOKUPS = 100  # below this, a hit rate says nothing
@@ -48,11 +48,15 @@ def connect(ctx: CheckContext) -> Iterator[Any]:
     try:
         yield client
     except redis.exceptions.AuthenticationError as exc:
-        raise CheckFailed(f"Redis refused our credentials: {exc}; check the target's password_env") from exc
+        raise CheckFailed(
+            _("Redis refused our credentials: {error}; check the target's password_env", error=exc)
+        ) from exc
     except redis.exceptions.TimeoutError as exc:
-        raise CheckFailed(f"Redis did not answer within {ctx.timeout:g} s", Fix.DEPENDENCY) from exc
+        raise CheckFailed(
+            _("Redis did not answer within {limit} s", limit=f"{ctx.timeout:g}"), Fix.DEPENDENCY
+        ) from exc
     except redis.exceptions.ConnectionError as exc:
-        raise CheckFailed(f"Can't connect to Redis: {exc}", Fix.DEPENDENCY) from exc
+        raise CheckFailed(_("Can't connect to Redis: {error}", error=exc), Fix.DEPENDENCY) from exc
     finally:
         client.close()
 
@@ -90,13 +94,20 @@ def evaluate_ping(report: Report, info: dict[str, Any]) -> None:
     slow one, so a Redis that is fast most of the time but stalls now and then is flagged."""
     median, worst = float(info["ping_ms"]), float(info.get("ping_ms_worst", info["ping_ms"]))
     count = len(info.get("pings_ms") or [median])
-    figures = f"median {median:.1f} ms, worst {worst:.1f} ms of {count} PINGs"
+    figures = _(
+        "median {median} ms, worst {worst} ms of {count} PINGs",
+        median=f"{median:.1f}",
+        worst=f"{worst:.1f}",
+        count=count,
+    )
     if median >= SLOW_PING_MS:
-        report.warn(f"PING slow: {figures}", Fix.DEPENDENCY)
+        report.warn(_("PING slow: {figures}", figures=figures), Fix.DEPENDENCY)
     elif worst >= SLOW_PING_MS:
-        report.warn(f"PING intermittently slow: {figures}", Fix.DEPENDENCY)
+        report.warn(_("PING intermittently slow: {figures}", figures=figures), Fix.DEPENDENCY)
     else:
-        report.ok(f"PONG: {figures} (Redis {info.get('redis_version', '?')})")
+        report.ok(
+            _("PONG: {figures} (Redis {version})", figures=figures, version=info.get("redis_version", "?"))
+        )
 
 
 def evaluate_clients(report: Report, info: dict[str, Any]) -> None:
@@ -105,14 +116,21 @@ def evaluate_clients(report: Report, info: dict[str, Any]) -> None:
         level = level_for(connected / maximum)
         report.add(
             level,
-            f"Clients {connected} of maxclients {maximum} ({percent(connected, maximum):.0f} %)",
+            _(
+                "Clients {connected} of maxclients {maximum} ({share} %)",
+                connected=connected,
+                maximum=maximum,
+                share=f"{percent(connected, maximum):.0f}",
+            ),
             Fix.REDIS_CLIENTS,
         )
     else:
-        report.ok(f"Clients {connected} (maxclients unknown: CONFIG is disabled)")
+        report.ok(_("Clients {connected} (maxclients unknown: CONFIG is disabled)", connected=connected))
     rejected = int(info.get("rejected_connections", 0))
     if rejected:
-        report.warn(f"{rejected} connections rejected since start (maxclients reached)", Fix.REDIS_CLIENTS)
+        report.warn(
+            _("{n} connections rejected since start (maxclients reached)", n=rejected), Fix.REDIS_CLIENTS
+        )
 
 
 def evaluate_memory(report: Report, info: dict[str, Any]) -> None:
@@ -120,7 +138,11 @@ def evaluate_memory(report: Report, info: dict[str, Any]) -> None:
     policy = str(info.get("maxmemory_policy", "?"))
     if not maximum:
         report.warn(
-            f"Memory {human_bytes(used)}, no maxmemory set (policy {policy}): Redis grows until the host runs out",
+            _(
+                "Memory {used}, no maxmemory set (policy {policy}): Redis grows until the host runs out",
+                used=human_bytes(used),
+                policy=policy,
+            ),
             Fix.REDIS_MEMORY,
         )
         return
@@ -131,7 +153,13 @@ def evaluate_memory(report: Report, info: dict[str, Any]) -> None:
         level = Level.CRIT
     report.add(
         level,
-        f"Memory {human_bytes(used)} of maxmemory {human_bytes(maximum)} ({percent(used, maximum):.0f} %), policy {policy}",
+        _(
+            "Memory {used} of maxmemory {maximum} ({share} %), policy {policy}",
+            used=human_bytes(used),
+            maximum=human_bytes(maximum),
+            share=f"{percent(used, maximum):.0f}",
+            policy=policy,
+        ),
         Fix.REDIS_MEMORY,
     )
 
@@ -139,19 +167,24 @@ def evaluate_memory(report: Report, info: dict[str, Any]) -> None:
 def evaluate_stats(report: Report, info: dict[str, Any]) -> None:
     evicted = int(info.get("evicted_keys", 0))
     if evicted:
-        report.warn(f"{evicted} keys evicted since start: memory is full", Fix.REDIS_MEMORY)
+        report.warn(_("{n} keys evicted since start: memory is full", n=evicted), Fix.REDIS_MEMORY)
     else:
-        report.ok("No keys evicted")
+        report.ok(_("No keys evicted"))
     hits, misses = int(info.get("keyspace_hits", 0)), int(info.get("keyspace_misses", 0))
     lookups = hits + misses
     if lookups < MIN_LOOKUPS:
-        report.ok(f"Hit rate: too few lookups to judge ({lookups})")
-    elif hits / lookups < LOW_HIT_RATE:
-        report.warn(
-            f"Hit rate {percent(hits, lookups):.1f} % ({hits} hits / {lookups} lookups)", Fix.REDIS_HIT_RATE
-        )
+        report.ok(_("Hit rate: too few lookups to judge ({n})", n=lookups))
+        return
+    rate = _(
+        "Hit rate {share} % ({hits} hits / {lookups} lookups)",
+        share=f"{percent(hits, lookups):.1f}",
+        hits=hits,
+        lookups=lookups,
+    )
+    if hits / lookups < LOW_HIT_RATE:
+        report.warn(rate, Fix.REDIS_HIT_RATE)
     else:
-        report.ok(f"Hit rate {percent(hits, lookups):.1f} % ({hits} hits / {lookups} lookups)")
+        report.ok(rate)
 
 
 def _detail(info: dict[str, Any]) -> str:

@@ -23,6 +23,8 @@ from bot.i18n.catalog import LOCALE_DIR
 from devkit.slack_emulator import blocks_to_text
 from tests.diagnostics.conftest import MYSQL_URL, REDIS_URL
 from tests.harness import Harness
+from tests.support import docker_engine
+from tests.support.docker_engine import ENGINE_URL, TestContainers, engine_or_skip, start_fixture_containers
 from tests.support.k8s_api import CRASH_POD, SECRETS, FakeKubeAPI
 
 RUNNING = "正在运行 `/diag"
@@ -46,6 +48,7 @@ def h(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
                 },
                 "mysql": {"orders": {"url": MYSQL_URL}},
                 "redis": {"cache": {"url": REDIS_URL}},
+                "docker": {"local": {"url": ENGINE_URL}},
             },
             "services": {"payments": {"k8s": "prod", "namespace": "ecommerce", "deployment": "payments"}},
             "diagnostics": {"timeout": "15s", "triage_timeout": "25s", "rate_limit": {"per_minute": 10_000}},
@@ -160,3 +163,42 @@ def test_every_placeholder_in_the_diagnostics_catalogs_is_spaced_from_chinese_wo
                     if re.match(r"[\u3400-\u9fff]", before) or re.match(r"[\u3400-\u9fff]", after):
                         glued.append(f"{area}: {string!r}")
     assert not glued, "\n".join(glued)
+
+
+@pytest.fixture(scope="module")
+def box() -> Iterator[TestContainers]:
+    client = engine_or_skip()
+    yield from start_fixture_containers(client)
+    client.close()
+
+
+def test_docker_findings_and_fixes_are_chinese(h: Harness, box: TestContainers) -> None:
+    text = _diag(h, "docker local ps")
+    assert f"容器 {box.name('killed')} 以退出码 137 退出（被 SIGKILL 杀死，通常是 OOM killer）" in text
+    assert f"容器 {box.name('unhealthy')} 在运行但不健康" in text
+    assert f"重启服务，调整内存限制：/remediate docker restart {box.name('killed')}" in text
+    inspect = _diag(h, f"docker local inspect {box.name('app')}")
+    logs = _diag(h, f"docker local logs {box.name('app')}")
+    assert "行错误 — 最新一条：" in logs or "行中没有错误行" in logs
+    for secret in docker_engine.SECRETS:  # env and log lines masked in Chinese output too
+        assert secret not in inspect and secret not in logs
+
+
+def test_mysql_connections_are_chinese(h: Harness) -> None:
+    text = _diag(h, "mysql orders connections")
+    assert re.search(r"连接数 \d+，max_connections 为 \d+（\d+ %）", text), text
+    slow = _diag(h, "mysql orders slowlog")
+    assert "慢查询日志" in slow and "自服务器启动以来有 " in slow
+
+
+def test_redis_status_is_chinese(h: Harness) -> None:
+    text = _diag(h, "redis cache status")
+    assert "PONG：5 次 PING 中位数 " in text and "客户端 " in text and "命中率" in text
+
+
+def test_http_status_fix_and_masked_body_are_chinese(h: Harness, http_server: str) -> None:
+    text = _diag(h, f"http {http_server}/down")
+    assert "HTTP 502 Bad Gateway" in text and "检查应用服务状态，重启服务" in text
+    assert "DNS " in text and " · 连接 " in text and " · 首字节 " in text
+    broken = _diag(h, f"http {http_server}/broken")
+    assert "查看应用日志，修复代码 bug" in broken and "hunter2" not in broken
