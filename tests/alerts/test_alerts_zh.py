@@ -37,7 +37,7 @@ def zh(db_url: str, token: tuple[str, str]) -> Iterator[Harness]:
 def _room_message(h: Harness, channel: str, needle: str) -> dict:
     try:
         return h.wait_until(
-            lambda: next((m for m in h.emulator.messages(channel) if needle in all_text(m)), None), 15
+            lambda: next((m for m in h.emulator.messages(channel) if needle in all_text(m)), None), 30
         )
     except TimeoutError:
         print([all_text(m) for m in h.emulator.messages(channel)])
@@ -48,12 +48,12 @@ def test_an_alertmanager_alert_opens_an_incident_told_in_chinese(zh: Harness, to
     h = zh
     alert = am_alert("HighErrorRate", annotations={"summary": "结算接口 5xx 超过 5%"})
     assert post(h.url, "prometheus", am_webhook([alert]), token[1]).status == 200
-    incident = h.wait_until(lambda: incidents(h.runtime) and incidents(h.runtime)[0], 15)
-    channel = h.wait_until(lambda: h.incident_channel(), 15)
+    incident = h.wait_until(lambda: incidents(h.runtime) and incidents(h.runtime)[0], 30)
+    channel = h.wait_until(lambda: h.incident_channel(), 30)
     summary = all_text(_room_message(h, channel.id, "标签："))
     assert "*告警* 来自 prometheus" in summary and "结算接口 5xx 超过 5%" in summary
     assert "Labels:" not in summary
-    opened = h.wait_until(lambda: timeline(h.runtime, incident.id, "alert"), 15)
+    opened = h.wait_until(lambda: timeline(h.runtime, incident.id, "alert"), 30)
     assert opened[0].text == "由 prometheus 告警自动开启：结算接口 5xx 超过 5%"
 
     # Another alert of the group is folded into the incident, and the room is told how many.
@@ -98,7 +98,7 @@ def test_a_proposal_and_its_answers_are_in_chinese(zh: Harness, token: tuple[str
             m["ts"] == proposal["ts"] and f"已由 <@{h.bob}> 忽略。" in all_text(m)
             for m in h.emulator.messages(ANNOUNCE)
         ),
-        15,
+        30,
     )
     # A late click is told, in Chinese, what became of it.
     h.driver.block_action(
@@ -113,10 +113,10 @@ def test_a_proposal_and_its_answers_are_in_chinese(zh: Harness, token: tuple[str
             ),
             None,
         ),
-        10,
+        30,
     )
     assert late == f"该告警已被处理（已忽略，由 {h.bob} 处理）；未做任何更改。"
     assert incidents(h.runtime) == []
 
-    reply = h.reply(h.command("alerts"))
+    reply = h.reply(h.command("alerts"), timeout=30)
     assert reply == "1 个告警组，未匹配的在前"

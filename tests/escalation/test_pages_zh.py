@@ -147,16 +147,16 @@ def test_paging_by_hand_and_oncall_answer_in_chinese(db_url, chinese) -> None:
         engine.run_due(h.runtime)
         channel = incident.channel_id
 
-        reply = h.reply(h.command(f"page <@{DIRECTOR}|director>", user=ONCALL, channel=channel))
+        reply = h.reply(h.command(f"page <@{DIRECTOR}|director>", user=ONCALL, channel=channel), timeout=30)
         assert reply == f"正在呼叫（manual）：\n<@{DIRECTOR}>：已私信呼叫"
         [dm] = pages(h.emulator, DIRECTOR, incident.id)
         assert f"由 @{ONCALL} 手动呼叫。" in blocks_to_text(dm["blocks"])
 
-        wrong = h.reply(h.command("page tier9", user=ONCALL, channel=channel))
+        wrong = h.reply(h.command("page tier9", user=ONCALL, channel=channel), timeout=30)
         assert wrong.startswith("`tier9` 不是可以呼叫的对象。请用 `/incident page @user")
         assert "（层级：tier1, tier2, tier3）" in wrong
 
-        oncall = h.reply(h.command("oncall", user=ONCALL, channel=channel))
+        oncall = h.reply(h.command("oncall", user=ONCALL, channel=channel), timeout=30)
         assert oncall.splitlines()[:3] == [
             "*此刻会呼叫谁* —— `default` 升级策略，重复 0 次：",
             "*tier1* —— 首先呼叫；等待 15m",
