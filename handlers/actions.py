@@ -8,14 +8,16 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.i18n import _, use_language
 from bot.incidents import flows
 from bot.incidents.service import IncidentError
 from bot.logs import bind_incident
 from bot.ports import ChatError
 from bot.runtime import Runtime
-from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTION, STATUS_ACTION
+from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTION, STATUS_ACTION, status_word
 from bot.slack.blocks.modals import status_view
 from bot.slack.gateway import SlackGateway
+from bot.slack.locale import language_for
 from bot.text import escape
 from handlers import lifecycle
 from handlers.faults import NOTHING_CHANGED, Attempt
@@ -61,6 +63,10 @@ def register(app: App, runtime: Runtime) -> None:
         def handle(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
             ack()
             bind_incident(int(_value(body)))
+            with use_language(language_for(client, body["user"]["id"])):
+                press(body, client)
+
+        def press(body: dict[str, Any], client: WebClient) -> None:
             attempt = Attempt()
             try:
                 incident_id, actor = int(_value(body)), body["user"]["id"]
@@ -72,10 +78,19 @@ def register(app: App, runtime: Runtime) -> None:
                 verb = "resolve" if change == "resolved" else "ack"
                 via = lifecycle.guard(runtime, client, incident_id, actor, verb, where)
                 view = flows.change_status(runtime, incident_id, actor, change)
-                lifecycle.note_outside(runtime, incident_id, actor, change, via)
+                lifecycle.note_outside(runtime, incident_id, actor, lifecycle.DONE[change], via)
                 if (body.get("channel") or {}).get("id", "").startswith("D"):
-                    room = f"<#{view.channel_id}>" if view.channel_id else "Its room is being set up."
-                    _ephemeral(client, body, f"Thanks — {view.handle} is {view.status}. {room}")
+                    room = f"<#{view.channel_id}>" if view.channel_id else _("Its room is being set up.")
+                    _ephemeral(
+                        client,
+                        body,
+                        _(
+                            "Thanks — {ref} is {status}. {room}",
+                            ref=view.handle,
+                            status=status_word(view.status),
+                            room=room,
+                        ),
+                    )
             except IncidentError as exc:
                 # A second click lands here ("already acknowledged"): nothing changes, the clicker is told.
                 _ephemeral(client, body, str(exc))
@@ -90,17 +105,20 @@ def register(app: App, runtime: Runtime) -> None:
     @app.action(STATUS_ACTION)
     def status_update(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        SlackGateway(client).open_view(body["trigger_id"], status_view(int(_value(body))))
+        with use_language(language_for(client, body["user"]["id"])):
+            view = status_view(int(_value(body)))
+        SlackGateway(client).open_view(body["trigger_id"], view)
 
     @app.action(CHECKLIST_ACTION)
     def checklist(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
-        incident_id, _, position = _value(body).partition(":")
+        incident_id, _colon, position = _value(body).partition(":")
         bind_incident(int(incident_id))
-        attempt = Attempt()
-        try:
-            flows.tick_checklist(runtime, int(incident_id), int(position), body["user"]["id"])
-        except IncidentError as exc:
-            _ephemeral(client, body, str(exc))
-        except Exception as exc:
-            _tell_trouble(client, body, attempt, exc)
+        with use_language(language_for(client, body["user"]["id"])):
+            attempt = Attempt()
+            try:
+                flows.tick_checklist(runtime, int(incident_id), int(position), body["user"]["id"])
+            except IncidentError as exc:
+                _ephemeral(client, body, str(exc))
+            except Exception as exc:
+                _tell_trouble(client, body, attempt, exc)

@@ -8,11 +8,13 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.i18n import _, use_language
 from bot.incidents import flows, service
 from bot.incidents.timeline import EventKind
 from bot.runtime import Runtime
-from bot.slack.blocks.incident import home_view
+from bot.slack.blocks.incident import home_view, status_word
 from bot.slack.gateway import SlackGateway
+from bot.slack.locale import language_for
 from bot.text import escape
 
 log = logging.getLogger(__name__)
@@ -44,18 +46,24 @@ def register(app: App, runtime: Runtime) -> None:
             if incident is None:
                 return
             view = service.view(session, incident)
-        SlackGateway(client).post_ephemeral(
-            event["channel"],
-            event["user"],
-            f"Welcome to {view.handle} ({view.severity_tag}, {view.status}): {escape(view.title)}. "
-            "The pinned summary has the state; `/incident timeline` has the story so far.",
-        )
+        with use_language(language_for(client, event["user"])):
+            welcome = _(
+                "Welcome to {ref} ({severity}, {status}): {title}. "
+                "The pinned summary has the state; `/incident timeline` has the story so far.",
+                ref=view.handle,
+                severity=view.severity_tag,
+                status=status_word(view.status),
+                title=escape(view.title),
+            )
+        SlackGateway(client).post_ephemeral(event["channel"], event["user"], welcome)
 
     @app.event("app_home_opened")
     def app_home(event: dict[str, Any], client: WebClient) -> None:
         with runtime.session() as session:
             views = [service.view(session, incident) for incident in service.open_incidents(session)]
-        SlackGateway(client).publish_home(event["user"], home_view(views))
+        with use_language(language_for(client, event["user"])):
+            home = home_view(views)
+        SlackGateway(client).publish_home(event["user"], home)
 
     @app.event("message")
     def ignore_messages() -> None:

@@ -9,7 +9,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from bot.config.policy import SEVERITY_KEYS
-from bot.i18n import N_
+from bot.i18n import N_, _, use_language
 from bot.incidents import flows
 from bot.incidents.service import IncidentError, validate_title
 from bot.incidents.timeline import EventKind
@@ -17,6 +17,7 @@ from bot.runtime import Runtime
 from bot.slack.blocks.incident import declare_answer
 from bot.slack.blocks.modals import DECLARE_CALLBACK, STATUS_CALLBACK, declare_view
 from bot.slack.gateway import SlackGateway
+from bot.slack.locale import known_language_for, language_for
 from handlers.faults import NOT_DECLARED, Attempt, Outcome
 
 log = logging.getLogger(__name__)
@@ -41,16 +42,24 @@ def register(app: App, runtime: Runtime) -> None:
         severity = _value(view["state"], "severity")
         title = _value(view["state"], "title")
         kind = _value(view["state"], "incident_type")  # the Type select; "none" or absent: ordinary
-        try:
-            validate_title(title)
-        except IncidentError as exc:
-            ack(response_action="errors", errors={"title": str(exc)})
-            return
-        if severity not in SEVERITY_KEYS:
-            ack(response_action="errors", errors={"severity": "Choose a severity."})
-            return
-        ack()
         user_id = body["user"]["id"]
+        # Errors go in the ack, which cannot wait for Slack: the cached language (the form's opener).
+        with use_language(known_language_for(client, user_id)):
+            try:
+                validate_title(title)
+            except IncidentError as exc:
+                ack(response_action="errors", errors={"title": str(exc)})
+                return
+            if severity not in SEVERITY_KEYS:
+                ack(response_action="errors", errors={"severity": _("Choose a severity.")})
+                return
+        ack()
+        with use_language(language_for(client, user_id)):
+            declare_form(view, user_id, severity, title, kind, client)
+
+    def declare_form(
+        view: dict[str, Any], user_id: str, severity: str, title: str, kind: str, client: WebClient
+    ) -> None:
         attempt = Attempt()
         try:
             result = flows.declare(
@@ -67,7 +76,7 @@ def register(app: App, runtime: Runtime) -> None:
             if trouble is None:
                 raise
             log.warning("declare form failed on the database: %s", exc)
-            SlackGateway(client).post(user_id, f"{trouble}\n(Your title: {title})")
+            SlackGateway(client).post(user_id, trouble + "\n" + _("(Your title: {title})", title=title))
             return
         # A DM: outside the room, so a private incident's title is not in it.
         answer = declare_answer(result.incident.outside(), result.created, result.problems, result.pending)
@@ -77,9 +86,14 @@ def register(app: App, runtime: Runtime) -> None:
     def status_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         text = _value(view["state"], "status").strip()
         if not text:
-            ack(response_action="errors", errors={"status": "Write the update first."})
+            with use_language(known_language_for(client, body["user"]["id"])):
+                ack(response_action="errors", errors={"status": _("Write the update first.")})
             return
         ack()
+        with use_language(language_for(client, body["user"]["id"])):
+            status_form(body, view, text, client)
+
+    def status_form(body: dict[str, Any], view: dict[str, Any], text: str, client: WebClient) -> None:
         attempt = Attempt()
         try:
             flows.add_entry(
@@ -99,4 +113,6 @@ def register(app: App, runtime: Runtime) -> None:
             if trouble is None:
                 raise
             log.warning("status update failed on the database: %s", exc)
-            SlackGateway(client).post(body["user"]["id"], f"{trouble}\n(Your update: {text})")
+            SlackGateway(client).post(
+                body["user"]["id"], trouble + "\n" + _("(Your update: {text})", text=text)
+            )

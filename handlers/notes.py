@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.i18n import N_, _
 from bot.incidents import flows
 from bot.incidents import timeline as timeline_store
 from bot.incidents.service import IncidentError
@@ -15,29 +16,29 @@ def _key(ctx: CommandContext) -> str | None:
     return f"cmd:{ctx.request_key}" if ctx.request_key else None
 
 
-@subcommand("note", "note <text>", "Add a note to the timeline.")
+@subcommand("note", "note <text>", N_("Add a note to the timeline."))
 def note(ctx: CommandContext) -> None:
     assert ctx.incident_id is not None
     if not ctx.args:
-        raise IncidentError("Say what to record: `/incident note Rolled back to v1.4.2`.")
+        raise IncidentError(_("Say what to record: `/incident note Rolled back to v1.4.2`."))
     flows.add_entry(ctx.runtime, ctx.incident_id, ctx.user_id, EventKind.NOTE, ctx.args, dedupe_key=_key(ctx))
-    ctx.respond(text="📝 Noted on the timeline.")
+    ctx.respond(text=_("📝 Noted on the timeline."))
 
 
-@subcommand("status", "status <text>", "Post a status update for stakeholders (shown on the summary).")
+@subcommand("status", "status <text>", N_("Post a status update for stakeholders (shown on the summary)."))
 def status(ctx: CommandContext) -> None:
     assert ctx.incident_id is not None
     if not ctx.args:
         raise IncidentError(
-            "Write the update: `/incident status Checkout is failing over to the standby DB`."
+            _("Write the update: `/incident status Checkout is failing over to the standby DB`.")
         )
     flows.add_entry(
         ctx.runtime, ctx.incident_id, ctx.user_id, EventKind.STATUS_UPDATE, ctx.args, dedupe_key=_key(ctx)
     )
-    ctx.respond(text="📣 Status update posted.")
+    ctx.respond(text=_("📣 Status update posted."))
 
 
-@subcommand("timeline", "timeline", "Show the timeline, oldest first.")
+@subcommand("timeline", "timeline", N_("Show the timeline, oldest first."))
 def timeline(ctx: CommandContext) -> None:
     assert ctx.incident_id is not None
     view = flows.current_view(ctx.runtime, ctx.incident_id)
@@ -48,7 +49,7 @@ def timeline(ctx: CommandContext) -> None:
         ctx.runtime.files.upload(
             ctx.channel_id,
             f"{view.handle.lower()}-timeline.txt",
-            f"Timeline of {view.handle}",
+            _("Timeline of {ref}", ref=view.handle),
             overflow,
             text,
         )

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from bot.i18n import N_, _
 from bot.incidents import service
 from bot.slack.blocks.incident import help_message, incident_list
 from handlers.drills import list_drills
 from handlers.security import visible
-from handlers.subcommands import SUBCOMMANDS, CommandContext, subcommand
+from handlers.subcommands import SUBCOMMANDS, CommandContext, aliases_of, subcommand
 
 
 @subcommand(
     "list",
     "list [drills]",
-    "Open incidents, most severe first; `list drills`: drills running.",
+    N_("Open incidents, most severe first; `list drills`: drills running."),
     in_incident=False,
 )
 def list_open(ctx: CommandContext) -> None:
@@ -25,12 +26,12 @@ def list_open(ctx: CommandContext) -> None:
     ctx.respond(text=text, blocks=blocks)
 
 
-@subcommand("help", "help", "This list.", in_incident=False)
+@subcommand("help", "help", N_("This list."), in_incident=False)
 def help_(ctx: CommandContext) -> None:
     usages = [
-        ("p0|p1|p2|p3 <title>", "Declare an incident and open its war room."),
-        ("", "Open the declare form."),
+        ("p0|p1|p2|p3 <title>", _("Declare an incident and open its war room."), []),
+        ("", _("Open the declare form."), []),
     ]
-    usages += [(cmd.usage, cmd.summary) for cmd in SUBCOMMANDS.values()]
+    usages += [(cmd.usage, _(cmd.summary), aliases_of(cmd.name)) for cmd in SUBCOMMANDS.values()]
     text, blocks = help_message(usages)
     ctx.respond(text=text, blocks=blocks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.i18n import _
 from bot.incidents.service import IncidentError
 
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -17,5 +18,9 @@ def parse_user(token: str, usage: str) -> str:
         if match:
             return match.group(1)
     raise IncidentError(
-        f"`{token or '(nothing)'}` is not a user. Mention them with @ so Slack links the name: `{usage}`."
+        _(
+            "`{token}` is not a user. Mention them with @ so Slack links the name: `{usage}`.",
+            token=token or _("(nothing)"),
+            usage=usage,
+        )
     )

@@ -45,6 +45,39 @@ class Subcommand:
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
+# Chinese words for the verbs (docs/i18n.md): `/incident 确认` is `/incident ack`. The English
+# command words keep working in both languages; an alias of a verb not installed is unknown.
+ALIASES: dict[str, str] = {
+    "确认": "ack",
+    "止损": "mitigated",
+    "已缓解": "mitigated",
+    "解决": "resolve",
+    "重开": "reopen",
+    "级别": "sev",
+    "指挥": "commander",
+    "角色": "role",
+    "备注": "note",
+    "状态": "status",
+    "时间线": "timeline",
+    "列表": "list",
+    "帮助": "help",
+    "呼叫": "page",
+    "值班": "oncall",
+    "复盘": "postmortem",
+    "改进": "action",
+    "评审": "review",
+}
+
+
+def verb_of(word: str) -> str:
+    """The command word a typed verb means: `ACK` -> ack, `确认` -> ack; anything else lower-cased."""
+    word = word.lower()
+    return ALIASES.get(word, word)
+
+
+def aliases_of(verb: str) -> list[str]:
+    return [alias for alias, target in ALIASES.items() if target == verb]
+
 
 def subcommand(
     name: str, usage: str, summary: str, *, in_incident: bool = True

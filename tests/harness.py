@@ -85,7 +85,8 @@ class Harness:
         assert response.status == 200, response.body
         # The last step of a declaration is the answer to the declarer: wait for it.
         answer = self.reply(response, timeout=15)
-        assert "Opened" in answer or "declared this" in answer, answer
+        # en or zh (`language: zh`): opened, or "you declared this a moment ago"
+        assert any(word in answer for word in ("Opened", "declared this", "已开启", "刚刚已宣布")), answer
         self.wait_idle()
         incident = self.latest_incident()
         assert incident is not None

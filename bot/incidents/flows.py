@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot import metrics
 from bot.escalation import service as escalation
+from bot.i18n import _, default_language, use_language
 from bot.incidents import service, setup, setup_notices, setup_steps
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
@@ -168,7 +169,7 @@ def current_view(runtime: Runtime, incident_id: int) -> IncidentView:
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise IncidentError(f"There is no incident INC-{incident_id}.")
+            raise IncidentError(_("There is no incident {ref}.", ref=f"INC-{incident_id}"))
         return service.view(session, incident)
 
 
@@ -217,7 +218,7 @@ def change_status(runtime: Runtime, incident_id: int, actor: str, change: str) -
         service.write_lock(session)  # two people acking at once on SQLite: the second sees the first
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise IncidentError(f"There is no incident INC-{incident_id}.")
+            raise IncidentError(_("There is no incident {ref}.", ref=f"INC-{incident_id}"))
         result = apply(session, incident, actor, now)
         if stop_reason:
             escalation.stop(session, incident_id, stop_reason, now)
@@ -242,7 +243,7 @@ def set_severity(runtime: Runtime, incident_id: int, actor: str, severity: str) 
         service.write_lock(session)
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise IncidentError(f"There is no incident INC-{incident_id}.")
+            raise IncidentError(_("There is no incident {ref}.", ref=f"INC-{incident_id}"))
         result = service.set_severity(session, runtime.policy, incident, severity, actor, now)
         escalation.follow_severity(session, incident, now)
         response_timers.severity_changed(
@@ -259,7 +260,7 @@ def assign_role(runtime: Runtime, incident_id: int, actor: str, role: str, user_
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise IncidentError(f"There is no incident INC-{incident_id}.")
+            raise IncidentError(_("There is no incident {ref}.", ref=f"INC-{incident_id}"))
         result = service.assign_role(session, runtime.policy, incident, role, user_id, actor, now)
         view = service.view(session, incident)
     try:
@@ -286,7 +287,7 @@ def add_entry(
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise IncidentError(f"There is no incident INC-{incident_id}.")
+            raise IncidentError(_("There is no incident {ref}.", ref=f"INC-{incident_id}"))
         event = service.add_note(session, incident, kind, text, actor, now, link=link, dedupe_key=dedupe_key)
         if event is not None and kind == EventKind.STATUS_UPDATE:  # the next reminder a full interval away
             response_timers.status_posted(
@@ -296,7 +297,9 @@ def add_entry(
     if event is not None and kind == EventKind.STATUS_UPDATE:
         refresh_summary(runtime, view)
         # The stored text: cleaned and masked like the timeline, not what was typed.
-        _tell(runtime, view, f":mega: *Status update* from <@{actor}>: {event.text}")
+        with use_language(default_language()):  # the room's language, not the author's
+            said = _(":mega: *Status update* from {who}: {text}", who=f"<@{actor}>", text=event.text)
+        _tell(runtime, view, said)
     return event is not None
 
 
@@ -319,7 +322,7 @@ def tick_checklist(runtime: Runtime, incident_id: int, position: int, actor: str
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise IncidentError(f"There is no incident INC-{incident_id}.")
+            raise IncidentError(_("There is no incident {ref}.", ref=f"INC-{incident_id}"))
         service.tick_checklist(session, incident, position, actor, now)
         view = service.view(session, incident)
     try:

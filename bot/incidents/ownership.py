@@ -13,13 +13,14 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from bot.config.policy import Policy
+from bot.i18n import N_, _, default_language, use_language
 from bot.incidents.service import IncidentError
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, outside_text
 
 RESTRICTED = {
-    "sev": "change the severity of",
-    "commander": "hand over the command of",
-    "resolve": "resolve",
+    "sev": N_("Only {who} may change the severity of {ref} (roles.incident_managers)."),
+    "commander": N_("Only {who} may hand over the command of {ref} (roles.incident_managers)."),
+    "resolve": N_("Only {who} may resolve {ref} (roles.incident_managers)."),
 }
 
 
@@ -53,21 +54,23 @@ def check(
     if verb not in RESTRICTED or may(policy, commander_id, actor, group_members):
         return
     people = [f"<@{m}>" for m in policy.roles.incident_managers if not m.startswith("S")]
-    groups = [f"user group {m}" for m in policy.roles.incident_managers if m.startswith("S")]
-    who = ", ".join([*(["the commander " + f"<@{commander_id}>"] if commander_id else []), *people, *groups])
+    groups = [_("user group {group}", group=m) for m in policy.roles.incident_managers if m.startswith("S")]
+    commander = [_("the commander {who}", who=f"<@{commander_id}>")] if commander_id else []
+    who = ", ".join([*commander, *people, *groups])
+    refusal = _(RESTRICTED[verb], who=who, ref=f"INC-{incident_id}")
     raise IncidentError(
-        f"Only {who} may {RESTRICTED[verb]} INC-{incident_id} (roles.incident_managers). "
-        "Ask one of them, or add a note with `/incident note <text>`. Nothing changed."
+        refusal + " " + _("Ask one of them, or add a note with `/incident note <text>`. Nothing changed.")
     )
 
 
-def record_outside(session: Session, incident_id: int, actor: str, what: str, via: str) -> None:
-    """A change made from outside the war room, on the timeline with who made it and from where."""
-    add_event(
-        session,
-        incident_id,
-        EventKind.OUTSIDE_ROOM,
-        BOT_ACTOR,
-        f"<@{actor}> {what} from outside the war room ({via}).",
-        data={"actor": actor, "outside_room": True, "via": via},
-    )
+def record_outside(
+    session: Session, incident_id: int, actor: str, what: str, via: str, **values: str
+) -> None:
+    """A change made from outside the war room, on the timeline with who made it and from where.
+
+    `what` and `via` are msgids: the row keeps them (data) so each reader sees it in their language;
+    its text is the workspace language's, for exports and old readers."""
+    data = {"actor": actor, "outside_room": True, "via": via, "what": what, "values": values}
+    with use_language(default_language()):
+        text = outside_text(data)
+    add_event(session, incident_id, EventKind.OUTSIDE_ROOM, BOT_ACTOR, text, data=data)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
@@ -18,9 +18,10 @@ from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from bot.config.policy import SEVERITY_KEYS, Policy
+from bot.i18n import N_, _, default_language, use_language
 from bot.incidents.checklist import RESPONSE_STEPS
 from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
-from bot.incidents.timeline import EventKind, add_event
+from bot.incidents.timeline import EventKind, add_event, said
 from bot.incidents.views import ChecklistView, IncidentView
 from bot.response import timers as response_timers
 from bot.security.redact import mask
@@ -38,14 +39,27 @@ class IncidentError(Exception):
 class Change:
     incident_id: int
     event_id: int | None
-    message: str
+    msgid: str  # what the room is told, rendered in the workspace's language (not the actor's)
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        with use_language(default_language()):
+            return _(self.msgid, **self.values)
+
+
+def _who_ref(actor: str, incident: Incident) -> dict[str, str]:
+    return {"who": f"<@{actor}>", "ref": f"INC-{incident.id}"}
 
 
 def validate_severity(text: str) -> str:
     key = text.strip().lower()
     if key not in SEVERITY_KEYS:
         raise IncidentError(
-            f"Unknown severity `{text}`. Use one of p0, p1, p2, p3 — e.g. `/incident p1 Checkout down`."
+            _(
+                "Unknown severity `{text}`. Use one of p0, p1, p2, p3 — e.g. `/incident p1 Checkout down`.",
+                text=text,
+            )
         )
     return key
 
@@ -60,11 +74,15 @@ def sanitize(text: str) -> str:
 def validate_title(title: str) -> str:
     title = " ".join(sanitize(title).split())
     if not title:
-        raise IncidentError("An incident needs a title: `/incident p1 Checkout returns 502`.")
+        raise IncidentError(_("An incident needs a title: `/incident p1 Checkout returns 502`."))
     if len(title) > TITLE_MAX:
         raise IncidentError(
-            f"That title is {len(title)} characters; keep it under {TITLE_MAX} (a Slack header's limit). "
-            "Put the details in `/incident note <text>` once the channel is open."
+            _(
+                "That title is {n} characters; keep it under {max} (a Slack header's limit). "
+                "Put the details in `/incident note <text>` once the channel is open.",
+                n=len(title),
+                max=TITLE_MAX,
+            )
         )
     return title
 
@@ -148,16 +166,11 @@ def declare(
     )
     session.add(incident)
     session.flush()
-    add_event(
-        session,
-        incident.id,
-        EventKind.DECLARED,
-        reporter_id,
-        f"{'Drill declared' if drill else 'Declared'} {severity.upper()}: {title}",
-        at=now,
-    )
-    for position, (step, text) in enumerate(RESPONSE_STEPS):
-        session.add(ChecklistItem(incident_id=incident.id, position=position, step=step, text=text))
+    declared = N_("Drill declared {severity}: {title}") if drill else N_("Declared {severity}: {title}")
+    text, data = said(declared, severity=severity.upper(), title=title)
+    add_event(session, incident.id, EventKind.DECLARED, reporter_id, text, data=data, at=now)
+    for position, (step, label) in enumerate(RESPONSE_STEPS):
+        session.add(ChecklistItem(incident_id=incident.id, position=position, step=step, text=label))
     session.flush()
     return incident, True
 
@@ -174,8 +187,11 @@ def require_in_channel(session: Session, channel_id: str, command: str) -> Incid
     incident = by_channel(session, channel_id)
     if incident is None:
         raise IncidentError(
-            f"`/incident {command}` works inside an incident channel (inc-…). "
-            "Run it there, or use `/incident list` to find the channel."
+            _(
+                "`/incident {command}` works inside an incident channel (inc-…). "
+                "Run it there, or use `/incident list` to find the channel.",
+                command=command,
+            )
         )
     return incident
 
@@ -206,12 +222,16 @@ def acknowledge(session: Session, incident: Incident, actor: str, now: datetime)
     incident = _lock(session, incident)
     if incident.status == "resolved":
         raise IncidentError(
-            f"INC-{incident.id} is resolved. `/incident reopen` first if it is burning again."
+            _("{ref} is resolved. `/incident reopen` first if it is burning again.", ref=f"INC-{incident.id}")
         )
     if incident.acknowledged_at is not None:
         raise IncidentError(
-            f"INC-{incident.id} was already acknowledged by <@{incident.acknowledged_by}> "
-            f"at {incident.acknowledged_at:%H:%M} UTC. Nothing changed."
+            _(
+                "{ref} was already acknowledged by {who} at {when} UTC. Nothing changed.",
+                ref=f"INC-{incident.id}",
+                who=f"<@{incident.acknowledged_by}>",
+                when=f"{incident.acknowledged_at:%H:%M}",
+            )
         )
     incident.acknowledged_at = now
     incident.acknowledged_by = actor
@@ -222,16 +242,22 @@ def acknowledge(session: Session, incident: Incident, actor: str, now: datetime)
     event = add_event(
         session, incident.id, EventKind.ACKNOWLEDGED, actor, "Acknowledged; escalation stopped", at=now
     )
-    return Change(incident.id, event.id if event else None, f"<@{actor}> acknowledged INC-{incident.id}.")
+    return Change(
+        incident.id, event.id if event else None, N_("{who} acknowledged {ref}."), _who_ref(actor, incident)
+    )
 
 
 def mitigate(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
     incident = _lock(session, incident)
     if incident.status == "resolved":
-        raise IncidentError(f"INC-{incident.id} is resolved. `/incident reopen` first.")
+        raise IncidentError(_("{ref} is resolved. `/incident reopen` first.", ref=f"INC-{incident.id}"))
     if incident.status == "mitigated":
         raise IncidentError(
-            f"INC-{incident.id} is already mitigated (since {incident.mitigated_at:%H:%M} UTC)."
+            _(
+                "{ref} is already mitigated (since {when} UTC).",
+                ref=f"INC-{incident.id}",
+                when=f"{incident.mitigated_at:%H:%M}",
+            )
         )
     if incident.acknowledged_at is None:
         # Someone mitigating is on it: that is an acknowledgement, and escalation must stop.
@@ -240,27 +266,41 @@ def mitigate(session: Session, incident: Incident, actor: str, now: datetime) ->
     incident.status = "mitigated"
     incident.mitigated_at = now
     event = add_event(session, incident.id, EventKind.MITIGATED, actor, "Impact mitigated", at=now)
-    return Change(incident.id, event.id if event else None, f"<@{actor}> marked INC-{incident.id} mitigated.")
+    return Change(
+        incident.id,
+        event.id if event else None,
+        N_("{who} marked {ref} mitigated."),
+        _who_ref(actor, incident),
+    )
 
 
 def resolve(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
     incident = _lock(session, incident)
     if incident.status == "resolved":
         raise IncidentError(
-            f"INC-{incident.id} was already resolved at {incident.resolved_at:%Y-%m-%d %H:%M} UTC. "
-            "`/incident reopen` reopens it."
+            _(
+                "{ref} was already resolved at {when} UTC. `/incident reopen` reopens it.",
+                ref=f"INC-{incident.id}",
+                when=f"{incident.resolved_at:%Y-%m-%d %H:%M}",
+            )
         )
     incident.status = "resolved"
     incident.resolved_at = now
     event = add_event(session, incident.id, EventKind.RESOLVED, actor, "Resolved", at=now)
-    return Change(incident.id, event.id if event else None, f"<@{actor}> resolved INC-{incident.id}.")
+    return Change(
+        incident.id, event.id if event else None, N_("{who} resolved {ref}."), _who_ref(actor, incident)
+    )
 
 
 def reopen(session: Session, incident: Incident, actor: str, now: datetime) -> Change:
     incident = _lock(session, incident)
     if incident.status != "resolved":
         raise IncidentError(
-            f"INC-{incident.id} is {incident.status}, not resolved; there is nothing to reopen."
+            _(
+                "{ref} is {status}, not resolved; there is nothing to reopen.",
+                ref=f"INC-{incident.id}",
+                status=_(incident.status),
+            )
         )
     if incident.acknowledged_at is None:
         incident.acknowledged_at = now
@@ -268,7 +308,9 @@ def reopen(session: Session, incident: Incident, actor: str, now: datetime) -> C
     incident.status = "acknowledged"
     incident.resolved_at = None
     event = add_event(session, incident.id, EventKind.REOPENED, actor, "Reopened", at=now)
-    return Change(incident.id, event.id if event else None, f"<@{actor}> reopened INC-{incident.id}.")
+    return Change(
+        incident.id, event.id if event else None, N_("{who} reopened {ref}."), _who_ref(actor, incident)
+    )
 
 
 def set_severity(
@@ -278,11 +320,18 @@ def set_severity(
     incident = _lock(session, incident)
     if incident.status == "resolved":
         raise IncidentError(
-            f"INC-{incident.id} is resolved; `/incident reopen` before changing its severity."
+            _("{ref} is resolved; `/incident reopen` before changing its severity.", ref=f"INC-{incident.id}")
         )
     if incident.severity == severity:
-        raise IncidentError(f"INC-{incident.id} is already {severity.upper()}. Nothing changed.")
+        raise IncidentError(
+            _(
+                "{ref} is already {severity}. Nothing changed.",
+                ref=f"INC-{incident.id}",
+                severity=severity.upper(),
+            )
+        )
     old = incident.severity
+    text, data = said(N_("Severity {old} → {new}"), old=old.upper(), new=severity.upper())
     incident.severity = severity
     incident.response_due_at = incident.declared_at + policy.severity(severity).response
     event = add_event(
@@ -290,14 +339,15 @@ def set_severity(
         incident.id,
         EventKind.SEVERITY,
         actor,
-        f"Severity {old.upper()} → {severity.upper()}",
-        data={"from": old, "to": severity},
+        text,
+        data={"from": old, "to": severity, **data},
         at=now,
     )
     return Change(
         incident.id,
         event.id if event else None,
-        f"<@{actor}> changed severity {old.upper()} → {severity.upper()}.",
+        N_("{who} changed severity {old} → {new}."),
+        {"who": f"<@{actor}>", "old": old.upper(), "new": severity.upper()},
     )
 
 
@@ -324,7 +374,7 @@ def _assign(session: Session, incident: Incident, role: str, user_id: str, actor
         incident.id,
         EventKind.ROLE,
         actor,
-        f"{role} → <@{user_id}>",
+        f"{role} → <@{user_id}>",  # a role's name is the policy's word, in every language
         data={"role": role, "user": user_id},
         at=now,
     )
@@ -336,11 +386,25 @@ def assign_role(
 ) -> Change:
     role = role.lower()
     if role not in policy.incident_roles:
-        raise IncidentError(f"Unknown role `{role}`. Roles: {', '.join(policy.incident_roles)}.")
+        raise IncidentError(
+            _("Unknown role `{role}`. Roles: {roles}.", role=role, roles=", ".join(policy.incident_roles))
+        )
     incident = _lock(session, incident)
     if not _assign(session, incident, role, user_id, actor, now):
-        raise IncidentError(f"<@{user_id}> is already {role} of INC-{incident.id}. Nothing changed.")
-    return Change(incident.id, None, f"<@{actor}> made <@{user_id}> {role}.")
+        raise IncidentError(
+            _(
+                "{who} is already {role} of {ref}. Nothing changed.",
+                who=f"<@{user_id}>",
+                role=role,
+                ref=f"INC-{incident.id}",
+            )
+        )
+    return Change(
+        incident.id,
+        None,
+        N_("{actor} made {who} {role}."),
+        {"actor": f"<@{actor}>", "who": f"<@{user_id}>", "role": role},
+    )
 
 
 def add_note(
@@ -356,9 +420,9 @@ def add_note(
 ) -> TimelineEvent | None:
     text = sanitize(text).strip()
     if not text:
-        raise IncidentError("Say what to record: `/incident note Rolled back to v1.4.2`.")
+        raise IncidentError(_("Say what to record: `/incident note Rolled back to v1.4.2`."))
     if len(text) > 3000:
-        raise IncidentError(f"That is {len(text)} characters; keep a timeline entry under 3,000.")
+        raise IncidentError(_("That is {n} characters; keep a timeline entry under 3,000.", n=len(text)))
     return add_event(session, incident.id, kind, actor, text, link=link, dedupe_key=dedupe_key, at=now)
 
 
@@ -370,14 +434,16 @@ def tick_checklist(session: Session, incident: Incident, position: int, actor: s
         )
     )
     if item is None:
-        raise IncidentError("That checklist item does not exist.")
+        raise IncidentError(_("That checklist item does not exist."))
     if item.done_at is None:
         item.done_at, item.done_by = now, actor
-        add_event(session, incident.id, EventKind.CHECKLIST, actor, f"Done: {item.text}", at=now)
+        text, data = said(N_("Done: {item}"), ("item",), item=item.text)
+        add_event(session, incident.id, EventKind.CHECKLIST, actor, text, data=data, at=now)
         response_timers.step_ticked(session, incident, item, True, now)  # late? the nudge not needed?
         return True
     item.done_at, item.done_by = None, None
-    add_event(session, incident.id, EventKind.CHECKLIST, actor, f"Reopened: {item.text}", at=now)
+    text, data = said(N_("Reopened: {item}"), ("item",), item=item.text)
+    add_event(session, incident.id, EventKind.CHECKLIST, actor, text, data=data, at=now)
     response_timers.step_ticked(session, incident, item, False, now)
     return False
 

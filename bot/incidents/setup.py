@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.policy import Policy
 from bot.db.guard import database_fault
+from bot.i18n import _, use_language
 from bot.incidents import service
 from bot.incidents.models import Incident, SetupStep
 from bot.incidents.setup_notices import tell
@@ -263,7 +264,9 @@ def _record(
             row.status, row.next_attempt_at = "pending", now + backoff(row.attempts)
             return []
         row.status = "failed"
-        _problem(session, incident, claim.step, f"Could not {VERBS[claim.step]}: {error}", now)
+        with use_language("en"):  # stored in English; the declarer's answer shows it in theirs
+            problem = _(VERBS[claim.step], error=error)
+        _problem(session, incident, claim.step, problem, now)
         if claim.step == ROOM:  # nothing that needs the room can happen now
             session.execute(
                 update(SetupStep)

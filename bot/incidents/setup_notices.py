@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.i18n import _, default_language, use_language
 from bot.incidents.models import Incident, SetupStep
 from bot.incidents.setup_steps import LABELS, PERMANENT
 from bot.ports import ChatError
@@ -58,12 +59,17 @@ def mark_late(runtime: Runtime, incident_id: int) -> None:
 
 
 def late_text(handle: str, late: dict[str, str], opened: list[str]) -> str:
-    what = ", ".join(LABELS[s] for s in opened)
-    why = "; ".join(f"{LABELS[s]}: Slack answered `{e}`" for s, e in late.items())
-    return (
-        f"⏳ *{handle}* is open and its tier 1 is being paged, but its set-up is late — {what}"
-        + (f" ({why})" if why else "")
-        + ". I keep trying (at least every 30 s) and will tell you when it is ready."
+    what = ", ".join(_(LABELS[s]) for s in opened)
+    why = "; ".join(
+        _("{step}: Slack answered `{error}`", step=_(LABELS[s]), error=e) for s, e in late.items()
+    )
+    if why:
+        what = f"{what} ({why})"
+    return _(
+        "⏳ *{ref}* is open and its tier 1 is being paged, but its set-up is late — {what}. "
+        "I keep trying (at least every 30 s) and will tell you when it is ready.",
+        ref=handle,
+        what=what,
     )
 
 
@@ -77,15 +83,20 @@ def tell(runtime: Runtime, incident_id: int) -> None:
         handle = f"INC-{incident.id}"
     if now.open and now.late and notice is None and _flip(runtime, incident_id, None, "late"):
         text = late_text(handle, now.late, now.open)
-        _send(runtime, incident_id, reporter, text, channel, text, undo=("late", None))
+        with use_language(default_language()):  # the room's language
+            room_text = late_text(handle, now.late, now.open)
+        _send(runtime, incident_id, reporter, text, channel, room_text, undo=("late", None))
     elif not now.open and notice == "late" and _flip(runtime, incident_id, "late", "done"):
-        where = f"<#{channel}>" if channel else "(no channel)"
-        text = f"✅ The war room of *{handle}* is ready: {where}."
+        where = f"<#{channel}>" if channel else _("(no channel)")
+        text = _("✅ The war room of *{ref}* is ready: {where}.", ref=handle, where=where)
         if now.failed:
-            text += " Still missing: " + ", ".join(f"{LABELS[s]} ({e})" for s, e in now.failed.items()) + "."
+            missing = ", ".join(f"{_(LABELS[s])} ({e})" for s, e in now.failed.items())
+            text += " " + _("Still missing: {steps}.", steps=missing)
         room = None
         if now.was_late:
-            room = "✅ Set-up finished late: " + ", ".join(LABELS[s] for s in now.was_late) + " now done."
+            with use_language(default_language()):
+                steps = ", ".join(_(LABELS[s]) for s in now.was_late)
+                room = _("✅ Set-up finished late: {steps} now done.", steps=steps)
         _send(runtime, incident_id, reporter, text, channel, room, undo=("done", "late"))
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.i18n import N_
 from bot.incidents import service
 from bot.incidents.models import Incident, SetupStep
 from bot.ports import ChatError
@@ -24,18 +25,18 @@ log = logging.getLogger(__name__)
 NAME_SUFFIXES = (0, *range(2, 21))  # the second channel of a name is -2, as people number them
 ROOM = "room"
 LABELS = {
-    ROOM: "the war-room channel",
-    "invite": "inviting the reporter and the paged people",
-    "summary": "the pinned summary",
-    "checklist": "the response checklist",
-    "announce": "the announcement",
+    ROOM: N_("the war-room channel"),
+    "invite": N_("inviting the reporter and the paged people"),
+    "summary": N_("the pinned summary"),
+    "checklist": N_("the response checklist"),
+    "announce": N_("the announcement"),
 }
 VERBS = {
-    ROOM: "create the channel",
-    "invite": "invite the reporter",
-    "summary": "post the summary",
-    "checklist": "post the checklist",
-    "announce": "announce in the announcements channel",
+    ROOM: N_("Could not create the channel: {error}"),
+    "invite": N_("Could not invite the reporter: {error}"),
+    "summary": N_("Could not post the summary: {error}"),
+    "checklist": N_("Could not post the checklist: {error}"),
+    "announce": N_("Could not announce in the announcements channel: {error}"),
 }
 # Answers another try will not change; anything else (429, 5xx, timeouts, resets) is retried.
 PERMANENT = frozenset(

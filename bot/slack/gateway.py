@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot import metrics
+from bot.i18n import default_language, use_language
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError, FoundChannel, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
@@ -29,6 +30,11 @@ def _call(method: str, func, **kwargs):  # type: ignore[no-untyped-def]
     except OSError as exc:  # connection refused / reset after the retry handlers gave up
         metrics.observe_slack_error(method, "connection_error")
         raise ChatError("connection_error", f"{method}: {exc}") from exc
+
+
+def _room():  # type: ignore[no-untyped-def]
+    """Room messages are in the workspace's language, even when a person's command caused them."""
+    return use_language(default_language())
 
 
 class SlackGateway:
@@ -106,11 +112,12 @@ class SlackGateway:
         response = _call(
             "conversations.history", self.client.conversations_history, channel=channel_id, limit=200
         )
-        fallback = {
-            "summary": incident_blocks.summary_message,
-            "checklist": incident_blocks.checklist_message,
-            "announcement": security_blocks.announcement_for,
-        }[kind](incident)[0]
+        with _room():
+            fallback = {
+                "summary": incident_blocks.summary_message,
+                "checklist": incident_blocks.checklist_message,
+                "announcement": security_blocks.announcement_for,
+            }[kind](incident)[0]
         # The fallback text up to the first part that can change (status, channel) identifies it.
         stem = {"summary": f"{incident.handle} {incident.severity_tag} (", "checklist": fallback}.get(
             kind, fallback.split(" — declared by")[0]
@@ -122,10 +129,14 @@ class SlackGateway:
         return None
 
     def post_summary(self, incident: IncidentView) -> Posted:
-        return self._post(incident.channel_id, incident_blocks.summary_message(incident))
+        with _room():
+            rendered = incident_blocks.summary_message(incident)
+        return self._post(incident.channel_id, rendered)
 
     def update_summary(self, incident: IncidentView) -> None:
-        self._update(incident.channel_id, incident.summary_ts, incident_blocks.summary_message(incident))
+        with _room():
+            rendered = incident_blocks.summary_message(incident)
+        self._update(incident.channel_id, incident.summary_ts, rendered)
 
     def pin(self, channel_id: str, ts: str) -> None:
         try:
@@ -135,13 +146,18 @@ class SlackGateway:
                 raise
 
     def post_checklist(self, incident: IncidentView) -> Posted:
-        return self._post(incident.channel_id, incident_blocks.checklist_message(incident))
+        with _room():
+            rendered = incident_blocks.checklist_message(incident)
+        return self._post(incident.channel_id, rendered)
 
     def update_checklist(self, incident: IncidentView) -> None:
-        self._update(incident.channel_id, incident.checklist_ts, incident_blocks.checklist_message(incident))
+        with _room():
+            rendered = incident_blocks.checklist_message(incident)
+        self._update(incident.channel_id, incident.checklist_ts, rendered)
 
     def announce(self, channel_id: str, incident: IncidentView) -> None:
-        text, blocks = security_blocks.announcement_for(incident)  # a private one names no title
+        with _room():
+            text, blocks = security_blocks.announcement_for(incident)  # a private one names no title
         try:
             _call(
                 "chat.postMessage", self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks

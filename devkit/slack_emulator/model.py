@@ -26,12 +26,15 @@ class User:
     email: str = ""
     tz: str = "UTC"
     tz_offset: int = 0
+    # users.info with include_locale=true returns it; None (the seed default) leaves it out, so the bot
+    # falls back to the workspace language — tests that need a person's language set it (en-US, zh-CN).
+    locale: str | None = None
     is_bot: bool = False
     is_admin: bool = False
     deleted: bool = False
     bot_id: str | None = None
 
-    def to_api(self, team_id: str) -> dict[str, Any]:
+    def to_api(self, team_id: str, include_locale: bool = False) -> dict[str, Any]:
         profile: dict[str, Any] = {
             "real_name": self.real_name,
             "display_name": self.name,
@@ -62,7 +65,7 @@ class User:
             "is_bot": self.is_bot,
             "is_app_user": False,
             "updated": 1700000000,
-        }
+        } | ({"locale": self.locale} if include_locale and self.locale else {})
 
 
 @dataclass

@@ -89,6 +89,7 @@ class Workspace:
         email: str | None = None,
         tz: str = "UTC",
         tz_offset: int = 0,
+        locale: str | None = None,
         is_bot: bool = False,
         is_admin: bool = False,
         token: str | None = None,
@@ -100,6 +101,7 @@ class Workspace:
             email=email if email is not None else f"{name}@example.com",
             tz=tz,
             tz_offset=tz_offset,
+            locale=locale,
             is_bot=is_bot,
             is_admin=is_admin,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.i18n import _
 from bot.text import clip, escape
 
 SECTION_LIMIT = 3000
@@ -60,6 +61,6 @@ def when(moment: datetime | None) -> str:
 
 def user(user_id: str | None) -> str:
     if not user_id:
-        return "_unassigned_"
+        return _("_unassigned_")
     # Machines declare too (alerts:prometheus): they are named, not mentioned.
     return f"<@{user_id}>" if user_id[:1] in ("U", "W") and user_id.isalnum() else escape(user_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.i18n import _
+from bot.i18n import N_, _, ngettext
 from bot.incidents.models import TimelineEvent
+from bot.incidents.timeline import event_text, kind_label
 from bot.incidents.views import ChecklistView, IncidentView
 from bot.response.steps import LABELS
 from bot.response.timers import format_over
@@ -35,13 +36,32 @@ STATUS_ACTION = "incident_status_update"
 RESOLVE_ACTION = "incident_resolve"
 CHECKLIST_ACTION = "incident_checklist"
 
+STATUS_WORD = {
+    "declared": N_("declared"),
+    "acknowledged": N_("acknowledged"),
+    "mitigated": N_("mitigated"),
+    "resolved": N_("resolved"),
+}
+STATUS_TITLE = {
+    "declared": N_("Declared"),
+    "acknowledged": N_("Acknowledged"),
+    "mitigated": N_("Mitigated"),
+    "resolved": N_("Resolved"),
+}
+
+
+def status_word(status: str) -> str:
+    """An incident's status in the reader's language (lower case, inside a sentence)."""
+    return _(STATUS_WORD[status]) if status in STATUS_WORD else status
+
 
 def title_line(incident: IncidentView) -> str:
     return f"{SEVERITY_ICON.get(incident.severity, '')} {incident.handle} {incident.severity_tag}: {incident.title}"
 
 
 def summary_message(incident: IncidentView) -> tuple[str, list[Block]]:
-    status = f"{STATUS_ICON.get(incident.status, '')} {incident.status.capitalize()}"
+    status_title = _(STATUS_TITLE[incident.status]) if incident.status in STATUS_TITLE else incident.status
+    status = f"{STATUS_ICON.get(incident.status, '')} {status_title}"
     roles = ", ".join(
         f"{role}: {user(uid)}" for role, uid in sorted(incident.roles.items()) if role != "commander"
     )
@@ -49,58 +69,63 @@ def summary_message(incident: IncidentView) -> tuple[str, list[Block]]:
         header(title_line(incident)),
         fields(
             [
-                ("Severity", f"{incident.severity_tag} · {incident.severity_label}"),
-                ("Status", status),
-                ("Commander", user(incident.commander_id)),
-                ("Respond by", when(incident.response_due_at)),
-                ("Declared", f"{when(incident.declared_at)} by {user(incident.reporter_id)}"),
+                (_("Severity"), f"{incident.severity_tag} · {incident.severity_label}"),
+                (_("Status"), status),
+                (_("Commander"), user(incident.commander_id)),
+                (_("Respond by"), when(incident.response_due_at)),
                 (
-                    "Acknowledged",
+                    _("Declared"),
+                    _("{when} by {who}", when=when(incident.declared_at), who=user(incident.reporter_id)),
+                ),
+                (
+                    _("Acknowledged"),
                     f"{when(incident.acknowledged_at)} {user(incident.acknowledged_by) if incident.acknowledged_by else ''}".strip(),
                 ),
             ]
         ),
     ]
     if roles:
-        blocks.append(context(f"Roles — {roles}"))
+        blocks.append(context(_("Roles — {roles}", roles=roles)))
     overdue = [step_name(item.step) for item in incident.checklist if item.overdue and item.step]
     if overdue:
         blocks.append(section(_("⏰ *Overdue:* {steps}", steps=escape(", ".join(overdue)))))
     if incident.last_status_update:
-        blocks.append(section(f"*Latest status:* {escape(incident.last_status_update)}"))
+        blocks.append(section(_("*Latest status:* {text}", text=escape(incident.last_status_update))))
     if incident.alert:
         blocks.extend(alert_blocks(incident.alert))  # with its own, stricter escaping
     value = str(incident.id)
     if incident.status != "resolved":
         buttons = []
         if incident.acknowledged_at is None:
-            buttons.append(button("Acknowledge", ACK_ACTION, value, "primary"))
-        buttons.append(button("Status update", STATUS_ACTION, value))
-        buttons.append(button("Resolve", RESOLVE_ACTION, value, "danger"))
+            buttons.append(button(_("Acknowledge"), ACK_ACTION, value, "primary"))
+        buttons.append(button(_("Status update"), STATUS_ACTION, value))
+        buttons.append(button(_("Resolve"), RESOLVE_ACTION, value, "danger"))
         blocks.append(actions("incident_summary_actions", *buttons))
     blocks.append(
         context(
-            "`/incident help` lists every command. Pin a message or react :pushpin: to add it to the timeline."
+            _(
+                "`/incident help` lists every command. Pin a message or react :pushpin: to add it to the timeline."
+            )
         )
     )
     # The fallback is mrkdwn too (Slack notifies on it): the title is escaped there as in the blocks.
-    text = f"{incident.handle} {incident.severity_tag} ({incident.severity_label}) — {escape(incident.title)} — {incident.status}"
+    text = f"{incident.handle} {incident.severity_tag} ({incident.severity_label}) — {escape(incident.title)} — {status_word(incident.status)}"
     return text, blocks
 
 
 def checklist_message(incident: IncidentView) -> tuple[str, list[Block]]:
     blocks: list[Block] = [
-        section("*Response checklist* (the runbook's steps) — tick each item as it is done:")
+        section(_("*Response checklist* (the runbook's steps) — tick each item as it is done:"))
     ]
     for item in incident.checklist:
         mark = "✅" if item.done_by else ("⏰" if item.overdue else "⬜")
         done = f" — {user(item.done_by)}" if item.done_by else ""
         block = section(f"{mark} {escape(step_label(item))}{clock_note(incident, item)}{done}")
         block["accessory"] = button(
-            "Undo" if item.done_by else "Done", CHECKLIST_ACTION, f"{incident.id}:{item.position}"
+            _("Undo") if item.done_by else _("Done"), CHECKLIST_ACTION, f"{incident.id}:{item.position}"
         )
         blocks.append(block)
-    return f"Response checklist for {incident.handle}", blocks
+    return _("Response checklist for {ref}", ref=incident.handle), blocks
 
 
 def step_label(item: ChecklistView) -> str:
@@ -123,11 +148,22 @@ def clock_note(incident: IncidentView, item: ChecklistView) -> str:
 
 
 def announcement(incident: IncidentView) -> tuple[str, list[Block]]:
-    channel = f"<#{incident.channel_id}>" if incident.channel_id else "(channel not created)"
-    text = f"{escape(title_line(incident))} — declared by <@{incident.reporter_id}>. Join {channel}."
+    channel = f"<#{incident.channel_id}>" if incident.channel_id else _("(channel not created)")
+    text = _(
+        "{title} — declared by {who}. Join {channel}.",
+        title=escape(title_line(incident)),
+        who=f"<@{incident.reporter_id}>",
+        channel=channel,
+    )
     return text, [
         section(
-            f"*{escape(title_line(incident))}*\n{incident.severity_label} · declared by {user(incident.reporter_id)} · join {channel}"
+            f"*{escape(title_line(incident))}*\n"
+            + _(
+                "{label} · declared by {who} · join {channel}",
+                label=incident.severity_label,
+                who=user(incident.reporter_id),
+                channel=channel,
+            )
         )
     ]
 
@@ -137,28 +173,43 @@ def declare_answer(incident: IncidentView, created: bool, problems: list[str], p
     being set up."""
     if incident.channel_id:
         where = f"<#{incident.channel_id}>"
+    elif pending and created:
+        where = _("the room is being set up — I'll message you when it is ready")
     elif pending:
-        where = "the room is being set up" + (" — I'll message you when it is ready" if created else "")
+        where = _("the room is being set up")
     else:
-        where = "no room could be made (see below)"
+        where = _("no room could be made (see below)")
     if not created:
-        return f"You declared this a moment ago: *{incident.handle}* {where}. No second incident was opened."
-    lines = [f"Opened *{incident.handle}* {incident.severity_tag} — {escape(incident.title)}: {where}"]
-    lines += [f"⚠️ {escape(problem)}" for problem in problems]
+        return _(
+            "You declared this a moment ago: *{ref}* {where}. No second incident was opened.",
+            ref=incident.handle,
+            where=where,
+        )
+    lines = [
+        _(
+            "Opened *{ref}* {severity} — {title}: {where}",
+            ref=incident.handle,
+            severity=incident.severity_tag,
+            title=escape(incident.title),
+            where=where,
+        )
+    ]
+    lines += [f"⚠️ {escape(_(problem))}" for problem in problems]
     if pending and incident.channel_id:
-        lines.append(f"⏳ Still being set up: {', '.join(pending)}. I'll message you when it lands.")
+        steps = ", ".join(_(step) for step in pending)
+        lines.append(_("⏳ Still being set up: {steps}. I'll message you when it lands.", steps=steps))
     return "\n".join(lines)
 
 
 def incident_list(incidents: Sequence[IncidentView]) -> tuple[str, list[Block]]:
     if not incidents:
-        return "No open incidents. 🎉", [section("No open incidents. 🎉")]
+        return _("No open incidents. 🎉"), [section(_("No open incidents. 🎉"))]
     lines = [
-        f"{SEVERITY_ICON.get(i.severity, '')} *{i.handle}* {i.severity_tag} {escape(i.title)} — {i.status}"
+        f"{SEVERITY_ICON.get(i.severity, '')} *{i.handle}* {i.severity_tag} {escape(i.title)} — {status_word(i.status)}"
         + (f" — <#{i.channel_id}>" if i.channel_id else "")
         for i in incidents
     ]
-    blocks: list[Block] = [header(f"Open incidents ({len(incidents)})")]
+    blocks: list[Block] = [header(_("Open incidents ({n})", n=len(incidents)))]
     chunk: list[str] = []
     for line in lines:
         if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
@@ -167,16 +218,18 @@ def incident_list(incidents: Sequence[IncidentView]) -> tuple[str, list[Block]]:
         chunk.append(line)
     if chunk:
         blocks.append(section("\n".join(chunk)))
-    return f"{len(incidents)} open incident(s)", blocks[:MAX_BLOCKS]
+    return ngettext("{n} open incident", "{n} open incidents", len(incidents)), blocks[:MAX_BLOCKS]
 
 
 def timeline_lines(events: Sequence[TimelineEvent]) -> list[str]:
     lines = []
     for event in events:
         actor = "Warroom" if event.actor == "warroom" else f"<@{event.actor}>"
-        link = f" (<{event.link}|message>)" if event.link else ""
+        label = _("message")
+        link = f" (<{event.link}|{label}>)" if event.link else ""
+        text = event_text(event.kind, event.text, event.data)
         lines.append(
-            f"`{event.at:%Y-%m-%d %H:%M:%S}` *{event.kind}* {actor}: {escape(clip(event.text, 500))}{link}"
+            f"`{event.at:%Y-%m-%d %H:%M:%S}` *{kind_label(event.kind)}* {actor}: {escape(clip(text, 500))}{link}"
         )
     return lines
 
@@ -186,7 +239,9 @@ def timeline_message(
 ) -> tuple[str, list[Block], str | None]:
     """Returns (text, blocks, overflow): overflow is the full timeline as text when it does not fit."""
     lines = timeline_lines(events)
-    blocks: list[Block] = [header(f"Timeline of {incident.handle} (UTC)")]
+    heading = _("Timeline of {ref} (UTC)", ref=incident.handle)
+    count = ngettext("{n} event", "{n} events", len(events))
+    blocks: list[Block] = [header(heading)]
     chunk: list[str] = []
     total = 0
     for line in lines:
@@ -198,24 +253,43 @@ def timeline_message(
     if chunk:
         blocks.append(section("\n".join(chunk)))
     if len(blocks) > 20 or total > 11000:
-        full = "\n".join(f"{e.at:%Y-%m-%d %H:%M:%S} {e.kind} {e.actor}: {e.text}" for e in events)
+        full = "\n".join(
+            f"{e.at:%Y-%m-%d %H:%M:%S} {kind_label(e.kind)} {e.actor}: {event_text(e.kind, e.text, e.data)}"
+            for e in events
+        )
         tail = timeline_lines(events[-15:])
         return (
-            f"Timeline of {incident.handle}: {len(events)} events",
+            _("Timeline of {ref}: {count}", ref=incident.handle, count=count),
             [
-                header(f"Timeline of {incident.handle} (UTC)"),
-                context(f"{len(events)} events; the last 15 below, the whole timeline is attached."),
+                header(heading),
+                context(_("{count}; the last 15 below, the whole timeline is attached.", count=count)),
                 section("\n".join(tail)),
             ],
             full,
         )
-    return f"Timeline of {incident.handle}: {len(events)} events", blocks, None
+    return _("Timeline of {ref}: {count}", ref=incident.handle, count=count), blocks, None
 
 
-def help_message(usages: Sequence[tuple[str, str]]) -> tuple[str, list[Block]]:
+def help_message(usages: Sequence[tuple[str, str, Sequence[str]]]) -> tuple[str, list[Block]]:
+    """(usage, summary already translated, Chinese aliases of the verb) per command."""
     # Usages hold <placeholders>: escaped, or Slack would read them as links and drop them.
-    lines = [f"`{escape(f'/incident {usage}'.strip())}` — {escape(summary)}" for usage, summary in usages]
-    return "Warroom commands", [header("Warroom — /incident commands"), section("\n".join(lines))]
+    lines = []
+    for usage, summary, aliases in usages:
+        line = f"`{escape(f'/incident {usage}'.strip())}` — {escape(summary)}"
+        if aliases:
+            line += " " + _("(also: {aliases})", aliases=" ".join(f"`{a}`" for a in aliases))
+        lines.append(line)
+    blocks = [header(_("Warroom — /incident commands"))]
+    # Many verbs: split so no section passes Slack's 3,000 characters.
+    chunk: list[str] = []
+    for line in lines:
+        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return _("Warroom commands"), blocks
 
 
 def home_view(incidents: Sequence[IncidentView]) -> Block:

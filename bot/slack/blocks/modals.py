@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config.policy import SEVERITY_KEYS, Policy
+from bot.i18n import _
 from bot.slack.blocks.security import type_block
 
 DECLARE_CALLBACK = "declare_incident"
@@ -24,20 +25,20 @@ def declare_view(policy: Policy, origin_channel: str | None) -> dict[str, Any]:
         "type": "modal",
         "callback_id": DECLARE_CALLBACK,
         "private_metadata": origin_channel or "",
-        "title": _plain("Declare an incident"),
-        "submit": _plain("Declare"),
-        "close": _plain("Cancel"),
+        "title": _plain(_("Declare an incident")),
+        "submit": _plain(_("Declare")),
+        "close": _plain(_("Cancel")),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "severity",
-                "label": _plain("Severity"),
+                "label": _plain(_("Severity")),
                 "element": {"type": "static_select", "action_id": "value", "options": options},
             },
             {
                 "type": "input",
                 "block_id": "title",
-                "label": _plain("Title"),
+                "label": _plain(_("Title")),
                 "element": {"type": "plain_text_input", "action_id": "value", "max_length": 150},
             },
             *([type_block(policy)] if policy.incident_types else []),
@@ -50,13 +51,13 @@ def status_view(incident_id: int) -> dict[str, Any]:
         "type": "modal",
         "callback_id": STATUS_CALLBACK,
         "private_metadata": str(incident_id),
-        "title": _plain("Status update"),
-        "submit": _plain("Post"),
+        "title": _plain(_("Status update")),
+        "submit": _plain(_("Post")),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "status",
-                "label": _plain("What should stakeholders know?"),
+                "label": _plain(_("What should stakeholders know?")),
                 "element": {
                     "type": "plain_text_input",
                     "action_id": "value",

@@ -45,7 +45,8 @@ def users_info(ctx: Ctx, p: Params) -> dict[str, Any]:
     user = ctx.ws.users.get(str(p.get("user") or ""))
     if user is None:
         raise SlackError("user_not_found")
-    return {"user": user.to_api(ctx.ws.team_id)}
+    # Like Slack: the locale only when asked for (include_locale=true).
+    return {"user": user.to_api(ctx.ws.team_id, include_locale=flag(p, "include_locale"))}
 
 
 @method("users.list", "users:read")
