@@ -21,7 +21,7 @@ from bot.config.policy import SEVERITY_KEYS, Policy
 from bot.i18n import N_, _, default_language, use_language
 from bot.incidents.checklist import RESPONSE_STEPS
 from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
-from bot.incidents.timeline import EventKind, add_event, said
+from bot.incidents.timeline import EventKind, add_event, said, who_ref
 from bot.incidents.views import ChecklistView, IncidentView
 from bot.response import timers as response_timers
 from bot.security.redact import mask
@@ -39,17 +39,13 @@ class IncidentError(Exception):
 class Change:
     incident_id: int
     event_id: int | None
-    msgid: str  # what the room is told, rendered in the workspace's language (not the actor's)
+    msgid: str  # what the room is told
     values: dict[str, str] = field(default_factory=dict)
 
     @property
     def message(self) -> str:
-        with use_language(default_language()):
+        with use_language(default_language()):  # the room's language, not the actor's
             return _(self.msgid, **self.values)
-
-
-def _who_ref(actor: str, incident: Incident) -> dict[str, str]:
-    return {"who": f"<@{actor}>", "ref": f"INC-{incident.id}"}
 
 
 def validate_severity(text: str) -> str:
@@ -243,7 +239,7 @@ def acknowledge(session: Session, incident: Incident, actor: str, now: datetime)
         session, incident.id, EventKind.ACKNOWLEDGED, actor, "Acknowledged; escalation stopped", at=now
     )
     return Change(
-        incident.id, event.id if event else None, N_("{who} acknowledged {ref}."), _who_ref(actor, incident)
+        incident.id, event.id if event else None, N_("{who} acknowledged {ref}."), who_ref(actor, incident.id)
     )
 
 
@@ -270,7 +266,7 @@ def mitigate(session: Session, incident: Incident, actor: str, now: datetime) ->
         incident.id,
         event.id if event else None,
         N_("{who} marked {ref} mitigated."),
-        _who_ref(actor, incident),
+        who_ref(actor, incident.id),
     )
 
 
@@ -288,7 +284,7 @@ def resolve(session: Session, incident: Incident, actor: str, now: datetime) -> 
     incident.resolved_at = now
     event = add_event(session, incident.id, EventKind.RESOLVED, actor, "Resolved", at=now)
     return Change(
-        incident.id, event.id if event else None, N_("{who} resolved {ref}."), _who_ref(actor, incident)
+        incident.id, event.id if event else None, N_("{who} resolved {ref}."), who_ref(actor, incident.id)
     )
 
 
@@ -309,7 +305,7 @@ def reopen(session: Session, incident: Incident, actor: str, now: datetime) -> C
     incident.resolved_at = None
     event = add_event(session, incident.id, EventKind.REOPENED, actor, "Reopened", at=now)
     return Change(
-        incident.id, event.id if event else None, N_("{who} reopened {ref}."), _who_ref(actor, incident)
+        incident.id, event.id if event else None, N_("{who} reopened {ref}."), who_ref(actor, incident.id)
     )
 
 
@@ -374,7 +370,7 @@ def _assign(session: Session, incident: Incident, role: str, user_id: str, actor
         incident.id,
         EventKind.ROLE,
         actor,
-        f"{role} → <@{user_id}>",  # a role's name is the policy's word, in every language
+        f"{role} → <@{user_id}>",
         data={"role": role, "user": user_id},
         at=now,
     )

@@ -85,6 +85,11 @@ def _render(spec: dict[str, Any]) -> str:
     return _(spec["msgid"], **values)
 
 
+def who_ref(actor: str, incident_id: int) -> dict[str, str]:
+    """The values of "{who} acknowledged {ref}." and its kin."""
+    return {"who": f"<@{actor}>", "ref": f"INC-{incident_id}"}
+
+
 def said(msgid: str, translated: tuple[str, ...] = (), **values: str) -> tuple[str, dict[str, Any]]:
     """A timeline text Warroom writes: (English text for the row, data to render it in any language).
 
