@@ -79,6 +79,14 @@ PAGE_LATENESS = Histogram(
     buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 2.0, 5.0, 15.0, 60.0, 300.0, 900.0),
     registry=REGISTRY,
 )
+# Response times per severity (drills never observed): the guide's clock is minutes to days.
+RESPONSE_SECONDS = Histogram(
+    "warroom_response_seconds",
+    "Seconds from declaration to acknowledge / mitigate / resolve, by severity at that moment.",
+    ["severity", "step"],
+    buckets=(60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200),
+    registry=REGISTRY,
+)
 DIAG_RUNS = Counter(
     "warroom_diag_runs",
     "/diag runs, by adapter (k8s, mysql, …, triage) and outcome (ok, warn, crit, error, timeout, refused).",
@@ -108,6 +116,16 @@ for _channel in ("slack", "sms", "email", "webhook"):
 # --------------------------------------------------------------------------------- recording helpers
 def observe_declared(severity: str) -> None:
     INCIDENTS_DECLARED.labels(severity.lower()).inc()
+
+
+RESPONSE_STEPS = {"acknowledged": "acknowledge", "mitigated": "mitigate", "resolved": "resolve"}
+
+
+def observe_response(change: str, severity: str, declared_at: datetime, at: datetime | None) -> None:
+    """A lifecycle change that ends a response step (ack, mitigate, resolve); others are ignored."""
+    step = RESPONSE_STEPS.get(change)
+    if step is not None and at is not None:
+        RESPONSE_SECONDS.labels(severity.lower(), step).observe(max(0.0, (at - declared_at).total_seconds()))
 
 
 def observe_slack_error(method: str, error: str) -> None:

@@ -27,6 +27,7 @@ from bot.db.guard import database_fault
 from bot.escalation.engine import tick as escalation_tick
 from bot.incidents import reconcile, setup
 from bot.postmortem import reminders
+from bot.reports import weekly as weekly_report
 from bot.response import tick as response_clock
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("incident-reconcile", reconcile.tick, reconcile.TICK_SECONDS),
     # The guide's response clock: steps over budget nudged once, status reminders (bot.response).
     PeriodicJob("response-clock", response_clock.tick, response_clock.TICK_SECONDS),
+    # Monday 09:00 UTC: last week's report in announce_channel, once across replicas.
+    PeriodicJob("weekly-report", weekly_report.tick, weekly_report.TICK_SECONDS),
 ]
 
 

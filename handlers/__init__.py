@@ -22,6 +22,7 @@ from handlers import (  # noqa: F401  (verbs register on import)
     paging,
     postmortem,
     remediate,
+    reports,
     security,
 )
 

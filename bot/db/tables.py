@@ -6,6 +6,7 @@ from bot.escalation.models import EscalationState, PageOutbox
 from bot.idempotency import ProcessedKey
 from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
 from bot.postmortem.models import ActionItem, PostmortemDraft, ReviewReminder
+from bot.reports.models import ReportPost
 from bot.response.models import ResponseTimer
 from bot.security.models import PeriodicJob, PolicyReview
 
@@ -22,6 +23,7 @@ __all__ = [
     "PolicyReview",
     "PostmortemDraft",
     "ProcessedKey",
+    "ReportPost",
     "ResponseTimer",
     "ReviewReminder",
     "RoleAssignment",

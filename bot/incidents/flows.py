@@ -231,6 +231,11 @@ def change_status(runtime: Runtime, incident_id: int, actor: str, change: str) -
                 session, incident, response_timers.policy_of(incident, runtime.policy), now
             )
         view = service.view(session, incident)
+    if not view.drill:  # drills never count in metrics
+        at = {"acknowledged": view.acknowledged_at, "mitigated": view.mitigated_at}.get(
+            change, view.resolved_at
+        )
+        metrics.observe_response(change, view.severity, view.declared_at, at)
     refresh_summary(runtime, view)
     _tell(runtime, view, result.message)
     runtime.fire(change, incident_id, actor)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config.policy import SEVERITY_KEYS, Policy
+from bot.i18n import _
 from bot.incidents.models import Incident
 from bot.postmortem.models import ActionItem, ReviewReminder
 
@@ -75,6 +76,11 @@ class Report:
         return sum(s.incidents for s in self.severities)
 
 
+def _title(incident: Incident) -> str:
+    """A private incident's title stays in its room (SPEC §13), reports included."""
+    return _("restricted incident") if incident.private else incident.title
+
+
 def _seconds(start: datetime, end: datetime | None) -> float | None:
     return None if end is None else (end - start).total_seconds()
 
@@ -105,7 +111,7 @@ def build(session: Session, policy: Policy, since: datetime, until: datetime, no
                 within += 1
             elif acked is not None or now - incident.declared_at > target:
                 report.missed.append(
-                    Missed(incident.id, severity, incident.title, incident.channel_id, target, acked)
+                    Missed(incident.id, severity, _title(incident), incident.channel_id, target, acked)
                 )
         figures = {
             step: StepFigures(len(values), nearest_rank(values, 0.5), nearest_rank(values, 0.9))
@@ -124,7 +130,7 @@ def build(session: Session, policy: Policy, since: datetime, until: datetime, no
         .order_by(ReviewReminder.due_at, Incident.id)
     ).all()
     report.overdue_reviews = [
-        OverdueReview(i.id, i.title, i.channel_id, i.commander_id, r.due_at) for i, r in overdue
+        OverdueReview(i.id, _title(i), i.channel_id, i.commander_id, r.due_at) for i, r in overdue
     ]
     owners = session.scalars(
         select(ActionItem.owner_id)

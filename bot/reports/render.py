@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.config.durations import format_duration
 from bot.i18n import N_, _
 from bot.reports.figures import STEPS, Report
+from bot.text import escape
 
 STEP_NAMES = {"acknowledge": N_("acknowledge"), "mitigate": N_("mitigate"), "resolve": N_("resolve")}
 SLACK_CHANNEL_URL = "https://slack.com/app_redirect?channel={channel}"
@@ -89,6 +90,78 @@ def markdown(report: Report) -> str:
     if not report.action_items:
         lines.append(_("- none"))
     return "\n".join(lines) + "\n"
+
+
+def slack_text(report: Report) -> str:
+    """The report as Slack mrkdwn (the `/incident report` answer and the weekly post)."""
+    lines = [
+        _(
+            ":bar_chart: *Incident report {since} → {until} (UTC)* — {n} incident(s); drills not counted",
+            since=f"{report.since:%Y-%m-%d}",
+            until=f"{report.until:%Y-%m-%d}",
+            n=report.total,
+        )
+    ]
+    for sev in report.severities:
+        if not sev.incidents:
+            continue
+        ack, mitigate, resolve = (sev.steps[s] for s in STEPS)
+        lines.append(
+            _(
+                "• *{sev}* {label}: {n} — ack {ack_median} (p90 {ack_p90}), {within}/{n} within {target} · "
+                "mitigate {mit_median} (p90 {mit_p90}) · resolve {res_median} (p90 {res_p90})",
+                sev=sev.severity.upper(),
+                label=sev.label,
+                n=sev.incidents,
+                ack_median=duration(ack.median),
+                ack_p90=duration(ack.p90),
+                within=sev.within_target,
+                target=format_duration(sev.target),
+                mit_median=duration(mitigate.median),
+                mit_p90=duration(mitigate.p90),
+                res_median=duration(resolve.median),
+                res_p90=duration(resolve.p90),
+            )
+        )
+    if report.missed:
+        lines.append(_("*Targets missed*"))
+        for missed in report.missed[:20]:
+            after = (
+                _("acknowledged after {after}", after=duration(missed.acknowledged_after))
+                if missed.acknowledged_after is not None
+                else _("never acknowledged")
+            )
+            room = f" <#{missed.channel_id}>" if missed.channel_id else ""
+            lines.append(
+                _(
+                    "• INC-{id} {sev} {title} — {after} (target {target})",
+                    id=missed.incident_id,
+                    sev=missed.severity.upper(),
+                    title=escape(missed.title),
+                    after=after,
+                    target=format_duration(missed.target),
+                )
+                + room
+            )
+    if report.overdue_reviews:
+        lines.append(_("*Overdue reviews*"))
+        for review in report.overdue_reviews[:20]:
+            lines.append(
+                _(
+                    "• INC-{id} {title} — due {due} UTC, commander {commander}",
+                    id=review.incident_id,
+                    title=escape(review.title),
+                    due=f"{review.due_at:%Y-%m-%d}",
+                    commander=f"<@{review.commander_id}>" if review.commander_id else _("nobody"),
+                )
+            )
+    if report.action_items:
+        owners = ", ".join(
+            f"<@{owner}> {count}" if owner else _("(no owner)") + f" {count}"
+            for owner, count in report.action_items.items()
+        )
+        lines.append(_("*Open action items by owner*: {owners}", owners=owners))
+    return "\n".join(lines)
 
 
 CSV_COLUMNS = (

@@ -27,6 +27,8 @@ def test_a_drill_runs_the_real_ladder_marked_drill_and_ends_with_a_report(db_url
         seed_users(h.emulator)
         sent_before = _metric(h.url, 'warroom_pages_sent_total{channel="slack"}')
         declared_before = _metric(h.url, 'warroom_incidents_declared_total{severity="p1"}')
+        acked = 'warroom_response_seconds_count{severity="p1",step="acknowledge"}'
+        acked_before = _metric(h.url, acked)
 
         answer = h.reply(h.command("drill p1 Checkout returns 502"), timeout=15)
         assert "DRILL INC-1" in answer, answer
@@ -70,6 +72,13 @@ def test_a_drill_runs_the_real_ladder_marked_drill_and_ends_with_a_report(db_url
         assert _metric(h.url, 'warroom_pages_sent_total{channel="slack"}') == sent_before
         assert _metric(h.url, 'warroom_incidents_declared_total{severity="p1"}') == declared_before
         assert _metric(h.url, 'warroom_incidents_open{severity="p1"}') == 0
+        assert _metric(h.url, acked) == acked_before
+
+        # The same for a real incident is counted: the comparison above can fail.
+        incident = h.declare("p1 Search is slow")
+        h.reply(h.command("ack", user=LEAD, channel=incident.channel_id))
+        assert _metric(h.url, acked) == acked_before + 1
+        assert _metric(h.url, 'warroom_incidents_declared_total{severity="p1"}') == declared_before + 1
 
 
 def test_a_drill_needs_a_severity_and_a_title(sqlite_url: str) -> None:
