@@ -1,4 +1,5 @@
-"""The drill report: each tier of the ladder against its timeout, who acknowledged when, what was missed.
+"""The drill report: each response step against its budget, each tier against its timeout, who
+acknowledged when, what was missed.
 
 Read from the incident row and its timeline only (escalation, page and failure events), so the
 report shows what really happened during the drill — not what the policy says should have.
@@ -17,9 +18,12 @@ from bot.config.policy import Policy
 from bot.escalation.models import EscalationState
 from bot.escalation.service import ladder, snapshot_policy
 from bot.i18n import _
+from bot.incidents import service as incidents
 from bot.incidents.models import Incident, TimelineEvent
 from bot.incidents.timeline import EventKind
 from bot.incidents.views import IncidentView
+from bot.postmortem.content import StepRow, step_rows
+from bot.response.steps import NAMES as STEP_NAMES
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class DrillReport:
     failed_pages: list[str] = field(default_factory=list)  # texts of failed deliveries
     exhausted: bool = False
     response_target: timedelta = timedelta(0)
+    steps: tuple[StepRow, ...] = ()  # the response steps against their budgets, as of the resolve
 
 
 def build(session: Session, incident: Incident, policy: Policy | None = None) -> DrillReport:
@@ -60,8 +65,10 @@ def build(session: Session, incident: Incident, policy: Policy | None = None) ->
             .order_by(TimelineEvent.at, TimelineEvent.id)
         )
     )
-    view = IncidentView.of(incident, snapshot.severity(incident.severity).label)
+    view = incidents.view(session, incident, snapshot)
     report = DrillReport(view, response_target=snapshot.severity(incident.severity).response)
+    # The step clock's own verdicts (the postmortem's table), as they stood when the drill ended.
+    report.steps = step_rows(view, incident.resolved_at or incident.updated_at)
     paged = [e for e in events if e.kind == EventKind.ESCALATION.value and "tier_index" in (e.data or {})]
     report.exhausted = any((e.data or {}).get("exhausted") for e in events)
     ack = incident.acknowledged_at
@@ -112,6 +119,16 @@ def missed(report: DrillReport) -> list[str]:
             )
         if not rung.users:
             lines.append(_("{tier} paged nobody.", tier=rung.tier))
+    for row in report.steps:
+        if row.verdict == "missed" and row.over is not None:
+            lines.append(
+                _(
+                    "{step} ran {over} over its budget of {budget}.",
+                    step=_(STEP_NAMES.get(row.step, row.step)),
+                    over=_after(row.over),
+                    budget=format_duration(row.budget or timedelta(0)),
+                )
+            )
     incident = report.incident
     acked = incident.acknowledged_at
     if acked is None or acked - incident.declared_at > report.response_target:
@@ -175,6 +192,8 @@ def render(report: DrillReport) -> str:
         lines.append(_("• no tier was paged"))
     for name in report.unpaged:
         lines.append(_("• {tier}: not reached", tier=name))
+    lines += ["", _("*Steps* (each against its budget from the declaration)")]
+    lines += [_step_line(row) for row in report.steps] or [_("• the response clock has no steps")]
     lines += ["", _("*Who did what, when*")]
     if incident.acknowledged_at is not None:
         lines.append(
@@ -195,3 +214,34 @@ def render(report: DrillReport) -> str:
     lines += [f"• {line}" for line in missed(report)] or [_("• nothing — every tier and target was met")]
     lines += ["", _("_A drill: none of this counts in metrics, reports or response-target figures._")]
     return "\n".join(lines)
+
+
+def _step_line(row: StepRow) -> str:
+    name = _(STEP_NAMES.get(row.step, row.step))
+    if row.budget is None:
+        done = _("done at +{took}", took=_after(row.took)) if row.took is not None else _("open")
+        return _("• {step} (no clock): {done}", step=name, done=done)
+    budget = format_duration(row.budget)
+    if row.verdict == "met":
+        return _(
+            "• {step} (budget {budget}): ✅ done at +{took}",
+            step=name,
+            budget=budget,
+            took=_after(row.took or timedelta(0)),
+        )
+    if row.verdict == "missed" and row.took is not None:
+        return _(
+            "• {step} (budget {budget}): ❌ done at +{took}, {over} over",
+            step=name,
+            budget=budget,
+            took=_after(row.took),
+            over=_after(row.over or timedelta(0)),
+        )
+    if row.verdict == "missed":
+        return _(
+            "• {step} (budget {budget}): ❌ still open when the drill ended, {over} over",
+            step=name,
+            budget=budget,
+            over=_after(row.over or timedelta(0)),
+        )
+    return _("• {step} (budget {budget}): ⏳ open, within its budget", step=name, budget=budget)

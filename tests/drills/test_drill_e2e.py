@@ -53,7 +53,13 @@ def test_a_drill_runs_the_real_ladder_marked_drill_and_ends_with_a_report(db_url
 
         clock.advance(timedelta(minutes=4, seconds=30))
         h.reply(h.command("ack", user=LEAD, channel=room.id))
+        drill = h.latest_incident()
+        # The step clock: "stop the loss" ticked at +19m 30s (budget 15m), "verify" at +29m 30s (45m).
+        h.driver.block_action(LEAD, room.id, drill.checklist_ts, "incident_checklist", value=f"{drill.id}:2")
+        h.wait_idle()
         clock.advance(timedelta(minutes=10))
+        h.driver.block_action(LEAD, room.id, drill.checklist_ts, "incident_checklist", value=f"{drill.id}:4")
+        h.wait_idle()
         h.reply(h.command("resolve", user=LEAD, channel=room.id))
         report = h.emulator.wait_for(
             lambda: next((t for t in _texts(h, room.id) if "Drill report" in t), None), timeout=10
@@ -62,6 +68,12 @@ def test_a_drill_runs_the_real_ladder_marked_drill_and_ends_with_a_report(db_url
         assert "tier1 (loop 1) paged at +0s: @U0ONCALL — ❌ no acknowledgement within 15m" in report
         assert "tier2 (loop 1) paged at +15m: @U0LEAD — ✅ acknowledged after 4m 30s (budget 30m)" in report
         assert "tier3: not reached" in report
+        assert "Confirm the incident (budget 2m): ❌ still open when the drill ended, 27m 30s over" in report
+        assert "Stop the loss (budget 15m): ❌ done at +19m 30s, 4m 30s over" in report
+        assert "Find the root cause (no clock): open" in report
+        assert "Fix and verify (budget 45m): ✅ done at +29m 30s" in report
+        assert "Review (budget 3d): ⏳ open, within its budget" in report
+        assert "Stop the loss ran 4m 30s over its budget of 15m." in report
         assert "acknowledged by @U0LEAD at +19m 30s (response target 1h)" in report
         assert "resolved at +29m 30s" in report
         assert "tier1 did not acknowledge within 15m." in report
@@ -89,3 +101,20 @@ def test_a_drill_needs_a_severity_and_a_title(sqlite_url: str) -> None:
 
 def _texts(h: Harness, channel_id: str) -> list[str]:
     return [blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.messages(channel_id)]
+
+
+def test_in_chinese_the_page_says_演练(sqlite_url: str) -> None:
+    clock = ManualClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    with Harness(sqlite_url, policy=guide_policy("language: zh\n"), clock=clock) as h:
+        seed_users(h.emulator)
+        h.reply(h.command("drill p2 Search is slow"), timeout=15)
+        room = h.emulator.wait_for(lambda: h.emulator.find_channel_prefix("drill-"), timeout=10)
+        assert room.name == "drill-20261203-1-search-is-slow"
+        engine.run_due(h.runtime)
+        [page] = pages(h.emulator, ONCALL, 1)
+        assert "演练 INC-1" in page["text"] and "DRILL" not in page["text"]
+        h.reply(h.command("resolve", user=ONCALL, channel=room.id))
+        report = h.emulator.wait_for(
+            lambda: next((t for t in _texts(h, room.id) if "演练报告" in t), None), timeout=10
+        )
+        assert "tier1（第 1 轮）于 +0s 呼叫：@U0ONCALL" in report and "• 无人确认" in report
