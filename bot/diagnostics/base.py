@@ -312,7 +312,7 @@ def format_table(headers: list[str], rows: list[list[Any]], *, max_width: int = 
 
 def format_pairs(pairs: list[tuple[str, Any]]) -> str:
     """`name   value` lines, aligned."""
-    width = max((len(name) for name, _ in pairs), default=0)
+    width = max((len(name) for name, _value in pairs), default=0)
     return "\n".join(f"{name.ljust(width)}  {'' if value is None else value}" for name, value in pairs)
 
 

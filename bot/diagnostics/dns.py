@@ -22,7 +22,7 @@ from bot.diagnostics.base import (
     UsageError,
     format_table,
 )
-from bot.i18n import N_
+from bot.i18n import N_, _
 
 TYPES = ("A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "PTR")
 DEFAULT_TYPES = ("A", "AAAA")
@@ -41,14 +41,16 @@ def _parse(args: list[str], options: dict[str, str]) -> tuple[str, list[str], tu
         name, types = dns.reversename.from_address(str(address)).to_text(), ["PTR"]
     unknown = [t for t in types if t not in TYPES]
     if unknown:
-        raise UsageError(f"Unknown record type `{unknown[0]}`; one of {', '.join(TYPES)}.")
+        raise UsageError(
+            _("Unknown record type `{type}`; one of {types}.", type=unknown[0], types=", ".join(TYPES))
+        )
     server = None
     if "server" in options:
         target = netguard.parse_host_port(options["server"], default_port=53)
         try:
             ipaddress.ip_address(target.host)
         except ValueError as exc:
-            raise UsageError("`server=` is the IP address of a DNS server, e.g. server=1.1.1.1.") from exc
+            raise UsageError(_("`server=` is the IP address of a DNS server, e.g. server=1.1.1.1.")) from exc
         server = (target.host, target.port)
     return name, types, server
 
@@ -65,7 +67,7 @@ def _resolver(server: tuple[str, int] | None, timeout: float) -> Any:
             resolver = dns.resolver.Resolver()
         except dns.resolver.NoResolverConfiguration as exc:
             raise CheckFailed(
-                "No DNS server configured on the bot's host (/etc/resolv.conf)", Fix.DNS
+                _("No DNS server configured on the bot's host (/etc/resolv.conf)"), Fix.DNS
             ) from exc
     else:
         resolver = dns.resolver.Resolver(configure=False)
@@ -92,13 +94,15 @@ def check(ctx: CheckContext) -> Report:
         try:
             answer = resolver.resolve(name, rtype, search=False, raise_on_no_answer=False)
         except dns.resolver.NXDOMAIN as exc:
-            raise CheckFailed(f"{name} does not exist (NXDOMAIN)", Fix.DNS) from exc
+            raise CheckFailed(_("{name} does not exist (NXDOMAIN)", name=name), Fix.DNS) from exc
         except dns.resolver.NoNameservers as exc:
             raise CheckFailed(
-                f"No DNS server could answer for {name} (SERVFAIL or refused)", Fix.DNS
+                _("No DNS server could answer for {name} (SERVFAIL or refused)", name=name), Fix.DNS
             ) from exc
         except dns.exception.Timeout as exc:
-            raise CheckFailed(f"DNS server did not answer for {name} ({rtype})", Fix.DNS) from exc
+            raise CheckFailed(
+                _("DNS server did not answer for {name} ({type})", name=name, type=rtype), Fix.DNS
+            ) from exc
         elapsed = (time.perf_counter() - started) * 1000
         chain = [r for r in (answer.response.answer if answer.response else []) if r.rdtype != answer.rdtype]
         for rrset in chain:  # CNAMEs on the way, as dig shows them
@@ -114,7 +118,7 @@ def check(ctx: CheckContext) -> Report:
             shown = ", ".join(values[:6]) + (f" (+{len(values) - 6})" if len(values) > 6 else "")
             report.ok(f"{rtype} {shown} ({elapsed:.1f} ms)")
     if not any(found.values()):
-        report.warn(f"{name} exists but has no {'/'.join(types)} records", Fix.DNS)
+        report.warn(_("{name} exists but has no {types} records", name=name, types="/".join(types)), Fix.DNS)
     via = f"{server[0]}:{server[1]}" if server else ", ".join(resolver.nameservers)
     report.detail = f"; {name} via {via}\n" + format_table(
         ["name", "ttl", "type", "value"], rows, max_width=100

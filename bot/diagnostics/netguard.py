@@ -20,18 +20,19 @@ from urllib.parse import urlsplit
 
 from bot.config.policy import Policy
 from bot.diagnostics.base import CheckFailed, CheckRefused, Fix, UsageError
+from bot.i18n import N_, _
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 BLOCKED: tuple[tuple[IPNetwork, str], ...] = (
-    (ipaddress.ip_network("169.254.0.0/16"), "link-local / cloud metadata"),
-    (ipaddress.ip_network("fe80::/10"), "IPv6 link-local"),
-    (ipaddress.ip_network("fd00:ec2::254/128"), "AWS metadata (IPv6)"),
-    (ipaddress.ip_network("100.100.100.200/32"), "Alibaba Cloud metadata"),
+    (ipaddress.ip_network("169.254.0.0/16"), N_("link-local / cloud metadata")),
+    (ipaddress.ip_network("fe80::/10"), N_("IPv6 link-local")),
+    (ipaddress.ip_network("fd00:ec2::254/128"), N_("AWS metadata (IPv6)")),
+    (ipaddress.ip_network("100.100.100.200/32"), N_("Alibaba Cloud metadata")),
 )
 
-_HOW_TO_ALLOW = (
+_HOW_TO_ALLOW = N_(
     "diagnostics may not reach it. If this is intended, an admin can add it to "
     "`diagnostics.allow_networks` in the YAML policy"
 )
@@ -50,7 +51,7 @@ class HostPort:
 
 def parse_port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
-        raise UsageError(f"`{text}` is not a port (1–65535).")
+        raise UsageError(_("`{text}` is not a port (1–65535).", text=text))
     return int(text)
 
 
@@ -65,7 +66,7 @@ def validate_host(host: str) -> str:
         pass
     name = host[:-1] if host.endswith(".") else host
     if not name or len(name) > 253 or not all(_LABEL.match(label) for label in name.split(".")):
-        raise UsageError(f"`{host}` is not a valid host name or IP address.")
+        raise UsageError(_("`{host}` is not a valid host name or IP address.", host=host))
     return name.lower()
 
 
@@ -73,10 +74,10 @@ def parse_host_port(text: str, default_port: int | None = None) -> HostPort:
     """`host`, `host:port`, `[v6]:port` or a bare IPv6 literal."""
     text = text.strip()
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, _sep, rest = text[1:].partition("]")
         port_text = rest[1:] if rest.startswith(":") else ""
         if rest and not rest.startswith(":"):
-            raise UsageError(f"`{text}` is not host:port.")
+            raise UsageError(_("`{text}` is not host:port.", text=text))
     elif text.count(":") == 1:
         host, port_text = text.split(":")
     else:
@@ -84,7 +85,7 @@ def parse_host_port(text: str, default_port: int | None = None) -> HostPort:
     if port_text:
         return HostPort(validate_host(host), parse_port(port_text))
     if default_port is None:
-        raise UsageError(f"`{text}` needs a port, e.g. `{host}:443`.")
+        raise UsageError(_("`{text}` needs a port, e.g. `{host}:443`.", text=text, host=host))
     return HostPort(validate_host(host), default_port)
 
 
@@ -180,15 +181,19 @@ def blocked_reason(address: IPAddress, rules: Rules = Rules(), *, builtin: bool 
             continue
         for network, label in BLOCKED if builtin else ():
             if candidate.version == network.version and candidate in network:
-                return _label(address, candidate, f"{label} ({network})")
+                return _label(address, candidate, f"{_(label)} ({network})")
         denied = _covered(candidate, rules.deny)
         if denied is not None:
-            return _label(address, candidate, f"in `diagnostics.deny_networks` ({denied})")
+            return _label(address, candidate, _("in `diagnostics.deny_networks` ({network})", network=denied))
     return None
 
 
 def _label(address: IPAddress, candidate: IPAddress, reason: str) -> str:
-    return reason if candidate == address else f"{reason}, embedded as {candidate}"
+    return (
+        reason
+        if candidate == address
+        else _("{reason}, embedded as {address}", reason=reason, address=candidate)
+    )
 
 
 def networks(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:
@@ -205,7 +210,9 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise CheckFailed(f"{host} does not resolve: {exc.strerror}", Fix.DNS) from exc
+        raise CheckFailed(
+            _("{host} does not resolve: {error}", host=host, error=exc.strerror), Fix.DNS
+        ) from exc
     seen: list[IPAddress] = []
     for _family, _type, _proto, _name, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
@@ -220,12 +227,20 @@ def vetted_addresses(host: str, port: int, policy: Policy, *, builtin: bool = Tr
     rules = rules_for(policy, host, port)
     literal = _literal(host)
     if literal is not None and (reason := blocked_reason(literal, rules, builtin=builtin)):
-        raise CheckRefused(f"{host} is {reason}; {_HOW_TO_ALLOW}")
+        raise CheckRefused(_("{host} is {reason}; {how}", host=host, reason=reason, how=_(_HOW_TO_ALLOW)))
     addresses = resolve(host, port)
     for address in addresses:
         reason = blocked_reason(address, rules, builtin=builtin)
         if reason:
-            raise CheckRefused(f"{host} resolves to {address}, {reason}; {_HOW_TO_ALLOW}")
+            raise CheckRefused(
+                _(
+                    "{host} resolves to {address}, {reason}; {how}",
+                    host=host,
+                    address=address,
+                    reason=reason,
+                    how=_(_HOW_TO_ALLOW),
+                )
+            )
     return addresses
 
 

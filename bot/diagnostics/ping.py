@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bot.diagnostics import netguard
 from bot.diagnostics.base import Adapter, Check, CheckContext, Fix, Report, UsageError, format_table
-from bot.i18n import N_
+from bot.i18n import N_, _
 
 MAX_COUNT = 10
 PING_GROUP_RANGE = Path("/proc/sys/net/ipv4/ping_group_range")
@@ -27,7 +27,7 @@ PING_GROUP_RANGE = Path("/proc/sys/net/ipv4/ping_group_range")
 def _count(options: dict[str, str]) -> int:
     raw = options.get("count", "4")
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
-        raise UsageError(f"`count=` takes 1 to {MAX_COUNT}, not `{raw[:20]}`.")
+        raise UsageError(_("`count=` takes 1 to {most}, not `{raw}`.", most=MAX_COUNT, raw=raw[:20]))
     return int(raw)
 
 
@@ -43,7 +43,7 @@ def icmp_allowed() -> tuple[bool, str]:
     try:
         low, high = (int(x) for x in PING_GROUP_RANGE.read_text().split())
     except (OSError, ValueError):
-        return False, "net.ipv4.ping_group_range unreadable"
+        return False, _("net.ipv4.ping_group_range unreadable")
     import os
 
     groups = {os.getgid(), *os.getgroups()}
@@ -104,7 +104,7 @@ def _tcp_echo(address: netguard.IPAddress, port: int, timeout: float) -> tuple[f
 
 
 def check(ctx: CheckContext) -> Report:
-    host = netguard.validate_host(ctx.arg(0, "host"))
+    host = netguard.validate_host(ctx.arg(0, N_("host")))
     count = _count(ctx.options)
     port = netguard.parse_port(ctx.options.get("port", "443"))
     address = netguard.vetted_addresses(host, port, ctx.policy)[0]
@@ -117,7 +117,7 @@ def check(ctx: CheckContext) -> Report:
                 rtt = _icmp_echo(address, seq, per_probe)
                 state = "reply" if rtt is not None else "no reply"
             except OSError as exc:  # EACCES/EPERM: the sysctl changed, or a seccomp filter — fall back
-                allowed, why = False, f"ICMP datagram socket refused ({exc.strerror})"
+                allowed, why = False, _("ICMP datagram socket refused ({reason})", reason=exc.strerror)
         if not allowed:
             method = f"tcp/{port}"
             rtt, state = _tcp_echo(address, port, per_probe)
@@ -126,13 +126,21 @@ def check(ctx: CheckContext) -> Report:
             times.append(rtt)
     lost = count - len(times)
     where = host if host == str(address) else f"{host} ({address})"
-    how = "ICMP echo" if method == "icmp" else f"TCP ping to port {port} (ICMP not allowed: {why})"
+    how = (
+        "ICMP echo"
+        if method == "icmp"
+        else _("TCP ping to port {port} (ICMP not allowed: {why})", port=port, why=why)
+    )
     report = Report()
     if not times:
-        report.crit(f"{where}: no answer to {count} probe(s) ({how})", Fix.NETWORK)
+        report.crit(
+            _("{where}: no answer to {count} probe(s) ({how})", where=where, count=count, how=how),
+            Fix.NETWORK,
+        )
     else:
         summary = f"min/avg/max {min(times):.1f}/{sum(times) / len(times):.1f}/{max(times):.1f} ms"
-        text = f"{where} is up: {len(times)}/{count} answered, {100 * lost // count}% loss, {summary} ({how})"
+        text = _("{where} is up: {answered}/{count} answered, {loss}% loss, {summary} ({how})", where=where,
+                 answered=len(times), count=count, loss=100 * lost // count, summary=summary, how=how)  # fmt: skip
         (report.warn(text, Fix.NETWORK) if lost else report.ok(text))
     report.detail = f"{how}\n\n" + format_table(["seq", "result", "time"], rows)
     report.data = {"host": host, "address": str(address), "method": method, "sent": count, "received": len(times),

@@ -25,7 +25,7 @@ from bot.diagnostics.base import (
     format_table,
 )
 from bot.diagnostics.base import parse_seconds as _seconds
-from bot.i18n import N_
+from bot.i18n import N_, _
 
 MAX_QUERY = 1000
 MAX_SERIES = 20
@@ -35,16 +35,16 @@ POINTS = 240  # samples per series in a trend: enough for a chart, small for the
 def _query(args: list[str]) -> str:
     text = " ".join(args).strip()
     if not text:
-        raise UsageError("Which PromQL? Type e.g. `/diag prom query 'up'`.")
+        raise UsageError(_("Which PromQL? Type e.g. `/diag prom query 'up'`."))
     if len(text) > MAX_QUERY or any(ch in text for ch in "\n\r\0"):
-        raise UsageError(f"The PromQL must be one line of at most {MAX_QUERY} characters.")
+        raise UsageError(_("The PromQL must be one line of at most {n} characters.", n=MAX_QUERY))
     return text
 
 
 def _since(options: dict[str, str]) -> float:
     since = _seconds("since", options.get("since", "1h"))
     if not 60 <= since <= 7 * 86400:
-        raise UsageError("`since=` takes 1m to 7d.")
+        raise UsageError(_("`since=` takes 1m to 7d."))
     return since
 
 
@@ -59,7 +59,7 @@ def _get(ctx: CheckContext, path: str, params: dict[str, Any]) -> Any:
 
     target = ctx.target
     if target is None:
-        raise UsageError("No Prometheus configured: add one under `targets.prom` in the YAML policy.")
+        raise UsageError(_("No Prometheus configured: add one under `targets.prom` in the YAML policy."))
     token = os.environ.get(target.token_env) if target.token_env else None
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
@@ -67,17 +67,29 @@ def _get(ctx: CheckContext, path: str, params: dict[str, Any]) -> Any:
             f"{target.url.rstrip('/')}{path}", params=params, headers=headers, timeout=ctx.timeout
         )
     except httpx.TimeoutException:
-        raise TimeoutError(f"Prometheus did not answer within {ctx.timeout:g} s") from None
+        raise TimeoutError(
+            _("Prometheus did not answer within {limit} s", limit=f"{ctx.timeout:g}")
+        ) from None
     except httpx.HTTPError as exc:
-        raise CheckFailed(f"Can't reach Prometheus at {target.url}: {exc}", Fix.DEPENDENCY) from None
+        raise CheckFailed(
+            _("Can't reach Prometheus at {url}: {error}", url=target.url, error=exc), Fix.DEPENDENCY
+        ) from None
     try:
         body = response.json()
     except ValueError:
-        raise CheckFailed(f"Prometheus answered {response.status_code} without JSON") from None
+        raise CheckFailed(
+            _("Prometheus answered {status} without JSON", status=response.status_code)
+        ) from None
     if body.get("status") != "success":
         if response.status_code == 400:
-            raise UsageError(f"Prometheus refused the query: {body.get('error', '?')}.")
-        raise CheckFailed(f"Prometheus answered {response.status_code}: {body.get('error', '?')}")
+            raise UsageError(_("Prometheus refused the query: {error}.", error=body.get("error", "?")))
+        raise CheckFailed(
+            _(
+                "Prometheus answered {status}: {error}",
+                status=response.status_code,
+                error=body.get("error", "?"),
+            )
+        )
     return body["data"]
 
 
@@ -102,10 +114,12 @@ def query(ctx: CheckContext) -> Report:
         return report
     rows = [[_label(s.get("metric") or {}), _number(float(s["value"][1]))] for s in result[:MAX_SERIES]]
     if not result:
-        report.warn(f"`{promql}` returned no series (a typo in a label, or nothing scraped yet)")
+        report.warn(
+            _("`{query}` returned no series (a typo in a label, or nothing scraped yet)", query=promql)
+        )
     else:
-        more = f" (first {MAX_SERIES} shown)" if len(result) > MAX_SERIES else ""
-        report.ok(f"`{promql}`: {len(result)} series{more}")
+        more = " " + _("(first {n} shown)", n=MAX_SERIES) if len(result) > MAX_SERIES else ""
+        report.ok(_("`{query}`: {n} series{more}", query=promql, n=len(result), more=more))
     report.detail = format_table(["series", "value"], rows, max_width=100)
     report.data = {"query": promql, "type": kind, "series": len(result),
                    "values": {row[0]: float(row[1]) for row in rows}}  # fmt: skip
@@ -125,7 +139,7 @@ def _chart(promql: str, series: list[tuple[str, list[tuple[float, float]]]], sin
 
     for label, points in series[:10]:
         axes.plot(
-            [datetime.fromtimestamp(t, UTC) for t, _ in points], [v for _, v in points], label=label[:60]
+            [datetime.fromtimestamp(t, UTC) for t, _v in points], [v for _t, v in points], label=label[:60]
         )
     axes.set_title(promql[:90], fontsize=9)
     axes.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
@@ -149,18 +163,26 @@ def trend(ctx: CheckContext) -> Report:
     report = Report()
     span = ctx.options.get("since", "1h")
     if not series:
-        report.warn(f"`{promql}` has no samples in the last {span}")
+        report.warn(_("`{query}` has no samples in the last {span}", query=promql, span=span))
         report.data = {"query": promql, "series": 0}
         return report
     rows, stats = [], {}
     for label, points in series:
-        values = [v for _, v in points]
+        values = [v for _t, v in points]
         stats[label] = {"min": min(values), "max": max(values), "last": values[-1], "points": len(values)}
         rows.append([label, _number(min(values)), _number(max(values)), _number(values[-1])])
     first = stats[series[0][0]]
     report.ok(
-        f"`{promql}` over {span}: {len(series)} series; {series[0][0]} min {_number(first['min'])}, "
-        f"max {_number(first['max'])}, last {_number(first['last'])}"
+        _(
+            "`{query}` over {span}: {n} series; {first} min {low}, max {high}, last {last}",
+            query=promql,
+            span=span,
+            n=len(series),
+            first=series[0][0],
+            low=_number(first["min"]),
+            high=_number(first["max"]),
+            last=_number(first["last"]),
+        )
     )
     report.detail = format_table(["series", "min", "max", "last"], rows, max_width=100)
     report.data = {"query": promql, "since_s": since, "series": len(series), "stats": stats}

@@ -10,7 +10,7 @@ import time
 
 from bot.diagnostics import netguard
 from bot.diagnostics.base import Adapter, Check, CheckContext, Fix, Report, UsageError, format_table
-from bot.i18n import N_
+from bot.i18n import N_, _
 
 MAX_PORTS = 10
 
@@ -23,7 +23,7 @@ def parse_target(args: list[str]) -> tuple[str, list[int]]:
     host = netguard.validate_host(args[0])
     ports = [netguard.parse_port(p) for p in args[1:]]
     if len(ports) > MAX_PORTS:
-        raise UsageError(f"At most {MAX_PORTS} ports per run.")
+        raise UsageError(_("At most {n} ports per run.", n=MAX_PORTS))
     return host, ports
 
 
@@ -63,12 +63,18 @@ def check(ctx: CheckContext) -> Report:
         where = f"{host}:{port}" if host == str(used) else f"{host}:{port} ({used})"
         rows.append([port, str(used), state, f"{elapsed:.1f} ms"])
         if state == "open":
-            report.ok(f"{where} is open ({elapsed:.1f} ms to connect)")
+            report.ok(_("{where} is open ({ms} ms to connect)", where=where, ms=f"{elapsed:.1f}"))
         elif state == "refused":
-            report.crit(f"{where}: connection refused (nothing listening, or rejected)", Fix.NETWORK)
+            report.crit(
+                _("{where}: connection refused (nothing listening, or rejected)", where=where), Fix.NETWORK
+            )
         elif state == "timeout":
             report.crit(
-                f"{where}: no answer within {budget:.1f} s (filtered by a firewall, or host down)",
+                _(
+                    "{where}: no answer within {limit} s (filtered by a firewall, or host down)",
+                    where=where,
+                    limit=f"{budget:.1f}",
+                ),
                 Fix.NETWORK,
             )
         else:

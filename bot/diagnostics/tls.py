@@ -24,9 +24,9 @@ from bot.diagnostics.base import (
     UsageError,
     format_pairs,
 )
-from bot.i18n import N_
+from bot.i18n import N_, _
 
-HANDSHAKE_FIX = (
+HANDSHAKE_FIX = N_(
     "Compare the server's TLS versions, ciphers and certificate setup with `openssl s_client -connect "
     "<host>:<port>`; check a proxy or load balancer in between"
 )
@@ -79,7 +79,7 @@ def _time(tag: int, value: bytes) -> datetime:
 def parse_certificate(der: bytes) -> CertInfo:
     """Subject, issuer and validity of a DER X.509 certificate (RFC 5280 §4.1)."""
     _start, certificate, _end = _tlv(der, 0)
-    _, tbs = next(_children(certificate))
+    _tag, tbs = next(_children(certificate))
     fields = list(_children(tbs))
     if fields[0][0] == 0xA0:  # explicit version tag; v1 certificates omit it
         fields = fields[1:]
@@ -121,23 +121,23 @@ def _plain_protocol(address: netguard.IPAddress, port: int, timeout: float) -> s
     finally:
         sock.close()
     if head.startswith(b"HTTP/"):
-        return "plain HTTP (try `/diag http http://…` instead)"
-    for prefix, name in ((b"SSH-", "SSH"), (b"220", "SMTP or FTP"), (b"-ERR", "Redis"), (b"+OK", "POP3")):
+        return _("plain HTTP (try `/diag http http://…` instead)")
+    for prefix, name in ((b"SSH-", "SSH"), (b"220", "SMTP / FTP"), (b"-ERR", "Redis"), (b"+OK", "POP3")):
         if head.startswith(prefix):
-            return f"{name} in the clear"
+            return _("{protocol} in the clear", protocol=name)
     if len(head) > 4 and head[4] == 0x0A:  # a MySQL handshake packet: 3-byte length, sequence 0, protocol 10
-        return "the MySQL protocol"
+        return _("the MySQL protocol")
     return None
 
 
 def _validate(args: list[str], options: dict[str, str]) -> None:
     netguard.parse_host_port(args[0], default_port=443)
     if "days" in options and not options["days"].isdigit():
-        raise UsageError("`days=` is a whole number of days, e.g. days=30.")
+        raise UsageError(_("`days=` is a whole number of days, e.g. days=30."))
 
 
 def check(ctx: CheckContext) -> Report:
-    target = netguard.parse_host_port(ctx.arg(0, "host"), default_port=443)
+    target = netguard.parse_host_port(ctx.arg(0, N_("host")), default_port=443)
     warn_days = ctx.int_option("days", WARN_DAYS, low=1, high=3650)
     address = netguard.vetted_addresses(target.host, target.port, ctx.policy)[0]
     timeout = ctx.timeout * 0.45  # two handshakes may be needed; both fit inside the runner's deadline
@@ -153,37 +153,61 @@ def check(ctx: CheckContext) -> Report:
         insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
         der, version, cipher = _handshake(address, target.host, target.port, insecure, timeout)
     except ConnectionRefusedError as exc:
-        raise CheckFailed(f"{target.display}: connection refused", Fix.NETWORK) from exc
+        raise CheckFailed(_("{address}: connection refused", address=target.display), Fix.NETWORK) from exc
     except (ssl.SSLError, ConnectionResetError) as exc:  # the other end does not speak TLS, or not well
         speaks = _plain_protocol(address, target.port, timeout)
         if speaks is not None:
-            raise CheckFailed(f"{target.display} speaks {speaks}, not TLS", Fix.NOT_TLS) from exc
+            raise CheckFailed(
+                _("{address} speaks {protocol}, not TLS", address=target.display, protocol=speaks),
+                Fix.NOT_TLS,
+            ) from exc
         raise CheckFailed(
-            f"{target.display}: TLS handshake failed: {_ssl_reason(exc)}", HANDSHAKE_FIX
+            _("{address}: TLS handshake failed: {reason}", address=target.display, reason=_ssl_reason(exc)),
+            HANDSHAKE_FIX,
         ) from exc
     except TimeoutError as exc:
-        raise CheckFailed(f"{target.display}: no answer to the TLS handshake within {timeout:.1f} s",
-                          Fix.NETWORK) from exc  # fmt: skip
+        raise CheckFailed(
+            _(
+                "{address}: no answer to the TLS handshake within {limit} s",
+                address=target.display,
+                limit=f"{timeout:.1f}",
+            ),
+            Fix.NETWORK,
+        ) from exc
     except OSError as exc:
         raise CheckFailed(
-            f"{target.display}: TLS handshake failed: {exc.strerror or exc}", Fix.NETWORK
+            _(
+                "{address}: TLS handshake failed: {reason}",
+                address=target.display,
+                reason=exc.strerror or exc,
+            ),
+            Fix.NETWORK,
         ) from exc
     cert = parse_certificate(der)
     now = datetime.now(UTC)
     days = (cert.not_after - now).total_seconds() / 86400
     until = f"{cert.not_after:%Y-%m-%d %H:%M} UTC"
     if days < 0:
-        report.crit(f"Certificate expired {-days:.0f} days ago ({until})", Fix.TLS_EXPIRY)
+        report.crit(
+            _("Certificate expired {days} days ago ({until})", days=f"{-days:.0f}", until=until),
+            Fix.TLS_EXPIRY,
+        )
     elif days <= CRIT_DAYS:
-        report.crit(f"Certificate expires in {days:.1f} days ({until})", Fix.TLS_EXPIRY)
+        report.crit(
+            _("Certificate expires in {days} days ({until})", days=f"{days:.1f}", until=until), Fix.TLS_EXPIRY
+        )
     elif days <= warn_days:
-        report.warn(f"Certificate expires in {days:.0f} days ({until})", Fix.TLS_EXPIRY)
+        report.warn(
+            _("Certificate expires in {days} days ({until})", days=f"{days:.0f}", until=until), Fix.TLS_EXPIRY
+        )
     else:
-        report.ok(f"Certificate valid for {days:.0f} more days (until {until})")
+        report.ok(
+            _("Certificate valid for {days} more days (until {until})", days=f"{days:.0f}", until=until)
+        )
     if verify_error:
-        report.crit(f"Not trusted: {verify_error}", Fix.TLS_TRUST)
+        report.crit(_("Not trusted: {reason}", reason=verify_error), Fix.TLS_TRUST)
     else:
-        report.ok(f"Trusted chain for {target.host} ({version})")
+        report.ok(_("Trusted chain for {host} ({version})", host=target.host, version=version))
     report.detail = format_pairs(
         [
             ("host", f"{target.display} ({address})"),

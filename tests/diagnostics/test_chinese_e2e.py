@@ -202,3 +202,15 @@ def test_http_status_fix_and_masked_body_are_chinese(h: Harness, http_server: st
     assert "DNS " in text and " · 连接 " in text and " · 首字节 " in text
     broken = _diag(h, f"http {http_server}/broken")
     assert "查看应用日志，修复代码 bug" in broken and "hunter2" not in broken
+
+
+def test_network_checks_and_refusals_are_chinese(h: Harness, closed_port: int, tls_server: Any) -> None:
+    refused = _diag(h, "http http://169.254.169.254/latest/meta-data/iam/")
+    assert "已拒绝：169.254.169.254 属于 链路本地地址 / 云元数据 (169.254.0.0/16)" in refused
+    assert "`diagnostics.allow_networks`" in refused
+    tcp = _diag(h, f"tcp 127.0.0.1:{closed_port}")
+    assert f"127.0.0.1:{closed_port}：连接被拒绝（没有服务监听，或被拒绝）" in tcp
+    assert "端口连通性检查、防火墙规则检查" in tcp  # the guide's fix, translated at the edge
+    port = tls_server[0]
+    tls = _diag(h, f"tls localhost:{port}")
+    assert "证书" in tls and ("不受信任：" in tls or "受信任" in tls)

@@ -17,6 +17,7 @@ from bot.diagnostics.base import (
     UsageError,
     clients,
 )
+from bot.i18n import _
 
 # What the bot's IAM policy needs, for the deploy docs.
 IAM_ACTIONS = (
@@ -41,11 +42,19 @@ _DENIED = ("UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "Au
 
 # ---------------------------------------------------------------------------------- validation
 def validate_ids(args: list[str], pattern: re.Pattern[str], what: str, example: str) -> list[str]:
+    """The ids, deduplicated; a UsageError naming `what` (marked N_ by the caller) otherwise."""
     if len(args) > MAX_IDS:
-        raise UsageError(f"At most {MAX_IDS} {what}s at a time.")
+        raise UsageError(_("At most {n} at a time (each a {what}).", n=MAX_IDS, what=_(what)))
     for value in args:
         if not pattern.match(value):
-            raise UsageError(f"`{value[:80]}` is not an {what} (like `{example}`).")
+            raise UsageError(
+                _(
+                    "`{value}` is not a valid {what} (like `{example}`).",
+                    value=value[:80],
+                    what=_(what),
+                    example=example,
+                )
+            )
     return list(dict.fromkeys(args))
 
 
@@ -76,22 +85,26 @@ def aws(ctx: CheckContext, service: str) -> Iterator[Any]:
 
     target = ctx.target
     if target is None:
-        raise UsageError("No AWS target configured: add one under `targets.aws` in the YAML policy.")
+        raise UsageError(_("No AWS target configured: add one under `targets.aws` in the YAML policy."))
     key = ("aws", ctx.target_name, target.region, target.profile, target.endpoint_url, service, ctx.timeout)
-    where = f"{service} in {target.region}"
+    where = _("{service} in {region}", service=service, region=target.region)
     try:
         yield clients.get(key, lambda: _new_client(target, service, ctx.timeout))
     except bx.ClientError as exc:
         raise _client_error(exc, where) from None
     except (bx.ReadTimeoutError, bx.ConnectTimeoutError):
-        raise TimeoutError(f"AWS {where} did not answer within {ctx.timeout:g} s") from None
+        raise TimeoutError(
+            _("AWS {where} did not answer within {limit} s", where=where, limit=f"{ctx.timeout:g}")
+        ) from None
     except (bx.NoCredentialsError, bx.PartialCredentialsError, bx.ProfileNotFound) as exc:
         raise CheckFailed(
-            f"No usable AWS credentials for target {ctx.target_name}: {exc}",
-            "give the bot an IAM role (instance profile / IRSA) or set `profile:` on the target",
+            _("No usable AWS credentials for target {target}: {error}", target=ctx.target_name, error=exc),
+            _("give the bot an IAM role (instance profile / IRSA) or set `profile:` on the target"),
         ) from None
     except bx.EndpointConnectionError as exc:
-        raise CheckFailed(f"Can't reach AWS {where}: {exc}", Fix.NETWORK) from None
+        raise CheckFailed(
+            _("Can't reach AWS {where}: {error}", where=where, error=exc), Fix.NETWORK
+        ) from None
 
 
 def _client_error(exc: Any, where: str) -> Exception:
@@ -101,10 +114,15 @@ def _client_error(exc: Any, where: str) -> Exception:
         return UsageError(f"{message or code}.")
     if code in _DENIED or code.startswith("AccessDenied"):
         return CheckFailed(
-            f"AWS denied {exc.operation_name} ({code}) on {where}",
-            f"allow it in the bot's IAM policy: {', '.join(IAM_ACTIONS)}",
+            _(
+                "AWS denied {operation} ({code}) on {where}",
+                operation=exc.operation_name,
+                code=code,
+                where=where,
+            ),
+            _("allow it in the bot's IAM policy: {actions}", actions=", ".join(IAM_ACTIONS)),
         )
-    return CheckFailed(f"AWS {where} answered {code}: {message}")
+    return CheckFailed(_("AWS {where} answered {code}: {message}", where=where, code=code, message=message))
 
 
 def tag_value(tags: list[dict[str, str]] | None, key: str = "Name") -> str:

@@ -16,6 +16,7 @@ from bot.diagnostics.base import (
     format_table,
     level_for,
 )
+from bot.i18n import N_, _
 
 _NAMESPACE = re.compile(r"^[A-Za-z0-9_.\-/#:]{1,255}$")
 _METRIC = re.compile(r"^[A-Za-z0-9_.\-/#: ]{1,255}$")
@@ -31,32 +32,48 @@ def _int_option(options: dict[str, str], name: str, default: int, low: int, high
     if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise UsageError(f"`{name}=` takes a whole number from {low} to {high}, not `{raw}`.")
+        raise UsageError(
+            _(
+                "`{name}=` takes a whole number from {low} to {high}, not `{raw}`.",
+                name=name,
+                low=low,
+                high=high,
+                raw=raw,
+            )
+        )
     return int(raw)
 
 
 def _metric_query(args: list[str], options: dict[str, str]) -> dict[str, Any]:
     """The GetMetricStatistics parameters for `<namespace> <metric> [Name=Value…] [period=] [minutes=] [stat=]`."""
     if len(args) < 2:
-        raise UsageError("Name a namespace and a metric, e.g. `AWS/EC2 CPUUtilization InstanceId=i-0abc…`.")
+        raise UsageError(
+            _("Name a namespace and a metric, e.g. `AWS/EC2 CPUUtilization InstanceId=i-0abc…`.")
+        )
     namespace, metric = args[0], args[1]
     if not _NAMESPACE.match(namespace):
-        raise UsageError(f"`{namespace[:80]}` is not a CloudWatch namespace (like `AWS/EC2`).")
+        raise UsageError(_("`{name}` is not a CloudWatch namespace (like `AWS/EC2`).", name=namespace[:80]))
     if not _METRIC.match(metric):
-        raise UsageError(f"`{metric[:80]}` is not a CloudWatch metric name (like `CPUUtilization`).")
+        raise UsageError(
+            _("`{name}` is not a CloudWatch metric name (like `CPUUtilization`).", name=metric[:80])
+        )
     period = _int_option(options, "period", 300, 1, 86400)
     if period % 60 and period not in (1, 5, 10, 30):
-        raise UsageError("`period=` is 1, 5, 10, 30 or a multiple of 60 seconds.")
+        raise UsageError(_("`period=` is 1, 5, 10, 30 or a multiple of 60 seconds."))
     minutes = _int_option(options, "minutes", 60, 1, 60 * 24 * 15)
     if minutes * 60 // period > _MAX_DATAPOINTS:
         raise UsageError(
-            f"That is more than {_MAX_DATAPOINTS} datapoints: raise `period=` or lower `minutes=`."
+            _("That is more than {n} datapoints: raise `period=` or lower `minutes=`.", n=_MAX_DATAPOINTS)
         )
     stat = options.get("stat", "Average")
     stat = next((s for s in _STATISTICS if s.lower() == stat.lower()), stat)
     if stat not in _STATISTICS and not _PERCENTILE.match(stat):
         raise UsageError(
-            f"`stat=` is one of {', '.join(_STATISTICS)} or a percentile like p99, not `{stat}`."
+            _(
+                "`stat=` is one of {statistics} or a percentile like p99, not `{stat}`.",
+                statistics=", ".join(_STATISTICS),
+                stat=stat,
+            )
         )
     return {"namespace": namespace, "metric": metric, "period": period, "minutes": minutes, "stat": stat,
             "dimensions": _dimensions(args[2:], options)}  # fmt: skip
@@ -70,11 +87,14 @@ def _dimensions(args: list[str], options: dict[str, str]) -> list[dict[str, str]
     for name, value in pairs:
         if not _DIMENSION_NAME.match(name) or not value or len(value) > 1024 or not value.isprintable():
             raise UsageError(
-                f"`{name[:60]}={value[:60]}` is not a dimension: write Name=Value, e.g. InstanceId=i-0abc."
+                _(
+                    "`{pair}` is not a dimension: write Name=Value, e.g. InstanceId=i-0abc.",
+                    pair=f"{name[:60]}={value[:60]}",
+                )
             )
         dimensions.append({"Name": name, "Value": value})
     if len(dimensions) > 30:
-        raise UsageError("CloudWatch takes at most 30 dimensions.")
+        raise UsageError(_("CloudWatch takes at most 30 dimensions."))
     return dimensions
 
 
@@ -91,9 +111,12 @@ _PERCENT_METRICS = {
     "disk_used_percent": Fix.DISK,
 }
 _COUNT_METRICS = {
-    "StatusCheckFailed": (Level.CRIT, "/diag aws ec2 <instance> shows which check fails"),
-    "StatusCheckFailed_System": (Level.CRIT, "stop and start the instance to move it to healthy hardware"),
-    "StatusCheckFailed_Instance": (Level.CRIT, "the OS does not answer: check disk and memory, reboot"),
+    "StatusCheckFailed": (Level.CRIT, N_("/diag aws ec2 <instance> shows which check fails")),
+    "StatusCheckFailed_System": (
+        Level.CRIT,
+        N_("stop and start the instance to move it to healthy hardware"),
+    ),
+    "StatusCheckFailed_Instance": (Level.CRIT, N_("the OS does not answer: check disk and memory, reboot")),
     "HTTPCode_Target_5XX_Count": (Level.WARN, Fix.HTTP_502),
     "HTTPCode_ELB_5XX_Count": (Level.WARN, Fix.HTTP_502),
     "HTTPCode_ELB_502_Count": (Level.WARN, Fix.HTTP_502),
@@ -127,7 +150,7 @@ def cloudwatch(ctx: CheckContext) -> Report:
         ["TIME (UTC)", stat.upper(), "UNIT"],
         [[t.astimezone(UTC).strftime("%Y-%m-%d %H:%M"), f"{v:g}", unit] for t, v, unit in values],
     )
-    report.data.update(metric=query["metric"], stat=stat, values=[v for _, v, _ in values])
+    report.data.update(metric=query["metric"], stat=stat, values=[v for _t, v, _u in values])
     return report
 
 
@@ -141,17 +164,28 @@ def _metric_findings(
 ) -> None:
     dims = " ".join(f"{d['Name']}={d['Value']}" for d in query["dimensions"])
     what = f"{query['namespace']} {query['metric']}{' ' + dims if dims else ''}"
-    window = f"the last {query['minutes']} min"
+    window = _("the last {minutes} min", minutes=query["minutes"])
     if not values:
         report.warn(
-            f"no datapoints for {what} in {window}",
-            "names and dimensions are case-sensitive; list what exists with "
-            f"`aws cloudwatch list-metrics --namespace {query['namespace']}`",
+            _("no datapoints for {what} in {window}", what=what, window=window),
+            _(
+                "names and dimensions are case-sensitive; list what exists with "
+                "`aws cloudwatch list-metrics --namespace {namespace}`",
+                namespace=query["namespace"],
+            ),
         )
         return
     latest, unit = values[-1][1], values[-1][2]
-    low, high = min(v for _, v, _ in values), max(v for _, v, _ in values)
-    summary = f"{query['stat']} {latest:g} {unit} (latest), min {low:g}, max {high:g} over {window}"
+    low, high = min(v for _t, v, _u in values), max(v for _t, v, _u in values)
+    summary = _(
+        "{stat} {latest} {unit} (latest), min {low}, max {high} over {window}",
+        stat=query["stat"],
+        latest=f"{latest:g}",
+        unit=unit,
+        low=f"{low:g}",
+        high=f"{high:g}",
+        window=window,
+    )
     metric = query["metric"]
     if metric in _PERCENT_METRICS:
         level = level_for(latest / 100.0, warn=0.8, crit=0.9)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.diagnostics.aws.client import INSTANCE_ID, aws, validate_ids
 from bot.diagnostics.base import CheckContext, Level, Report, UsageError, format_table
-from bot.i18n import _
+from bot.i18n import N_, _
 
 NAMESPACE = "CWAgent"
 METRIC = "disk_used_percent"
@@ -38,7 +38,7 @@ def _minutes(options: dict[str, str]) -> int:
 def validate_disk(args: list[str], options: dict[str, str]) -> None:
     if not args:
         raise UsageError(_("Name one or more instances, e.g. `/diag aws disk i-0123456789abcdef0`."))
-    validate_ids(args, INSTANCE_ID, "instance id", "i-0123456789abcdef0")
+    validate_ids(args, INSTANCE_ID, N_("instance id"), "i-0123456789abcdef0")
     _minutes(options)
 
 
@@ -96,7 +96,7 @@ def _dimension(dims: list[dict[str, str]], name: str) -> str:
 
 def disk(ctx: CheckContext) -> Report:
     """`disk_used_percent` of each filesystem of the named instances, latest value of the window."""
-    instances = validate_ids(ctx.args, INSTANCE_ID, "instance id", "i-0123456789abcdef0")
+    instances = validate_ids(ctx.args, INSTANCE_ID, N_("instance id"), "i-0123456789abcdef0")
     minutes = _minutes(ctx.options)
     report, rows, data = Report(), [], {}
     with aws(ctx, "cloudwatch") as client:

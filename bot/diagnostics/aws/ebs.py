@@ -12,16 +12,17 @@ from bot.diagnostics.base import (
     Report,
     format_table,
 )
+from bot.i18n import N_, _
 
 
 def validate_ebs(args: list[str], options: dict[str, str]) -> None:
-    validate_ids(args, VOLUME_ID, "EBS volume id", "vol-0123456789abcdef0")
+    validate_ids(args, VOLUME_ID, N_("EBS volume id"), "vol-0123456789abcdef0")
 
 
 # ------------------------------------------------------------------------------------------- ebs
 def ebs(ctx: CheckContext) -> Report:
     """EBS volumes: size, type, state, attachment, and the progress of modify-volume changes."""
-    ids = validate_ids(ctx.args, VOLUME_ID, "EBS volume id", "vol-0123456789abcdef0")
+    ids = validate_ids(ctx.args, VOLUME_ID, N_("EBS volume id"), "vol-0123456789abcdef0")
     with aws(ctx, "ec2") as client:
         volumes = describe_volumes(client, ids)
         modifications = describe_modifications(client, [v["VolumeId"] for v in volumes]) if volumes else {}
@@ -29,9 +30,10 @@ def ebs(ctx: CheckContext) -> Report:
     for volume in volumes:
         _volume_findings(report, volume, modifications.get(volume["VolumeId"]))
     if not volumes:
-        report.warn("no EBS volumes found", "check the target's region")
+        report.warn(_("no EBS volumes found"), _("check the target's region"))
     elif not any(f.level is not Level.OK for f in report.findings):
-        report.ok(f"{len(volumes)} volumes, {sum(v.get('Size', 0) for v in volumes)} GiB, none in error")
+        size = sum(v.get("Size", 0) for v in volumes)
+        report.ok(_("{n} volumes, {size} GiB, none in error", n=len(volumes), size=size))
     report.detail = format_table(
         ["VOLUME", "NAME", "SIZE", "TYPE", "IOPS", "STATE", "ATTACHED TO", "MODIFICATION"],
         [_volume_row(v, modifications.get(v["VolumeId"])) for v in volumes],
@@ -104,22 +106,33 @@ def resize_advice(volume: dict[str, Any]) -> str:
     its filesystem on the whole device."""
     attachments = volume.get("Attachments") or []
     if not attachments:
-        return "it is not attached: attach it, then grow its filesystem (`resize2fs` for ext4, `xfs_growfs` for XFS)"
+        return _(
+            "it is not attached: attach it, then grow its filesystem (`resize2fs` for ext4, `xfs_growfs` for XFS)"
+        )
     device, instance = (
         str(attachments[0].get("Device") or "?"),
-        attachments[0].get("InstanceId") or "its instance",
+        attachments[0].get("InstanceId") or _("its instance"),
     )
-    nitro = "; on Nitro instances it shows as /dev/nvme…n1, whose serial in `lsblk -o NAME,SERIAL` is the volume id"
+    nitro = _(
+        "; on Nitro instances it shows as /dev/nvme…n1, whose serial in `lsblk -o NAME,SERIAL` is the volume id"
+    )
     if device in _ROOT_DISKS:
         disk = _ROOT_DISKS[device]
-        return (
-            f"on {instance}, grow the root disk attached as {device}: `sudo growpart {disk} 1`, then "
-            f"`sudo resize2fs {disk}1` (ext4) or `sudo xfs_growfs -d /` (XFS){nitro}"
+        return _(
+            "on {instance}, grow the root disk attached as {device}: `sudo growpart {disk} 1`, then "
+            "`sudo resize2fs {disk}1` (ext4) or `sudo xfs_growfs -d /` (XFS){nitro}",
+            instance=instance,
+            device=device,
+            disk=disk,
+            nitro=nitro,
         )
-    return (
-        f"on {instance}, grow the filesystem on {device}: `sudo resize2fs {device}` (ext4) or "
-        f"`sudo xfs_growfs -d <its mount point>` (XFS); if `lsblk {device}` shows a partition, first "
-        f"`sudo growpart {device} 1` and grow {device}1{nitro}"
+    return _(
+        "on {instance}, grow the filesystem on {device}: `sudo resize2fs {device}` (ext4) or "
+        "`sudo xfs_growfs -d <its mount point>` (XFS); if `lsblk {device}` shows a partition, first "
+        "`sudo growpart {device} 1` and grow {device}1{nitro}",
+        instance=instance,
+        device=device,
+        nitro=nitro,
     )
 
 
@@ -134,24 +147,53 @@ def volume_modification_finding(
     if state == "modifying":
         return (
             Level.WARN,
-            f"{volume_id} is being modified ({sizes}): modifying, {progress}%",
-            f"wait for 'optimizing', then {resize}",
+            _(
+                "{volume} is being modified ({sizes}): modifying, {progress}%",
+                volume=volume_id,
+                sizes=sizes,
+                progress=progress,
+            ),
+            _("wait for 'optimizing', then {resize}", resize=resize),
         )
     if state == "optimizing":
         return (
             Level.OK,
-            f"{volume_id} grown ({sizes}), optimizing {progress}%: the new size is usable — {resize}",
+            _(
+                "{volume} grown ({sizes}), optimizing {progress}%: the new size is usable — {resize}",
+                volume=volume_id,
+                sizes=sizes,
+                progress=progress,
+                resize=resize,
+            ),
             None,
         )
     if state == "failed":
-        reason = mod.get("StatusMessage") or "no reason given"
+        reason = mod.get("StatusMessage") or _("no reason given")
         return (
             Level.CRIT,
-            f"{volume_id}: modification {sizes} failed: {reason}",
-            f"retry after the 6-hour cooldown: /remediate aws ebs-grow {volume_id} {mod.get('TargetSize')}",
+            _(
+                "{volume}: modification {sizes} failed: {reason}",
+                volume=volume_id,
+                sizes=sizes,
+                reason=reason,
+            ),
+            _(
+                "retry after the 6-hour cooldown: /remediate aws ebs-grow {volume} {size}",
+                volume=volume_id,
+                size=mod.get("TargetSize"),
+            ),
         )
     if state == "completed" and _started(mod) > datetime.now(UTC) - timedelta(days=1):
-        return Level.OK, f"{volume_id} grown ({sizes}), completed — if not done yet, {resize}", None
+        return (
+            Level.OK,
+            _(
+                "{volume} grown ({sizes}), completed — if not done yet, {resize}",
+                volume=volume_id,
+                sizes=sizes,
+                resize=resize,
+            ),
+            None,
+        )
     return None
 
 
@@ -159,7 +201,8 @@ def _volume_findings(report: Report, volume: dict[str, Any], mod: dict[str, Any]
     vid = volume["VolumeId"]
     if volume.get("State") == "error":
         report.crit(
-            f"{vid} is in state error: its data may be unreadable", "restore it from the latest snapshot"
+            _("{volume} is in state error: its data may be unreadable", volume=vid),
+            _("restore it from the latest snapshot"),
         )
     finding = volume_modification_finding(vid, mod, volume) if mod else None
     if finding:

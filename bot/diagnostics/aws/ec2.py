@@ -11,16 +11,17 @@ from bot.diagnostics.base import (
     Report,
     format_table,
 )
+from bot.i18n import N_, _
 
 
 def validate_ec2(args: list[str], options: dict[str, str]) -> None:
-    validate_ids(args, INSTANCE_ID, "instance id", "i-0123456789abcdef0")
+    validate_ids(args, INSTANCE_ID, N_("instance id"), "i-0123456789abcdef0")
 
 
 # ------------------------------------------------------------------------------------------- ec2
 def ec2(ctx: CheckContext) -> Report:
     """EC2 instances: state, system and instance status checks (impaired flagged), scheduled events."""
-    ids = validate_ids(ctx.args, INSTANCE_ID, "instance id", "i-0123456789abcdef0")
+    ids = validate_ids(ctx.args, INSTANCE_ID, N_("instance id"), "i-0123456789abcdef0")
     name = ctx.options.get("name")
     with aws(ctx, "ec2") as client:
         instances = _instances(client, ids, name)
@@ -33,13 +34,12 @@ def ec2(ctx: CheckContext) -> Report:
         instance_findings(report, instance, status)
         rows.append(_instance_row(instance, status))
     if not instances:
-        report.warn(
-            "no EC2 instances found" + (f" named `{name}`" if name else ""), "check the target's region"
-        )
+        found = _("no EC2 instances found named `{name}`", name=name) if name else _("no EC2 instances found")
+        report.warn(found, _("check the target's region"))
     elif not report.findings:
-        report.ok(f"{len(instances)} instances running, all status checks passed")
+        report.ok(_("{n} instances running, all status checks passed", n=len(instances)))
     if len(instances) >= MAX_LISTED and not ids:
-        report.ok(f"showing the first {MAX_LISTED} instances: name some ids or use name=")
+        report.ok(_("showing the first {n} instances: name some ids or use name=", n=MAX_LISTED))
     report.detail = format_table(
         ["INSTANCE", "NAME", "TYPE", "STATE", "AZ", "SYSTEM CHECK", "INSTANCE CHECK", "EVENTS"], rows
     )
@@ -87,22 +87,38 @@ def instance_findings(report: Report, instance: dict[str, Any], status: dict[str
     own = (status.get("InstanceStatus") or {}).get("Status")
     if system == "impaired":
         report.crit(
-            f"{label}: system status check failed (impaired): the AWS host or its network is broken",
-            "stop and start the instance (not reboot) to move it to healthy hardware",
+            _(
+                "{label}: system status check failed (impaired): the AWS host or its network is broken",
+                label=label,
+            ),
+            _("stop and start the instance (not reboot) to move it to healthy hardware"),
         )
     if own == "impaired":
         report.crit(
-            f"{label}: instance status check failed (impaired): the OS does not answer",
-            "get the console output/screenshot; check disk (磁盘空间不足) and memory (内存溢出); reboot the instance",
+            _("{label}: instance status check failed (impaired): the OS does not answer", label=label),
+            _(
+                "get the console output/screenshot; check disk (磁盘空间不足) and memory (内存溢出); reboot the instance"
+            ),
         )
     if state in ("stopped", "stopping", "shutting-down", "terminated"):
-        report.warn(f"{label} is {state}", f"if it should serve traffic, start it; {Fix.HTTP_502}")
+        report.warn(
+            _("{label} is {state}", label=label, state=state),
+            _("if it should serve traffic, start it; {fix}", fix=_(Fix.HTTP_502)),
+        )
     elif "insufficient-data" in (system, own):
-        report.warn(f"{label}: status checks have insufficient data", "look again in a few minutes")
+        report.warn(
+            _("{label}: status checks have insufficient data", label=label), _("look again in a few minutes")
+        )
     for event in status.get("Events") or []:
         when = event.get("NotBefore")
+        since = _("from {when}", when=when.strftime("%Y-%m-%d %H:%M UTC")) if when else ""
         report.warn(
-            f"{label}: scheduled {event.get('Code')} {('from ' + when.strftime('%Y-%m-%d %H:%M UTC')) if when else ''}"
-            f" — {event.get('Description', '')}",
-            "plan it: stop/start before the date, or move the load off the instance",
+            _(
+                "{label}: scheduled {code} {since} — {description}",
+                label=label,
+                code=event.get("Code"),
+                since=since,
+                description=event.get("Description", ""),
+            ),
+            _("plan it: stop/start before the date, or move the load off the instance"),
         )

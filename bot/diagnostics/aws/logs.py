@@ -9,6 +9,7 @@ import time
 from bot.diagnostics.accesslog import DEFAULT_TAIL, analyze
 from bot.diagnostics.aws.client import aws
 from bot.diagnostics.base import CheckContext, Report, UsageError, clean, since_option, tail_option
+from bot.i18n import _
 
 LOG_GROUP = re.compile(r"^[\w.\-/#]{1,512}$")
 IAM_ACTIONS = ("logs:FilterLogEvents",)
@@ -16,7 +17,9 @@ IAM_ACTIONS = ("logs:FilterLogEvents",)
 
 def validate_log_group(args: list[str], options: dict[str, str]) -> None:
     if args and not LOG_GROUP.match(args[0]):
-        raise UsageError(f"`{args[0][:80]}` is not a CloudWatch Logs group name (like `/aws/alb/shop`).")
+        raise UsageError(
+            _("`{name}` is not a CloudWatch Logs group name (like `/aws/alb/shop`).", name=args[0][:80])
+        )
     tail_option({"tail": str(DEFAULT_TAIL), **options})
     since_option(options)
 
