@@ -116,8 +116,11 @@ def check(ctx: CheckContext) -> Report:
             try:
                 rtt = _icmp_echo(address, seq, per_probe)
                 state = "reply" if rtt is not None else "no reply"
-            except OSError as exc:  # EACCES/EPERM: the sysctl changed, or a seccomp filter — fall back
-                allowed, why = False, _("ICMP datagram socket refused ({reason})", reason=exc.strerror)
+            except OSError as exc:
+                if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):  # no route: lost, not refused
+                    rtt, state = None, "unreachable"
+                else:  # EACCES/EPERM: the sysctl changed, or a seccomp filter — fall back to TCP
+                    allowed, why = False, _("ICMP datagram socket refused ({reason})", reason=exc.strerror)
         if not allowed:
             method = f"tcp/{port}"
             rtt, state = _tcp_echo(address, port, per_probe)

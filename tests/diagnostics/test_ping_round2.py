@@ -92,3 +92,53 @@ def test_ping_goes_through_the_network_guard(policy: Policy) -> None:
 def test_ping_arguments_are_validated(policy: Policy, text: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
         grammar.parse(policy, text)
+
+
+# The ICMP path for real, on any machine where the test runs as root: a network namespace of its own,
+# whose net.ipv4.ping_group_range admits every group (the sysctl is per namespace), loopback up.
+_IN_NAMESPACE = """
+import json, sys
+from tests.diagnostics.conftest import make_policy
+from bot.diagnostics import grammar, ping, runner
+policy = make_policy()
+command = grammar.parse(policy, sys.argv[1])
+result = runner.run_check(policy, command.adapter, command.check, command.target, command.args, command.options)
+print(json.dumps({"allowed": ping.icmp_allowed()[0], "outcome": result.outcome.value, "data": result.data,
+                  "messages": [f.message for f in result.findings]}))
+"""
+
+
+def _in_namespace(text: str) -> dict:  # type: ignore[type-arg]
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("needs root and unshare(1) for a network namespace of its own")
+    setup = 'echo "0 2147483647" > /proc/sys/net/ipv4/ping_group_range && ip link set lo up && exec "$@"'
+    done = subprocess.run(
+        ["unshare", "--net", "sh", "-c", setup, "sh", sys.executable, "-c", _IN_NAMESPACE, text],
+        capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_icmp_echo_where_the_sysctl_allows_it() -> None:
+    answer = _in_namespace("ping 127.0.0.1 count=3")
+    assert answer["allowed"] is True
+    assert answer["outcome"] == "ok" and answer["data"]["method"] == "icmp"
+    assert answer["data"]["received"] == 3 and len(answer["data"]["rtt_ms"]) == 3
+    assert "127.0.0.1 is up: 3/3 answered, 0% loss" in answer["messages"][0]
+    assert "ICMP echo" in answer["messages"][0]
+
+
+def test_icmp_echo_with_no_route_is_critical() -> None:
+    # The namespace has loopback only: TEST-NET-1 is unreachable, every echo is lost.
+    answer = _in_namespace("ping 192.0.2.1 count=2")
+    assert answer["allowed"] is True and answer["data"]["method"] == "icmp"
+    assert answer["outcome"] == "crit", answer
+    assert answer["data"]["loss_percent"] == 100
