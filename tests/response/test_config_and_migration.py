@@ -74,6 +74,17 @@ def test_bad_values_are_refused_with_where_and_what(text: str, where: str, says:
     assert where in message and says in message.lower(), message
 
 
+# The checklist texts before the response clock (bot/incidents/checklist.py at revision 0007).
+OLD_TEXTS = (
+    "Confirm the incident (2 min) — verify the alert, confirm user reports, assess impact · 故障确认",
+    "Start the response (3 min) — notify people, open the war room, start the record · 启动应急",
+    "Stop the loss (10 min) — degrade, switch traffic, roll back · 快速止损",
+    "Find the root cause — logs, code review, infrastructure checks · 根因分析",
+    "Fix and verify (30 min) — deploy the fix, test, confirm on monitoring · 修复验证",
+    "Review within 3 days — root cause report, improvements, prevention · 故障总结",
+)
+
+
 def test_checklist_rows_from_before_the_clock_get_their_step(tmp_path) -> None:
     engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
     config = Config()
@@ -84,25 +95,31 @@ def test_checklist_rows_from_before_the_clock_get_their_step(tmp_path) -> None:
         connection.exec_driver_sql(
             "INSERT INTO incidents (id, title, severity, status, reporter_id, declared_at, response_due_at,"
             " policy_snapshot, setup_errors, updated_at) VALUES (1, 'Old', 'p1', 'resolved', 'U1',"
-            " '2026-11-01 10:00:00', '2026-11-01 11:00:00', '{}', '[]', '2026-11-01 10:00:00')"
+            " '2026-11-01 10:00:00', '2026-11-01 11:00:00', '{}', '[]', '2026-11-01 10:00:00'),"
+            " (2, 'Key leak', 'p1', 'resolved', 'U1',"
+            " '2026-11-02 10:00:00', '2026-11-02 11:00:00', '{}', '[]', '2026-11-02 10:00:00')"
         )
-        for position in range(6):
+        for position, text in enumerate(OLD_TEXTS):
             connection.exec_driver_sql(
-                "INSERT INTO checklist_items (incident_id, position, text) VALUES (1, ?, ?)",
-                (position, f"old label {position}"),
+                "INSERT INTO checklist_items (incident_id, position, text) VALUES (1, ?, ?)", (position, text)
             )
+        # A security incident's checklist (revision 0007) is not the response steps: no step.
+        connection.exec_driver_sql(
+            "INSERT INTO checklist_items (incident_id, position, text) VALUES (2, 0, 'Rotate the key at once')"
+        )
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         rows = connection.execute(
-            sa.text("SELECT position, step, text FROM checklist_items ORDER BY position")
+            sa.text("SELECT incident_id, position, step FROM checklist_items ORDER BY incident_id, position")
         )
-        assert [(p, s) for p, s, _ in rows] == [
-            (0, "confirm"),
-            (1, "start"),
-            (2, "stop_loss"),
-            (3, "root_cause"),
-            (4, "verify"),
-            (5, "review"),
+        assert [tuple(row) for row in rows] == [
+            (1, 0, "confirm"),
+            (1, 1, "start"),
+            (1, 2, "stop_loss"),
+            (1, 3, "root_cause"),
+            (1, 4, "verify"),
+            (1, 5, "review"),
+            (2, 0, None),
         ]
     engine.dispose()

@@ -12,8 +12,16 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-# Rows written before this revision: the checklist was always the six steps in this order.
-STEPS_BY_POSITION = ("confirm", "start", "stop_loss", "root_cause", "verify", "review")
+# Rows written before this revision: the six steps in this order, each text starting like this
+# (a security incident's checklist, revision 0007, has other texts and keeps no step).
+STEPS_BY_POSITION = (
+    ("confirm", "Confirm the incident"),
+    ("start", "Start the response"),
+    ("stop_loss", "Stop the loss"),
+    ("root_cause", "Find the root cause"),
+    ("verify", "Fix and verify"),
+    ("review", "Review within 3 days"),
+)
 
 
 def upgrade() -> None:
@@ -22,9 +30,18 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("due_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("nudged_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("late_seconds", sa.Integer(), nullable=True))
-    items = sa.table("checklist_items", sa.column("position", sa.Integer), sa.column("step", sa.String))
-    for position, step in enumerate(STEPS_BY_POSITION):
-        op.execute(items.update().where(items.c.position == position).values(step=step))
+    items = sa.table(
+        "checklist_items",
+        sa.column("position", sa.Integer),
+        sa.column("text", sa.String),
+        sa.column("step", sa.String),
+    )
+    for position, (step, start) in enumerate(STEPS_BY_POSITION):
+        op.execute(
+            items.update()
+            .where(items.c.position == position, items.c.text.like(f"{start}%"))
+            .values(step=step)
+        )
 
     op.create_table(
         "response_timers",
