@@ -164,3 +164,69 @@ def test_with_no_commander_the_room_is_reminded_and_p3_never(db_url) -> None:
         clock.advance(timedelta(days=1))
         tick.run_due(h.runtime)
         assert reminders(h.emulator.messages(p3.channel_id)) == []
+
+
+def test_a_severity_change_takes_the_new_interval_from_the_last_update(db_url) -> None:
+    clock = ManualClock()
+    with _harness(db_url, clock) as h:
+        incident = h.declare("p2 Search is slow")
+        room = incident.channel_id
+        h.reply(h.command("ack", user=h.bob, channel=room))
+        clock.advance(timedelta(minutes=10))
+        h.reply(h.command("status reindexing", user=h.bob, channel=room))
+        clock.advance(timedelta(minutes=10))
+        assert "now P0" in h.reply(h.command("sev p0", user=h.bob, channel=room))  # P0 reminds after 15m, not 2h
+        clock.advance(timedelta(minutes=4, seconds=59))  # 14m 59s since the update
+        tick.run_due(h.runtime)  # (the steps over budget are nudged in the room meanwhile)
+        assert reminders(h.emulator.dms(h.bob)) == []
+        clock.advance(timedelta(seconds=1))
+        assert tick.run_due(h.runtime) == 1
+        [dm] = reminders(h.emulator.dms(h.bob))
+        assert "for 15m" in dm
+
+
+def test_the_resolve_stops_step_nudges_but_the_reviews_and_a_reopen_rearms_them(db_url) -> None:
+    clock = ManualClock()
+    with _harness(db_url, clock) as h:
+        incident = h.declare("p1 Checkout returns 502")
+        room = incident.channel_id
+        for position in (0, 1):  # confirmed and started in time
+            flows.tick_checklist(h.runtime, incident.id, position, h.bob)
+        h.reply(h.command("resolve", user=h.bob, channel=room))
+        clock.advance(timedelta(hours=1))  # stop_loss (15m) and verify (45m) would be over by now
+        assert tick.run_due(h.runtime) == 0
+        assert nudges(h.emulator, room) == []
+
+        h.reply(h.command("reopen", user=h.bob, channel=room))  # still open, and past budget: told now
+        assert tick.run_due(h.runtime) == 2
+        assert len(nudges(h.emulator, room, "Stop the loss")) == 1
+        assert len(nudges(h.emulator, room, "Fix and verify")) == 1
+        h.reply(h.command("resolve", user=h.bob, channel=room))
+        clock.advance(timedelta(days=3))  # the review follows the resolve: its budget still runs
+        tick.run_due(h.runtime)
+        assert len(nudges(h.emulator, room, "Review")) == 1
+        assert len(nudges(h.emulator, room)) == 3
+
+
+def test_in_chinese_the_nudge_checklist_and_summary_speak_the_guides_words(db_url) -> None:
+    clock = ManualClock()
+    with _harness(db_url, clock, "language: zh\n") as h:
+        incident = h.declare("p1 Checkout returns 502")
+        room = incident.channel_id
+        checklist = checklist_text(h.emulator, room)
+        for label in ("故障确认", "启动应急", "快速止损", "根因定位", "修复验证", "故障总结"):
+            assert label in checklist
+        assert "(⏱ 2m)" in checklist
+        clock.advance(timedelta(minutes=3))
+        assert tick.run_due(h.runtime) == 1
+        [nudge] = [t for t in texts_of(h, room) if "现已超出" in t]
+        assert "*故障确认* 已超时" in nudge and "时限为宣布事件后 2m，现已超出 1m" in nudge
+        assert "⏰ *已超时：* 故障确认" in summary_text(h.emulator, room)
+        [event] = clock_events(h.runtime, incident.id)
+        assert event.text == "⏰ 故障确认 已超时：时限 2m，已超出 1m 仍未完成"
+
+
+def texts_of(h: Harness, channel_id: str) -> list[str]:
+    from tests.response.helpers import texts
+
+    return texts(h.emulator.messages(channel_id))
