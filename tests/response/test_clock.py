@@ -175,7 +175,9 @@ def test_a_severity_change_takes_the_new_interval_from_the_last_update(db_url) -
         clock.advance(timedelta(minutes=10))
         h.reply(h.command("status reindexing", user=h.bob, channel=room))
         clock.advance(timedelta(minutes=10))
-        assert "now P0" in h.reply(h.command("sev p0", user=h.bob, channel=room))  # P0 reminds after 15m, not 2h
+        assert "now P0" in h.reply(
+            h.command("sev p0", user=h.bob, channel=room)
+        )  # P0 reminds after 15m, not 2h
         clock.advance(timedelta(minutes=4, seconds=59))  # 14m 59s since the update
         tick.run_due(h.runtime)  # (the steps over budget are nudged in the room meanwhile)
         assert reminders(h.emulator.dms(h.bob)) == []
