@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import N_, _
 from bot.incidents import service
+from bot.slack.blocks.drills import drills_hint
 from bot.slack.blocks.incident import help_message, incident_list
 from handlers.drills import list_drills
 from handlers.security import visible
@@ -21,9 +22,10 @@ def list_open(ctx: CommandContext) -> None:
         return list_drills(ctx)
     with ctx.runtime.session() as session:
         views = [service.view(session, incident) for incident in service.open_incidents(session)]
+        drills = len(service.open_incidents(session, drills=True))  # listed apart, only counted here
     views = visible(ctx.client, ctx.user_id, views)  # a private incident only for its room's members
     text, blocks = incident_list(views)
-    ctx.respond(text=text, blocks=blocks)
+    ctx.respond(text=text, blocks=blocks + drills_hint(drills))
 
 
 @subcommand("help", "help", N_("This list."), in_incident=False)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.incidents.service import IncidentError
 from bot.ports import ChatError
 from bot.reports import figures, render
 from bot.reports.period import PERIODS
 from handlers.subcommands import CommandContext, subcommand
 
+PERIOD_NAMES = {"week": N_("7 days"), "month": N_("30 days")}
+
 
 @subcommand(
     "report",
     "report [week|month]",
-    "Response figures of the last 7 or 30 days against targets (drills not counted), with a chart.",
+    N_("Response figures of the last 7 or 30 days against targets (drills not counted), with a chart."),
     in_incident=False,
 )
 def report(ctx: CommandContext) -> None:
@@ -29,7 +31,7 @@ def report(ctx: CommandContext) -> None:
         runtime.files.upload(
             ctx.channel_id,
             f"report-{now:%Y-%m-%d}-{period}.png",
-            _("Response times, last {period}", period=period),
+            _("Response times, last {period}", period=_(PERIOD_NAMES[period])),
             render.chart_png(figures_),
             "",
         )

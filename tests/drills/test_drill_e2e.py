@@ -46,7 +46,10 @@ def test_a_drill_runs_the_real_ladder_marked_drill_and_ends_with_a_report(db_url
         assert "DRILL INC-1" in blocks_to_text(second["blocks"])
 
         # Listed apart: not among open incidents, only under `list drills`.
-        assert "No open incidents" in h.reply(h.command("list"))
+        [listed] = h.command("list").wait_responses(1, timeout=5)
+        listed_text = blocks_to_text(listed.get("blocks"), listed.get("text"))
+        assert "No open incidents" in listed_text and "INC-1" not in listed_text
+        assert "1 drill(s) running, not listed here: `/incident list drills`" in listed_text
         [posted] = h.command("list drills").wait_responses(1, timeout=5)
         drills = blocks_to_text(posted.get("blocks"), posted.get("text"))
         assert f"*DRILL INC-1* P1 Checkout returns 502 — declared — #{room.id}" in drills

@@ -3,7 +3,11 @@ page, the report on resolve — and nothing of it in /metrics."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 import urllib.request
 
 from devkit.slack_emulator import blocks_to_text
@@ -49,8 +53,24 @@ def test_a_drill_in_a_real_warroom_run(emu, tmp_path) -> None:
         assert _value(body, 'warroom_pages_sent_total{channel="slack"}') == 0
         assert _value(body, 'warroom_incidents_declared_total{severity="p0"}') == 0
         assert _value(body, 'warroom_incidents_open{severity="p0"}') == 0
+
+        # Nor in reports: the CLI over the same database counts no incident, and misses no target.
+        report = subprocess.run(  # fixed arguments, no user text
+            [*warroom_command(), "report", "--since", "1d", "--format", "csv"],
+            env={**os.environ, "DATABASE_URL": db, "WARROOM_CONFIG": str(config)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.splitlines()
+        assert report[1] == "p0,0,900,0,0,0,,,0,,,0,,", report
     finally:
         bot.stop()
+
+
+def warroom_command() -> list[str]:
+    exe = shutil.which("warroom", path=os.path.dirname(sys.executable))
+    return [exe] if exe else [sys.executable, "-m", "bot.cli"]
 
 
 def _said(emu, channel_id: str, needle: str) -> str | None:  # type: ignore[no-untyped-def]

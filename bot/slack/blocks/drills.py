@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from bot.i18n import _
 from bot.incidents.views import IncidentView
-from bot.slack.blocks.common import MAX_BLOCKS, Block, escape, header, section
+from bot.slack.blocks.common import MAX_BLOCKS, Block, context, escape, header, section
 from bot.slack.blocks.incident import SEVERITY_ICON
 
 
@@ -37,3 +37,10 @@ def drill_list(drills: Sequence[IncidentView]) -> tuple[str, list[Block]]:
     if chunk:
         blocks.append(section("\n".join(chunk)))
     return _("{n} drill(s) running", n=len(drills)), blocks[:MAX_BLOCKS]
+
+
+def drills_hint(running: int) -> list[Block]:
+    """Under `/incident list`: drills are not listed there, only pointed to."""
+    if not running:
+        return []
+    return [context(_("🧯 {n} drill(s) running, not listed here: `/incident list drills`.", n=running))]
