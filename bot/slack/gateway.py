@@ -16,6 +16,7 @@ from bot.ports import ChatError, FoundChannel, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
 from bot.slack.blocks import response as response_blocks
 from bot.slack.blocks import security as security_blocks
+from bot.slack.locale import language_for
 from bot.text import escape
 
 
@@ -206,10 +207,16 @@ class SlackGateway:
 
     # ResponseClockPort -------------------------------------------------------------------
     def nudge_step(self, incident: IncidentView, step: str, over: timedelta, budget: timedelta) -> Posted:
-        return self._post(incident.channel_id, response_blocks.nudge_message(incident, step, over, budget))
+        with _room():
+            rendered = response_blocks.nudge_message(incident, step, over, budget)
+        return self._post(incident.channel_id, rendered)
 
     def remind_status(self, to: str, incident: IncidentView, quiet_for: timedelta) -> Posted:
-        return self._post(to, response_blocks.reminder_message(to, incident, quiet_for))
+        # A DM is read by one person: in their Slack language; a room reminder in the workspace's.
+        person = to[:1] in ("U", "W")
+        with use_language(language_for(self.client, to)) if person else _room():
+            rendered = response_blocks.reminder_message(to, incident, quiet_for)
+        return self._post(to, rendered)
 
     # PagerPort ---------------------------------------------------------------------------
     def page(self, request: PageRequest) -> Posted:

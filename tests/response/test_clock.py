@@ -232,3 +232,23 @@ def texts_of(h: Harness, channel_id: str) -> list[str]:
     from tests.response.helpers import texts
 
     return texts(h.emulator.messages(channel_id))
+
+
+def test_the_reminder_dm_speaks_the_commanders_slack_language_and_the_room_the_workspaces(db_url) -> None:
+    clock = ManualClock()
+    with _harness(db_url, clock) as h:
+        h.emulator.add_user("wei", id="U0WEI", locale="zh-CN")
+        incident = h.declare("p1 Checkout returns 502")
+        room = incident.channel_id
+        h.reply(h.command("ack", user="U0WEI", channel=room))
+        clock.advance(timedelta(minutes=30))
+        tick.run_due(h.runtime)
+        [dm] = [t for t in texts_of_dms(h, "U0WEI") if "没有状态更新" in t]
+        assert "作为指挥官" in dm and "/incident status" in dm
+        assert nudges(h.emulator, room, "Confirm the incident")  # the room: the workspace's English
+
+
+def texts_of_dms(h: Harness, user: str) -> list[str]:
+    from tests.response.helpers import texts
+
+    return texts(h.emulator.dms(user))
