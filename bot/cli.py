@@ -12,6 +12,7 @@ from bot import doctor, manifest
 from bot.audit import cli as audit_cli
 from bot.config import PolicyError, Settings, load_policy
 from bot.db.reachable import wait_for_database
+from bot.i18n import _, use_language
 from bot.logs import configure_logging
 from bot.postmortem import cli as postmortem_cli
 from bot.rehearse import cli as rehearse_cli
@@ -46,12 +47,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     policy = _policy_or_exit(settings)
     if settings.slack_bot_token is None:
         print(
-            "SLACK_BOT_TOKEN is not set: create the app from manifest.yml and export its xoxb- token.",
+            _("SLACK_BOT_TOKEN is not set: create the app from manifest.yml and export its xoxb- token."),
             file=sys.stderr,
         )
         return 2
     if not settings.socket_mode and settings.slack_signing_secret is None:
-        print("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it.", file=sys.stderr)
+        print(
+            _("SLACK_SIGNING_SECRET is not set: HTTP mode verifies every request with it."), file=sys.stderr
+        )
         return 2
     from bot.app import build_bolt_app, build_runtime
     from bot.http import HttpServer, make_wsgi_app
@@ -102,7 +105,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = Settings()
     engine = create_db_engine(settings.database_url)
     migrate(engine)
-    print(f"migrated {engine.url.render_as_string(hide_password=True)}")
+    print(_("migrated {url}", url=engine.url.render_as_string(hide_password=True)))
     return 0
 
 
@@ -124,20 +127,26 @@ PLUGGED_VERBS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="warroom", description="Slack chat-ops bot for incident response.")
+    parser = argparse.ArgumentParser(
+        prog="warroom", description=_("Slack chat-ops bot for incident response.")
+    )
     sub = parser.add_subparsers(dest="verb", required=True)
-    run = sub.add_parser("run", help="Run the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set).")
+    run = sub.add_parser(
+        "run", help=_("Run the bot (HTTP mode, or Socket Mode when SLACK_APP_TOKEN is set).")
+    )
     run.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a server listens on all interfaces in a container
     run.set_defaults(func=cmd_run)
     console = sub.add_parser(
-        "console", help="The whole bot offline: a REPL on a local Slack emulator and SQLite."
+        "console", help=_("The whole bot offline: a REPL on a local Slack emulator and SQLite.")
     )
-    console.add_argument("--database-url", default=None, help="default: DATABASE_URL or sqlite:///warroom.db")
     console.add_argument(
-        "--config", default=None, help="policy YAML; default: WARROOM_CONFIG or a demo policy"
+        "--database-url", default=None, help=_("default: DATABASE_URL or sqlite:///warroom.db")
+    )
+    console.add_argument(
+        "--config", default=None, help=_("policy YAML; default: WARROOM_CONFIG or a demo policy")
     )
     console.set_defaults(func=cmd_console)
-    migrate = sub.add_parser("migrate", help="Apply database migrations to DATABASE_URL.")
+    migrate = sub.add_parser("migrate", help=_("Apply database migrations to DATABASE_URL."))
     migrate.set_defaults(func=cmd_migrate)
     for module in PLUGGED_VERBS:
         before = set(sub.choices)
@@ -148,9 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _policy_language() -> str | None:
+    """Policy `language` for the CLI's own words; None (English) when no policy can be read yet."""
+    try:
+        path = Settings().warroom_config
+        return load_policy(path).language if path else None
+    except PolicyError as exc:
+        return exc.language
+    except Exception:  # a broken environment is reported by the command itself, in English
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    with use_language(_policy_language()):
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import PolicyError, Settings, load_policy
+from bot.i18n import N_, _
 from devkit.slack_emulator import SlackDriver, SlackEmulator, blocks_to_text, collect_actions
 from devkit.slack_emulator.render import ActionRef
 
@@ -24,7 +25,7 @@ DEMO_POLICY = Path(__file__).with_name("console_demo.yml")
 SECRET = "console-signing-secret"  # noqa: S105 - only signs requests to this process's own loopback server
 PEOPLE = (("you", "U0YOU"), ("oncall", "U0ONCALL"), ("lead", "U0LEAD"), ("director", "U0DIRECTOR"))
 
-HELP = """Type Slack slash commands as you would in Slack:
+HELP = N_("""Type Slack slash commands as you would in Slack:
   /incident p1 Checkout returns 502     declare (then you are moved into the new channel)
   /incident ack | note … | status … | sev p0 | commander @lead | resolve | timeline | help
   /diag help                            diagnostics
@@ -36,7 +37,7 @@ Console commands:
   :dms [user]     show the DMs the bot sent to a person (pages, reminders)
   :wait <sec>     let time pass and show what happened;  :help;  :quit
   :rehearse [p1] [--at "2026-12-06 03:00 Asia/Shanghai"] [--ack-after 20m]
-                  who this policy would page when (a fake clock; nothing is sent)"""
+                  who this policy would page when (a fake clock; nothing is sent)""")
 
 
 @dataclass
@@ -96,7 +97,7 @@ class Console:
             return channel_id
         if channel.is_im:
             other = next((m for m in channel.members if m != self.emu.bot_user_id), "?")
-            return f"DM → {self._name(other)}"
+            return _("DM → {who}", who=self._name(other))
         return f"#{channel.name}"
 
     def settle(self, timeout: float = 8.0, since: int | None = None) -> None:
@@ -147,13 +148,13 @@ class Console:
             self.screen.buttons[ref.number] = (channel_id, message.get("ts", ""), ref)
             self.screen.labels[ref.number] = ref.label
         who = (
-            "only you"
+            _("only you")
             if ephemeral
             else self._name(message.get("user", ""))
             if message.get("user")
             else "warroom"
         )
-        tag = " (updated)" if updated else ""
+        tag = _(" (updated)") if updated else ""
         header = f"── {number}. {self._channel_label(channel_id)} · {who}{tag}"
         body = _CHANNEL_REF.sub(lambda m: self._channel_label(m.group(1)), body)
         return header + "\n" + "\n".join("   " + line for line in body.splitlines())
@@ -165,7 +166,7 @@ class Console:
             self.show_new()
             return True
         if line.startswith("/"):
-            name, _, text = line.partition(" ")
+            name, _sep, text = line.partition(" ")
             before = {c.id for c in self.emu.channels.values()}
             modals = len(self.emu.open_modals(self.user))
             response = self.driver.command(
@@ -177,7 +178,7 @@ class Console:
                 body = response.json() if response.body.startswith("{") else {"text": response.body}
                 if body.get("text"):
                     answer = blocks_to_text(body.get("blocks"), body["text"], resolve_user=self._name)
-                    print("── only you\n   " + answer.replace("\n", "\n   "))
+                    print(_("── only you") + "\n   " + answer.replace("\n", "\n   "))
             if response.status == 200 and (not response.body.strip() or "⏳" in response.body):
                 # Work after the ack ends with an answer to the person: wait for it before showing the result.
                 response.wait_responses(1, timeout=15)
@@ -185,38 +186,43 @@ class Console:
             new = [c for c in self.emu.channels.values() if c.id not in before and c.name.startswith("inc-")]
             if new:
                 self.channel = new[-1].id
-                print(f"(you are now in #{new[-1].name})")
+                print(_("(you are now in #{channel})", channel=new[-1].name))
             self._show_modals(modals)
             self.show_new()
             return True
-        verb, _, rest = line.partition(" ")
+        verb, _sep, rest = line.partition(" ")
         return self._console_verb(verb, rest.strip())
 
     def _console_verb(self, verb: str, rest: str) -> bool:
         if verb in (":quit", ":q", ":exit"):
             return False
         if verb == ":help":
-            print(HELP)
+            print(_(HELP))
         elif verb == ":as":
             target = next((uid for name, uid in PEOPLE if name == rest.lstrip("@")), rest)
             if target not in self.emu.users:
-                print(f"Unknown person {rest!r}. People: {', '.join(n for n, _ in PEOPLE)}")
+                print(
+                    _(
+                        "Unknown person {name}. People: {people}",
+                        name=repr(rest),
+                        people=", ".join(name for name, _uid in PEOPLE),
+                    )
+                )
             else:
                 self.user = target
-                print(f"(you are now {self._name(target)})")
+                print(_("(you are now {who})", who=self._name(target)))
         elif verb == ":in":
             channel = self.emu.get_channel(rest.lstrip("#"))
             if channel is None:
-                print(f"No channel {rest!r}. :channels lists them.")
+                print(_("No channel {name}. :channels lists them.", name=repr(rest)))
             else:
                 self.channel = channel.id
-                print(f"(you are now in #{channel.name})")
+                print(_("(you are now in #{channel})", channel=channel.name))
         elif verb == ":channels":
             for channel in self.emu.channels.values():
                 if not channel.is_im:
-                    print(
-                        f"  #{channel.name} ({channel.id}){'  ← here' if channel.id == self.channel else ''}"
-                    )
+                    here = _("  ← here") if channel.id == self.channel else ""
+                    print(f"  #{channel.name} ({channel.id}){here}")
         elif verb == ":say":
             self.driver.message(self.user, self.channel, self._mentions(rest))
             self.settle()
@@ -237,7 +243,7 @@ class Console:
             time.sleep(min(float(rest or 1), 120))
             self.show_new()
         else:
-            print(f"Unknown console command {verb}. :help lists them.")
+            print(_("Unknown console command {verb}. :help lists them.", verb=verb))
         return True
 
     def _press(self, rest: str) -> None:
@@ -246,13 +252,17 @@ class Console:
             matches = [n for n, label in self.screen.labels.items() if label.lower().startswith(rest.lower())]
             rest = str(max(matches)) if rest and matches else rest
         if not rest.isdigit() or int(rest) not in self.screen.buttons:
-            print("Which button? `:press <n>` with a number shown as [n], or `:press <label>`.")
+            print(_("Which button? `:press <n>` with a number shown as [n], or `:press <label>`."))
             return
         channel, ts, shown = self.screen.buttons[int(rest)]
         if not self._still_there(channel, ts, shown):
             print(
-                f"Button [{rest}] ({shown.label}) is no longer on that message: it has been updated since. "
-                "Press a number from the updated message (shown as (updated)); nothing was pressed."
+                _(
+                    "Button [{n}] ({label}) is no longer on that message: it has been updated since. "
+                    "Press a number from the updated message (shown as (updated)); nothing was pressed.",
+                    n=rest,
+                    label=shown.label,
+                )
             )
             return
         before = len(self.emu.calls)
@@ -296,12 +306,14 @@ class Console:
         for view in modals[before:]:
             title = (view.get("title") or {}).get("text", "modal")
             body = blocks_to_text(view.get("blocks"), "", resolve_user=self._name)
-            print(f"── modal: {title} (only you)\n   " + body.replace("\n", "\n   "))
-            print("   (the console cannot fill in forms: type `/incident p1 <title>` to declare from here)")
+            print(_("── modal: {title} (only you)", title=title) + "\n   " + body.replace("\n", "\n   "))
+            print(
+                _("   (the console cannot fill in forms: type `/incident p1 <title>` to declare from here)")
+            )
 
     def _pin_or_react(self, verb: str, rest: str) -> None:
         if not rest.isdigit() or int(rest) not in self.screen.numbered:
-            print(f"Which message? `{verb} <n>` with the number shown as `── n.`")
+            print(_("Which message? `{verb} <n>` with the number shown as `── n.`", verb=verb))
             return
         channel, ts = self.screen.numbered[int(rest)]
         if verb == ":pin":
@@ -323,7 +335,7 @@ class Console:
                 }
             )
         self.settle()
-        print("(recorded on the timeline if this is an incident channel: /incident timeline shows it)")
+        print(_("(recorded on the timeline if this is an incident channel: /incident timeline shows it)"))
 
 
 def run_console(database_url: str | None = None, config: str | None = None) -> int:
@@ -335,12 +347,22 @@ def run_console(database_url: str | None = None, config: str | None = None) -> i
     except PolicyError as exc:
         print(exc)
         return 2
-    print(f"Warroom console — database {database_url}, policy {policy_path}. Slack is emulated locally.")
-    print(HELP)
+    print(
+        _(
+            "Warroom console — database {database}, policy {policy}. Slack is emulated locally.",
+            database=database_url,
+            policy=policy_path,
+        )
+    )
+    print(_(HELP))
     try:
         while True:
             try:
-                prompt = f"{console._name(console.user)} in {console._channel_label(console.channel)}> "
+                prompt = _(
+                    "{who} in {channel}> ",
+                    who=console._name(console.user),
+                    channel=console._channel_label(console.channel),
+                )
                 line = input(prompt)
             except EOFError:
                 break
@@ -348,7 +370,7 @@ def run_console(database_url: str | None = None, config: str | None = None) -> i
                 if not console.handle(line):
                     break
             except (ValueError, shlex.Error) as exc:
-                print(f"error: {exc}")
+                print(_("error: {error}", error=exc))
     except KeyboardInterrupt:
         print()
     finally:

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from bot.config.durations import Duration
 from bot.config.strict import Strict
+from bot.i18n import _
 
 ALERT_KINDS = ("alertmanager", "grafana", "cloudwatch", "events-v2")
 MAX_MATCH_PATTERN = 256  # a policy regex longer than this is refused: alert labels are matched on every POST
@@ -36,20 +37,24 @@ class AlertSource(Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _SOURCE_NAME.match(value):
-            raise ValueError(f"invalid source name {value!r}: use lower-case letters, digits, - and _")
+            raise ValueError(
+                _("invalid source name {value}: use lower-case letters, digits, - and _", value=repr(value))
+            )
         return value
 
     @field_validator("token_env")
     @classmethod
     def _env(cls, value: str | None) -> str | None:
         if value is not None and not _ENV_NAME.match(value):
-            raise ValueError(f"invalid environment variable name {value!r}")
+            raise ValueError(_("invalid environment variable name {value}", value=repr(value)))
         return value
 
     @model_validator(mode="after")
     def _token_needed(self) -> AlertSource:
         if self.kind != "cloudwatch" and not self.token_env:
-            raise ValueError(f"alert source {self.name!r} ({self.kind}) needs token_env")
+            raise ValueError(
+                _("alert source {name} ({kind}) needs token_env", name=repr(self.name), kind=self.kind)
+            )
         return self
 
 
@@ -80,17 +85,25 @@ class AlertRoute(Strict):
     def _patterns(cls, patterns: dict[str, str]) -> dict[str, str]:
         for label, pattern in patterns.items():
             if len(pattern) > MAX_MATCH_PATTERN:
-                raise ValueError(f"match_re.{label} is longer than {MAX_MATCH_PATTERN} characters")
+                raise ValueError(
+                    _(
+                        "match_re.{label} is longer than {limit} characters",
+                        label=label,
+                        limit=MAX_MATCH_PATTERN,
+                    )
+                )
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ValueError(f"match_re.{label}: invalid regular expression: {exc}") from exc
+                raise ValueError(
+                    _("match_re.{label}: invalid regular expression: {error}", label=label, error=exc)
+                ) from exc
         return patterns
 
     @model_validator(mode="after")
     def _confirm_only_when_proposing(self) -> AlertRoute:
         if self.confirm_within is not None and self.declare != "propose":
-            raise ValueError("confirm_within applies to declare: propose only")
+            raise ValueError(_("confirm_within applies to declare: propose only"))
         return self
 
 
@@ -117,7 +130,7 @@ class AlertsConfig(Strict):
     def _unique(cls, sources: list[AlertSource]) -> list[AlertSource]:
         names = [source.name for source in sources]
         if len(set(names)) != len(names):
-            raise ValueError(f"alert source names must be unique, got {names}")
+            raise ValueError(_("alert source names must be unique, got {names}", names=names))
         return sources
 
     @field_validator("retention")
@@ -125,7 +138,7 @@ class AlertsConfig(Strict):
     def _retention(cls, value: timedelta) -> timedelta:
         if value < timedelta(days=1):
             raise ValueError(
-                "alerts.retention must be at least 1d (the events explain the incidents they opened)"
+                _("alerts.retention must be at least 1d (the events explain the incidents they opened)")
             )
         return value
 
@@ -135,7 +148,7 @@ class AlertsConfig(Strict):
         try:
             re.compile(value)
         except re.error as exc:
-            raise ValueError(f"invalid sns_cert_host pattern: {exc}") from exc
+            raise ValueError(_("invalid sns_cert_host pattern: {error}", error=exc)) from exc
         return value
 
     @model_validator(mode="after")
@@ -144,7 +157,11 @@ class AlertsConfig(Strict):
         for position, route in enumerate(self.routes):
             if route.source is not None and route.source not in names:
                 raise ValueError(
-                    f"alerts.routes[{position}].source names {route.source!r}, not in alerts.sources"
+                    _(
+                        "alerts.routes[{position}].source names {source}, not in alerts.sources",
+                        position=position,
+                        source=repr(route.source),
+                    )
                 )
         return self
 

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BeforeValidator, PlainSerializer
 
+from bot.i18n import _
+
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
@@ -17,19 +19,23 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, timedelta):
         return value
     if isinstance(value, bool):
-        raise ValueError(f"invalid duration {value!r}: use a number and a unit, like 30s, 15m, 1h or 1d")
+        raise ValueError(_invalid(value))
     try:
         if isinstance(value, int | float):
             if not value >= 0:  # NaN too
-                raise ValueError("a duration cannot be negative")
+                raise ValueError(_("a duration cannot be negative"))
             return timedelta(seconds=value)
         if isinstance(value, str):
             match = _PATTERN.match(value.lower())
             if match:
                 return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
     except OverflowError as exc:
-        raise ValueError(f"duration {value!r} is too long") from exc
-    raise ValueError(f"invalid duration {value!r}: use a number and a unit, like 30s, 15m, 1h or 1d")
+        raise ValueError(_("duration {value} is too long", value=repr(value))) from exc
+    raise ValueError(_invalid(value))
+
+
+def _invalid(value: object) -> str:
+    return _("invalid duration {value}: use a number and a unit, like 30s, 15m, 1h or 1d", value=repr(value))
 
 
 def format_duration(delta: timedelta) -> str:

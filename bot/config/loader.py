@@ -14,18 +14,39 @@ import yaml
 from pydantic import ValidationError
 
 from bot.config.policy import Policy
+from bot.i18n import LANGUAGES, _, ngettext, use_language
 
 
 class PolicyError(Exception):
-    """A policy file that cannot be used. `problems` holds (key path, line or None, message)."""
+    """A policy file that cannot be used. `problems` holds (key path, line or None, message).
 
-    def __init__(self, source: str, problems: list[tuple[str, int | None, str]]):
+    `kinds` says what each problem is ("yaml", "unknown_key", "unreadable", "invalid") so callers
+    such as `warroom doctor` can suggest a fix without parsing the (translated) message; `language`
+    is the file's own `language:` when it could be read, and the message is written in it."""
+
+    def __init__(
+        self,
+        source: str,
+        problems: list[tuple[str, int | None, str]],
+        kinds: list[str] | None = None,
+        language: str | None = None,
+    ):
         self.source = source
         self.problems = problems
-        lines = [f"{source}: {len(problems)} problem(s) in the policy file"]
-        for path, line, message in problems:
-            where = f"{path} (line {line})" if line else path
-            lines.append(f"  - {where}: {message}")
+        self.kinds = kinds or ["invalid"] * len(problems)
+        self.language = language
+        with use_language(language):
+            lines = [
+                ngettext(
+                    "{source}: {n} problem in the policy file",
+                    "{source}: {n} problems in the policy file",
+                    len(problems),
+                    source=source,
+                )
+            ]
+            for path, line, message in problems:
+                where = _("{key} (line {line})", key=path, line=line) if line else path
+                lines.append(_("  - {where}: {problem}", where=where, problem=message))
         super().__init__("\n".join(lines))
 
 
@@ -41,7 +62,7 @@ def _too_big(root: yaml.Node) -> str | None:
     while stack:
         node, depth, children_done = stack.pop()
         if depth > MAX_DEPTH:
-            return f"nested more than {MAX_DEPTH} levels deep"
+            return _("nested more than {depth} levels deep", depth=MAX_DEPTH)
         if id(node) in sizes and not children_done:
             continue
         children: list[yaml.Node] = []
@@ -54,15 +75,16 @@ def _too_big(root: yaml.Node) -> str | None:
             stack.append((node, depth, True))
             for child in children:
                 if sizes.get(id(child)) == -1:
-                    return "an alias refers to a node that contains it"
+                    return _("an alias refers to a node that contains it")
                 if id(child) not in sizes:
                     stack.append((child, depth + 1, False))
             continue
         total = 1 + sum(sizes[id(child)] for child in children)
         if total > MAX_NODES:
-            return (
-                f"expands to more than {MAX_NODES:,} values (YAML aliases repeating aliases?); "
-                "write the policy out instead"
+            return _(
+                "expands to more than {count} values (YAML aliases repeating aliases?); "
+                "write the policy out instead",
+                count=f"{MAX_NODES:,}",
             )
         sizes[id(node)] = total
     return None
@@ -105,17 +127,23 @@ def _flow_depth(text: str) -> int:
 
 def _compose(text: str, source: str) -> yaml.Node | None:
     if _flow_depth(text) > MAX_DEPTH:
-        raise PolicyError(source, [("(file)", None, f"nested more than {MAX_DEPTH} levels deep")])
+        raise PolicyError(
+            source, [("(file)", None, _("nested more than {depth} levels deep", depth=MAX_DEPTH))]
+        )
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise PolicyError(
-            source, [("(file)", line, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")]
+            source,
+            [("(file)", line, _("not valid YAML: {problem}", problem=getattr(exc, "problem", None) or exc))],
+            ["yaml"],
         ) from exc
     except RecursionError as exc:  # the composer recurses once per level of nesting
-        raise PolicyError(source, [("(file)", None, f"nested more than {MAX_DEPTH} levels deep")]) from exc
+        raise PolicyError(
+            source, [("(file)", None, _("nested more than {depth} levels deep", depth=MAX_DEPTH))]
+        ) from exc
     if root is not None:
         problem = _too_big(root)
         if problem:
@@ -131,10 +159,14 @@ def _construct(root: yaml.Node, source: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise PolicyError(
-            source, [("(file)", line, f"not valid YAML: {getattr(exc, 'problem', None) or exc}")]
+            source,
+            [("(file)", line, _("not valid YAML: {problem}", problem=getattr(exc, "problem", None) or exc))],
+            ["yaml"],
         ) from exc
     except (ValueError, OverflowError, TypeError) as exc:  # e.g. a timestamp like 2024-13-45
-        raise PolicyError(source, [("(file)", None, f"a value cannot be read: {exc}")]) from exc
+        raise PolicyError(
+            source, [("(file)", None, _("a value cannot be read: {error}", error=exc))]
+        ) from exc
     finally:
         loader.dispose()
 
@@ -142,7 +174,14 @@ def _construct(root: yaml.Node, source: str) -> Any:
 def load_policy_text(text: str, source: str = "<policy>") -> Policy:
     if len(text) > MAX_BYTES:
         raise PolicyError(
-            source, [("(file)", None, f"{len(text):,} characters; a policy file stays under 1 MiB")]
+            source,
+            [
+                (
+                    "(file)",
+                    None,
+                    _("{count} characters; a policy file stays under 1 MiB", count=f"{len(text):,}"),
+                )
+            ],
         )
     root = _compose(text, source)
     if root is None:
@@ -152,27 +191,42 @@ def load_policy_text(text: str, source: str = "<policy>") -> Policy:
         return Policy()
     if not isinstance(data, dict):
         raise PolicyError(
-            source, [("(file)", 1, "the policy file must be a mapping of keys, like 'escalation:'")]
+            source, [("(file)", 1, _("the policy file must be a mapping of keys, like 'escalation:'"))]
         )
     lines: dict[tuple[Any, ...], int] = {}
     _line_index(root, (), lines)
+    # Problems are told in the file's own language when it names one (our validators' words follow it).
+    language = data.get("language") if data.get("language") in LANGUAGES else None
     try:
-        return Policy.model_validate(data)
+        with use_language(language):
+            return Policy.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
-            path = ".".join(str(part) for part in loc) or "(top level)"
-            line = None
-            for cut in range(len(loc), -1, -1):
-                if loc[:cut] in lines:
-                    line = lines[loc[:cut]]
-                    break
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown key; check its spelling against the configuration reference in the README"
-            problems.append((path, line, message))
-        raise PolicyError(source, problems) from exc
+        with use_language(language):
+            problems, kinds = _problems(exc, lines)
+        raise PolicyError(source, problems, kinds, language) from exc
+
+
+def _problems(
+    exc: ValidationError, lines: dict[tuple[Any, ...], int]
+) -> tuple[list[tuple[str, int | None, str]], list[str]]:
+    problems: list[tuple[str, int | None, str]] = []
+    kinds: list[str] = []
+    for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if not str(part).startswith("function-"))
+        path = ".".join(str(part) for part in loc) or "(top level)"
+        line = None
+        for cut in range(len(loc), -1, -1):
+            if loc[:cut] in lines:
+                line = lines[loc[:cut]]
+                break
+        message = error["msg"].removeprefix("Value error, ")
+        kind = "invalid"
+        if error["type"] == "extra_forbidden":
+            message = _("unknown key; check its spelling against the configuration reference in the README")
+            kind = "unknown_key"
+        problems.append((path, line, message))
+        kinds.append(kind)
+    return problems, kinds
 
 
 def load_policy(path: str | Path | None) -> Policy:
@@ -182,15 +236,28 @@ def load_policy(path: str | Path | None) -> Policy:
     file = Path(path).expanduser()
     try:
         if file.stat().st_size > MAX_BYTES:
-            raise PolicyError(str(file), [("(file)", None, "over 1 MiB; a policy file is a few kilobytes")])
+            raise PolicyError(
+                str(file), [("(file)", None, _("over 1 MiB; a policy file is a few kilobytes"))]
+            )
         raw = file.read_bytes()
     except OSError as exc:
-        raise PolicyError(str(file), [("(file)", None, f"cannot read it: {exc.strerror or exc}")]) from exc
+        raise PolicyError(
+            str(file),
+            [("(file)", None, _("cannot read it: {error}", error=exc.strerror or exc))],
+            ["unreadable"],
+        ) from exc
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PolicyError(
-            str(file), [("(file)", line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8")]
+            str(file),
+            [
+                (
+                    "(file)",
+                    line,
+                    _("not UTF-8 text (byte {byte}); save it as UTF-8", byte=f"0x{raw[exc.start]:02x}"),
+                )
+            ],
         ) from exc
     return load_policy_text(text, source=str(file))

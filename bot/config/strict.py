@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from bot.i18n import _
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -16,5 +18,5 @@ class Strict(BaseModel):
     def _durations_positive(cls, value: Any) -> Any:
         # No duration in the policy means anything at 0s: a 0s timeout or TTL only ever fails.
         if isinstance(value, timedelta) and value <= timedelta(0):
-            raise ValueError("must be longer than 0s (write it like 30s, 15m, 1h)")
+            raise ValueError(_("must be longer than 0s (write it like 30s, 15m, 1h)"))
         return value

@@ -121,7 +121,7 @@ def test_a_bad_duration_names_the_key_and_line_and_exits_non_zero(
     assert "invalid duration 'soon'" in line
     assert f"fix: edit line 5 of {config}" in line and "15m" in line
     assert "targets" in out and "fix the policy file first" in out
-    assert out.rstrip().endswith("problem(s) found.")
+    assert out.rstrip().endswith("1 problem found.")
 
 
 def test_the_real_command_exits_non_zero_on_timeout_soon(env: dict[str, str], tmp_path: Path) -> None:
@@ -254,7 +254,7 @@ def test_a_token_missing_manifest_scopes(
         code, out = doctor(capsys, write(tmp_path, GOOD_POLICY))
     assert code == 1
     line = row(out, "✗", "slack scopes")
-    assert "lacks 2 scope(s) of manifest.yml: chat:write.public, pins:write" in line
+    assert "lacks 2 scopes of manifest.yml: chat:write.public, pins:write" in line
     assert "reinstall" in line
 
 
