@@ -53,3 +53,9 @@ class RemediationBounds(Strict):
     rollback_max_age: Duration = Field(
         default=timedelta(days=90), description="Oldest ReplicaSet revision `k8s rollback` may return to."
     )
+    rollout_watch: Duration = Field(
+        default=timedelta(seconds=90),
+        le=timedelta(seconds=90),
+        description="How long `k8s rotate-secret` watches the rollout it started before reporting it unfinished "
+        "(at most 90s).",
+    )

@@ -9,6 +9,7 @@ from bot.remediation.actions import (
     docker_ops,
     k8s,
     k8s_rollback,
+    k8s_secrets,
     mysql,
     mysql_admin,
     redis,
@@ -17,7 +18,18 @@ from bot.remediation.actions.base import Action
 
 ACTIONS: dict[str, Action] = {
     action.name: action
-    for module in (k8s, k8s_rollback, docker, docker_ops, aws, aws_security, mysql, mysql_admin, redis)
+    for module in (
+        k8s,
+        k8s_rollback,
+        k8s_secrets,
+        docker,
+        docker_ops,
+        aws,
+        aws_security,
+        mysql,
+        mysql_admin,
+        redis,
+    )
     for action in module.ACTIONS
 }
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(action.kind for action in ACTIONS.values()))

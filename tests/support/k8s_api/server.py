@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tests.support.k8s_api import nodestats, rollout
+from tests.support.k8s_api import nodestats, rollout, secrets
 from tests.support.k8s_api.base import FORBIDDEN_NAMESPACE, NAMESPACE, PRESSURE_NODE, SERVICE_ACCOUNT
 from tests.support.k8s_api.pods import make_pods
 from tests.support.k8s_api.signals import make_events, make_logs, make_node, make_pod_metrics
@@ -168,6 +168,9 @@ class FakeKubeAPI:
         if path in self.hang_paths:
             self._stopping.wait(30)
             return Reply(504, _status(504, "Timeout", "the fake server was stopped"))
+        if secrets.handles(path):  # Secrets for `rotate-secret` (see secrets.py)
+            with self._lock:
+                return Reply(*secrets.handle(self, method, path, body, content_type.split(";")[0].strip()))
         if method in ("PATCH", "PUT"):
             return self._write(method, path, body, content_type.split(";")[0].strip())
         if method != "GET":
@@ -247,6 +250,7 @@ class FakeKubeAPI:
                 revision = int(annotations.get("deployment.kubernetes.io/revision", "1")) + 1
                 annotations["deployment.kubernetes.io/revision"] = str(revision)
                 rollout.settle(self.replica_sets, deployment, revision)
+                secrets.after_template_change(self, deployment)
             return Reply(200, json.loads(json.dumps(deployment)))
 
     @staticmethod
