@@ -12,6 +12,8 @@ from bot.i18n import _
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+# What format_duration writes back ("1h 30m", "1m 30s"): a policy snapshot must parse again.
+_COMPOUND = re.compile(r"^\s*(?:\d+\s*[smhdw]\s+)+\d+\s*[smhdw]\s*$")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -29,6 +31,9 @@ def parse_duration(value: object) -> timedelta:
             match = _PATTERN.match(value.lower())
             if match:
                 return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+            if _COMPOUND.match(value.lower()):
+                parts = re.findall(r"(\d+)\s*([smhdw])", value.lower())
+                return timedelta(seconds=sum(int(n) * _UNITS[u] for n, u in parts))
     except OverflowError as exc:
         raise ValueError(_("duration {value} is too long", value=repr(value))) from exc
     raise ValueError(_invalid(value))

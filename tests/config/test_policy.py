@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from bot.config import PolicyError, load_policy, load_policy_text
+from bot.config.policy import Policy
 
 SPEC_EXAMPLE = """
 severities:
@@ -148,3 +149,13 @@ def test_bad_policy_stops_warroom_run_with_one_message(tmp_path) -> None:
     )
     assert result.returncode == 2
     assert "escalation.tiers.0.timeout (line 3): invalid duration 'soon'" in result.stderr
+
+
+def test_a_snapshot_of_a_duration_that_is_not_one_unit_parses_again() -> None:
+    """A policy with 90s or 1h30m-worth durations is snapshotted per incident as "1m 30s": it must load back."""
+    policy = Policy.model_validate(
+        {"remediation": {"bounds": {"rollout_watch": "90s"}}, "postmortem": {"review_within": "5400s"}}
+    )
+    again = Policy.model_validate(policy.model_dump(mode="json"))
+    assert again.remediation.bounds.rollout_watch.total_seconds() == 90
+    assert again.postmortem.review_within.total_seconds() == 5400

@@ -40,7 +40,9 @@ def sbot(kube: FakeKubeAPI, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     kubeconfig = kube.write_kubeconfig(tmp / "kubeconfig")
     policy = Policy.model_validate(
         {
-            "targets": {"k8s": {"prod": {"kubeconfig": str(kubeconfig), "context": "test", "namespaces": [NAMESPACE]}}},
+            "targets": {
+                "k8s": {"prod": {"kubeconfig": str(kubeconfig), "context": "test", "namespaces": [NAMESPACE]}}
+            },
             "roles": {"remediators": [CAROL]},
             "remediation": {"bounds": {"rollout_watch": "4s"}},
             "diagnostics": {"timeout": "8s", "rate_limit": {"per_minute": 10_000}},
@@ -93,7 +95,9 @@ def test_rotate_secret_previews_then_rotates_and_watches_the_rollout(
     assert f"Rotated DB_PASSWORD, API_KEY of Secret {NAMESPACE}/{OLD} into {OLD}-r" in settled
     assert "rollout complete: 2/2 updated, 2 available" in settled
 
-    new_name = next(s["metadata"]["name"] for s in kube.secrets if s["metadata"]["name"].startswith(f"{OLD}-r"))
+    new_name = next(
+        s["metadata"]["name"] for s in kube.secrets if s["metadata"]["name"].startswith(f"{OLD}-r")
+    )
     new, old = _values(_secret(kube, new_name)), _values(_secret(kube, OLD))
     assert old == planted.PLANTED  # the old Secret is kept as it was…
     assert _secret(kube, OLD)["metadata"]["labels"]["warroom.io/rotated-out"] == "true"  # …and labelled
@@ -153,6 +157,6 @@ def test_a_mounted_secret_whose_rollout_fails_is_reported_failed(sbot: Bot, kube
     assert "Rotate keys of Secret ecommerce/payments-tls for deployment payments" in preview["text"]
     sbot.click(preview, CAROL)
     settled = sbot.settled(preview, timeout=40)
-    assert "rollout FAILED" in settled and "ProgressDeadlineExceeded" not in settled or "timed out" in settled
+    assert "rollout FAILED" in settled and "timed out progressing" in settled
     volume = _deployment(kube, "payments")["spec"]["template"]["spec"]["volumes"][0]
     assert volume["secret"]["secretName"].startswith("payments-tls-r")
