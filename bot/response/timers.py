@@ -37,7 +37,7 @@ def plan(session: Session, incident: Incident, policy: Policy) -> None:
     }
     for key in STEP_KEYS:
         budget = policy.response_steps.budget(key)
-        if budget is None:
+        if budget is None or key not in items:  # no clock, or a checklist of other steps (security)
             continue
         due = incident.declared_at + budget
         if key in items:

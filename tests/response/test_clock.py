@@ -252,3 +252,18 @@ def texts_of_dms(h: Harness, user: str) -> list[str]:
     from tests.response.helpers import texts
 
     return texts(h.emulator.dms(user))
+
+
+def test_a_security_incident_has_its_own_checklist_and_no_step_nudges_but_reminders(db_url) -> None:
+    clock = ManualClock()
+    with _harness(db_url, clock) as h:
+        h.reply(h.command("security p1 Leaked AWS key in a public repo"), timeout=15)
+        h.wait_idle()
+        incident = h.latest_incident()
+        assert incident is not None and incident.incident_type == "security"
+        assert timers(h.runtime, incident.id, "step") == []
+        assert [t.kind for t in timers(h.runtime, incident.id)] == ["status"]
+        clock.advance(timedelta(minutes=30))
+        assert tick.run_due(h.runtime) == 1  # the room hears it: nobody is commander yet
+        assert nudges(h.emulator, incident.channel_id) == []
+        assert len(reminders(h.emulator.messages(incident.channel_id))) == 1
