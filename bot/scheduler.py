@@ -55,7 +55,7 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("incident-reconcile", reconcile.tick, reconcile.TICK_SECONDS),
     # The guide's response clock: steps over budget nudged once, status reminders (bot.response).
     PeriodicJob("response-clock", response_clock.tick, response_clock.TICK_SECONDS),
-    # Monday 09:00 UTC: last week's report in announce_channel, once across replicas.
+    # reports.weekly_at (Monday 09:00 UTC): last week's report in announce_channel, once across replicas.
     PeriodicJob("weekly-report", weekly_report.tick, weekly_report.TICK_SECONDS),
 ]
 

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from bot.config.alerts import AlertsConfig
 from bot.config.bounds import RemediationBounds
 from bot.config.durations import Duration
+from bot.config.reports import ReportsConfig
 from bot.config.response import ResponseSteps, StatusReminders
 from bot.config.security import (
     DEFAULT_INCIDENT_TYPES,
@@ -450,6 +451,10 @@ class Policy(Strict):
     )
     reviews: ReviewConfig = Field(
         default_factory=ReviewConfig, description="Contact freshness checks and the policy review reminder."
+    )
+    reports: ReportsConfig = Field(
+        default_factory=ReportsConfig,
+        description="The weekly report in announce_channel: whether, and when (weekday, time, time zone).",
     )
     response_steps: ResponseSteps = Field(
         default_factory=ResponseSteps,

@@ -11,6 +11,7 @@ Decisions
   incidents acknowledged late or never acknowledged by their deadline, with a link to their room.
 - Overdue reviews: resolved incidents whose review deadline (the postmortem timer row) has passed
   without `/incident review done`. Open action items: every item not done, by owner, whatever the window.
-- The weekly post goes to `announce_channel` on Monday 09:00 UTC for the past seven days; the week's
+- The weekly post goes to `announce_channel` at `reports.weekly_at` in `reports.timezone` (default
+  Monday 09:00 UTC, wall-clock across DST) for the seven days before; the week's
   row (unique key) is claimed once across replicas and marked posted in the same transaction.
 """

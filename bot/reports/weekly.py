@@ -1,9 +1,10 @@
 """The weekly report in `announce_channel`: a row per week, claimed once across replicas.
 
 Every replica's tick writes the current week's row (unique `period`, ON CONFLICT DO NOTHING) once
-Monday 09:00 UTC has come, then claims due rows FOR UPDATE SKIP LOCKED and posts while holding the
-row: another replica skips it, and the row is marked posted in the same transaction. A bot that was
-down for weeks posts only the latest week. The figures and the chart are made before the claim, so
+the week's slot has come (`reports.weekly_at` in `reports.timezone`, default Monday 09:00 UTC),
+then claims due rows FOR UPDATE SKIP LOCKED and posts while holding the row: another replica skips
+it, and the row is marked posted in the same transaction. A bot that was down for weeks posts only
+the latest week. The figures and the chart are made before the claim, so
 no lock waits on matplotlib.
 """
 
@@ -12,10 +13,12 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.config.reports import ReportsConfig
 from bot.i18n import _, use_language
 from bot.incidents.service import write_lock
 from bot.ports import ChatError
@@ -28,24 +31,35 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60.0
-POST_AT = time(9, 0)  # Monday, UTC
 RETRY_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 
 
-def week_slot(now: datetime) -> datetime:
-    """The latest Monday 09:00 UTC at or before `now`."""
-    monday = (now.astimezone(UTC) - timedelta(days=now.astimezone(UTC).weekday())).date()
-    slot = datetime.combine(monday, POST_AT, tzinfo=UTC)
-    return slot if slot <= now else slot - timedelta(days=7)
+def week_slot(now: datetime, config: ReportsConfig | None = None) -> datetime:
+    """The latest weekly slot (default Monday 09:00 UTC) at or before `now`, in UTC.
+
+    Counted on the local wall clock of the configured zone, so 09:00 stays 09:00 across DST; a wall
+    time the zone skips is read with the offset before the change (fold=0), as rotations are.
+    """
+    config = config or ReportsConfig()
+    weekday, hour, minute = config.slot()
+    zone = ZoneInfo(config.timezone)
+    local = now.astimezone(zone)
+    day = local.date() - timedelta(days=(local.weekday() - weekday) % 7)
+    for back in (0, 7):
+        wall = datetime.combine(day - timedelta(days=back), time(hour, minute))
+        slot = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+        if slot <= now:
+            return slot
+    raise AssertionError("unreachable: a week earlier is always before now")
 
 
 def plan(runtime: Runtime, now: datetime) -> None:
     """Write this week's row if there is none (every replica may; one row results)."""
     channel = runtime.policy.announce_channel
-    if not channel:
+    if not channel or not runtime.policy.reports.weekly:
         return
-    slot = week_slot(now)
+    slot = week_slot(now, runtime.policy.reports)
     values = dict(
         period=f"weekly:{slot:%Y-%m-%d}",
         channel_id=channel,

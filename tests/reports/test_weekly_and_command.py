@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
+from bot.config.reports import ReportsConfig
 from bot.reports import weekly
 from devkit.slack_emulator import SlackEmulator, blocks_to_text
 from tests.escalation.helpers import close, make_runtime
@@ -24,6 +25,37 @@ def test_week_slot_is_the_latest_monday_nine_utc() -> None:
     assert weekly.week_slot(datetime(2026, 12, 3, 12, 0, tzinfo=UTC)) == datetime(
         2026, 11, 30, 9, 0, tzinfo=UTC
     )
+
+
+def test_week_slot_follows_reports_weekly_at_in_its_time_zone() -> None:
+    shanghai = ReportsConfig(weekly_at="mon 09:30", timezone="Asia/Shanghai")
+    monday_0930_cst = datetime(2026, 12, 7, 1, 30, tzinfo=UTC)
+    assert weekly.week_slot(monday_0930_cst, shanghai) == monday_0930_cst
+    assert weekly.week_slot(monday_0930_cst - timedelta(seconds=1), shanghai) == monday_0930_cst - timedelta(
+        days=7
+    )
+    # Berlin, Sunday 02:30 on 2026-03-29 falls in the spring-forward gap: read with the offset before
+    # it (CET, +1), as rotations read hand-offs; the week after, 02:30 CEST is 00:30 UTC.
+    berlin = ReportsConfig(weekly_at="sun 02:30", timezone="Europe/Berlin")
+    assert weekly.week_slot(datetime(2026, 3, 29, 12, 0, tzinfo=UTC), berlin) == datetime(
+        2026, 3, 29, 1, 30, tzinfo=UTC
+    )
+    assert weekly.week_slot(datetime(2026, 4, 5, 12, 0, tzinfo=UTC), berlin) == datetime(
+        2026, 4, 5, 0, 30, tzinfo=UTC
+    )
+
+
+def test_no_weekly_post_when_turned_off(sqlite_url: str) -> None:
+    policy = load_policy_text("announce_channel: C0ANNOUNCE\nreports: {weekly: false}\n")
+    with SlackEmulator() as emu:
+        emu.add_channel("announcements", id="C0ANNOUNCE")
+        runtime = make_runtime(
+            emu, sqlite_url, policy, clock=ManualClock(datetime(2026, 12, 7, 10, tzinfo=UTC))
+        )
+        try:
+            assert weekly.tick(runtime) == 0 and _posts(emu) == []
+        finally:
+            close(runtime)
 
 
 def test_the_weekly_report_is_posted_once_by_two_replicas(pg_url: str) -> None:
