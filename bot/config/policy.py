@@ -452,10 +452,7 @@ class Policy(Strict):
     reviews: ReviewConfig = Field(
         default_factory=ReviewConfig, description="Contact freshness checks and the policy review reminder."
     )
-    reports: ReportsConfig = Field(
-        default_factory=ReportsConfig,
-        description="The weekly report in announce_channel: whether, and when (weekday, time, time zone).",
-    )
+    reports: ReportsConfig = Field(default_factory=ReportsConfig, description="The weekly report.")
     response_steps: ResponseSteps = Field(
         default_factory=ResponseSteps,
         description="The guide's response steps and their budgets from the declaration; a step over budget is nudged once.",
