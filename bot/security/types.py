@@ -15,15 +15,25 @@ from bot.config.security import IncidentType, desk_of
 from bot.i18n import N_
 from bot.incidents.models import ChecklistItem, Incident
 
-# The guide's key-leak procedure (密钥泄露): rotate at once, then assess, audit, notify.
-SECURITY_STEPS: tuple[str, ...] = (
-    N_(
-        "Rotate the leaked key or secret at once — `/remediate k8s rotate-secret` or `aws rotate-key` · 立即轮换"
+# The guide's key-leak procedure (密钥泄露): rotate at once, then assess, audit, notify. Each item carries
+# the response step whose clock (`response_steps` budgets) it runs on: rotating IS stopping the loss.
+SECURITY_STEPS: tuple[tuple[str, str], ...] = (
+    (
+        "stop_loss",
+        N_(
+            "Rotate the leaked key or secret at once — `/remediate k8s rotate-secret` or `aws rotate-key` · 立即轮换"
+        ),
     ),
-    N_("Assess the impact — what the key could reach, since when · 评估影响"),
-    N_("Audit access — who used it, from where (`/diag logs … suspicious`, `/incident audit`) · 审计访问"),
-    N_("Notify the stakeholders — security, owners, users where required · 通知相关方"),
+    ("root_cause", N_("Assess the impact — what the key could reach, since when · 评估影响")),
+    (
+        "verify",
+        N_(
+            "Audit access — who used it, from where (`/diag logs … suspicious`, `/incident audit`) · 审计访问"
+        ),
+    ),
+    ("review", N_("Notify the stakeholders — security, owners, users where required · 通知相关方")),
 )
+SECURITY_TEXTS = frozenset(text for _step, text in SECURITY_STEPS)
 
 
 def find(policy: Policy, name: str) -> IncidentType | None:
@@ -49,8 +59,8 @@ def policy_for(policy: Policy, type_name: str | None) -> Policy:
     return policy.model_copy(update={"severities": severities})
 
 
-def checklist_for(kind: IncidentType | None) -> tuple[str, ...] | None:
-    """The checklist texts of a type, or None for the response steps."""
+def checklist_for(kind: IncidentType | None) -> tuple[tuple[str, str], ...] | None:
+    """The checklist of a type as (response step, text), or None for the response steps."""
     if kind is not None and kind.checklist == "security":
         return SECURITY_STEPS
     return None
@@ -66,6 +76,6 @@ def apply(session: Session, incident: Incident, policy: Policy, type_name: str |
     steps = checklist_for(kind)
     if steps is not None:
         session.execute(delete(ChecklistItem).where(ChecklistItem.incident_id == incident.id))
-        for position, text in enumerate(steps):
-            session.add(ChecklistItem(incident_id=incident.id, position=position, text=text))
+        for position, (step, text) in enumerate(steps):
+            session.add(ChecklistItem(incident_id=incident.id, position=position, step=step, text=text))
     session.flush()

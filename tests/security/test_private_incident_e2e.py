@@ -7,6 +7,7 @@ response_url answer of the whole run is searched for the title; only calls into 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -78,7 +79,10 @@ def _run(h: Harness) -> None:
             incident = s.scalar(select(Incident))
             assert incident is not None and incident.private and incident.incident_type == "security"
             room_id = incident.channel_id
-            steps = [i.text for i in s.scalars(select(ChecklistItem).order_by(ChecklistItem.position))]
+            items = list(s.scalars(select(ChecklistItem).order_by(ChecklistItem.position)))
+            steps = [i.text for i in items]
+            # The key-leak steps run on the response clock: rotate = stop the loss (15m), audit = verify (45m).
+            clocks = [(i.step, i.due_at - incident.declared_at if i.due_at else None) for i in items]
         assert room_id
         room = h.emulator.channels[room_id]
         # A private room, named without the title, with the declarer and the security desk.
@@ -90,7 +94,15 @@ def _run(h: Harness) -> None:
             "Audit access",
             "Notify the stakeholders",
         ]
+        assert clocks == [
+            ("stop_loss", timedelta(minutes=15)),
+            ("root_cause", None),
+            ("verify", timedelta(minutes=45)),
+            ("review", timedelta(days=3)),
+        ]
         assert any(TITLE in t for t in _rendered(h, room_id))  # the room itself has it
+        checklist = next(t for t in _rendered(h, room_id) if "Rotate the leaked key" in t)
+        assert "(⏱ 15m)" in checklist and "Stop the loss" not in checklist
         assert any("Rotate the leaked key" in t for t in _rendered(h, room_id))
 
         # The security desk is paged (without the title); the ops desk is not.

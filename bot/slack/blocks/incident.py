@@ -11,6 +11,7 @@ from bot.incidents.timeline import event_text, kind_label
 from bot.incidents.views import ChecklistView, IncidentView
 from bot.response.steps import LABELS
 from bot.response.timers import format_over
+from bot.security.types import SECURITY_TEXTS
 from bot.slack.blocks.alert_detail import alert_blocks
 from bot.slack.blocks.common import (
     MAX_BLOCKS,
@@ -130,6 +131,8 @@ def checklist_message(incident: IncidentView) -> tuple[str, list[Block]]:
 
 def step_label(item: ChecklistView) -> str:
     """The step's label in the language in force; a row of no known step keeps its stored text."""
+    if item.text in SECURITY_TEXTS:  # a type's own checklist on a step's clock: its own words
+        return _(item.text)
     return _(LABELS[item.step]) if item.step in LABELS else item.text
 
 
