@@ -24,6 +24,7 @@ from bot import health
 from bot.alerts import retention as alerts_retention
 from bot.alerts import timers as alerts_timers
 from bot.db.guard import database_fault
+from bot.drills import flows as drill_reports
 from bot.escalation.engine import tick as escalation_tick
 from bot.incidents import reconcile, setup
 from bot.postmortem import reminders
@@ -57,6 +58,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("response-clock", response_clock.tick, response_clock.TICK_SECONDS),
     # reports.weekly_at (Monday 09:00 UTC): last week's report in announce_channel, once across replicas.
     PeriodicJob("weekly-report", weekly_report.tick, weekly_report.TICK_SECONDS),
+    # Drill reports the resolve hook could not post (Slack down, a crash before the hook).
+    PeriodicJob("drill-reports", drill_reports.tick, drill_reports.TICK_SECONDS),
 ]
 
 

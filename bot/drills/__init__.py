@@ -7,6 +7,8 @@ Decisions
   shows it — DM, SMS, e-mail, webhook, summary, notices — says so; the webhook also carries
   `"drill": true`), and what counts: drills are left out of /metrics, reports and response-target
   figures, and `/incident list` shows them apart (`/incident list drills`).
-- The drill report is posted in the room once, on resolve (a timeline event keyed `drill-report`
-  makes a second resolve after a reopen post a fresh one only under a new key).
+- The drill report is posted in the room once per resolve, as a durable post (`report_posts` row
+  keyed by incident and resolve time; see `flows`): a Slack failure is retried, a crash before the
+  resolve hook is repaired by the tick, two replicas post it once. A resolve after a reopen gets a
+  fresh report.
 """

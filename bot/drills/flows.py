@@ -1,50 +1,157 @@
-"""Drill flows: the resolve hook that posts the drill report in the room, once per resolve."""
+"""Drill flows: the drill report as a durable post — a `report_posts` row per resolve, posted once.
+
+The resolve hook writes the row and posts it at once; the tick (every few seconds, any replica)
+posts what is left — a Slack error is retried with backoff — and writes the row for a resolved
+drill that has none (a process that died between the resolve's commit and its hook). Rows are
+claimed FOR UPDATE SKIP LOCKED and marked posted in the claiming transaction, so a report is
+posted once whatever the number of replicas. Keyed by the resolve time: a later resolve (after a
+reopen) gets its own report.
+"""
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
 from bot.drills import report
-from bot.i18n import use_language
+from bot.i18n import _, use_language
 from bot.incidents.models import Incident
+from bot.incidents.service import write_lock
 from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
 from bot.ports import ChatError
+from bot.reports.models import ReportPost
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+TICK_SECONDS = 5.0
+PREFIX = "drill-report:"
+LOOK_BACK = timedelta(days=7)  # resolved drills the tick still writes a missing row for
+MAX_ATTEMPTS = 20
+
+
+def _period(incident: Incident) -> str:
+    assert incident.resolved_at is not None
+    return f"{PREFIX}{incident.id}:{incident.resolved_at:%Y%m%dT%H%M%S}"
+
+
+def _plan(session: Session, incident: Incident, now: datetime) -> None:
+    """The report's row, once per resolve (ON CONFLICT DO NOTHING)."""
+    if not incident.is_drill or incident.status != "resolved" or not incident.channel_id:
+        return
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(
+        module.insert(ReportPost.__table__).on_conflict_do_nothing(index_elements=["period"]),
+        [
+            dict(
+                period=_period(incident),
+                channel_id=incident.channel_id,
+                since=incident.declared_at,
+                until=incident.resolved_at,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+            )
+        ],
+    )
+
 
 def on_resolved(runtime: Runtime, incident_id: int, actor: str) -> None:
-    """Hook after a resolve commits: a drill gets its report in the room (a real incident nothing)."""
+    """Hook after a resolve commits: a drill's report row, then the post at once."""
     try:
         with runtime.session() as session:
             incident = session.get(Incident, incident_id)
-            if incident is None or not incident.is_drill or incident.status != "resolved":
+            if incident is None or not incident.is_drill:
                 return
-            assert incident.resolved_at is not None
-            # Keyed by the resolve time: a replayed hook posts nothing twice, a later resolve (after a
-            # reopen) gets its own report.
-            key = f"drill-report:{incident.resolved_at.isoformat()}"
-            with use_language(runtime.policy.language):
-                text = report.render(report.build(session, incident, runtime.policy))
-            recorded = add_event(
-                session,
-                incident_id,
-                EventKind.NOTE,
-                BOT_ACTOR,
-                "Drill report posted",
-                dedupe_key=key,
-                at=runtime.clock.now(),
-            )
-            channel_id = incident.channel_id
-        if recorded is None or channel_id is None:
-            return
-        runtime.warroom.notify(channel_id, text)
-    except ChatError as exc:
-        log.warning("drill report not posted: %s", exc.code, extra={"incident_id": incident_id})
+            _plan(session, incident, runtime.clock.now())
+        post_due(runtime)
     except Exception:
-        # The resolve has committed and must still be answered; the report is a by-product.
+        # The resolve has committed and must still be answered; the tick posts what is left.
         log.exception("drill report failed", extra={"incident_id": incident_id})
+
+
+def reconcile(runtime: Runtime, now: datetime) -> None:
+    """Rows for resolved drills that have none (their hook never ran)."""
+    with runtime.session() as session:
+        drills = session.scalars(
+            select(Incident).where(
+                Incident.is_drill.is_(True),
+                Incident.status == "resolved",
+                Incident.resolved_at >= now - LOOK_BACK,
+            )
+        ).all()
+        if not drills:
+            return
+        known = set(session.scalars(select(ReportPost.period).where(ReportPost.period.like(f"{PREFIX}%"))))
+        for incident in drills:
+            if _period(incident) not in known:
+                _plan(session, incident, now)
+
+
+def post_due(runtime: Runtime) -> int:
+    """Post every due drill report; returns how many were posted."""
+    posted = 0
+    while True:
+        now = runtime.clock.now()
+        with runtime.session() as session:
+            write_lock(session)
+            row = session.scalar(
+                select(ReportPost)
+                .where(
+                    ReportPost.period.like(f"{PREFIX}%"),
+                    ReportPost.status == "pending",
+                    ReportPost.next_attempt_at <= now,
+                )
+                .order_by(ReportPost.next_attempt_at, ReportPost.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+            if row is None:
+                return posted
+            posted += _post(runtime, session, row, now)
+
+
+def _post(runtime: Runtime, session: Session, row: ReportPost, now: datetime) -> int:
+    incident_id = int(row.period.removeprefix(PREFIX).split(":", 1)[0])
+    incident = session.get(Incident, incident_id)
+    row.attempts += 1
+    if incident is None:
+        row.status, row.error = "failed", "no_incident"
+        return 0
+    with use_language(runtime.policy.language):
+        text = report.render(report.build(session, incident, runtime.policy))
+    try:
+        posted = runtime.warroom.notify(row.channel_id, text)
+    except ChatError as exc:
+        row.error = exc.code
+        row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
+        row.next_attempt_at = now + timedelta(seconds=min(300, 2**row.attempts))
+        log.warning("drill report not posted: %s", exc.code, extra={"incident_id": incident_id})
+        return 0
+    row.status, row.posted_at, row.message_ts, row.error = "posted", now, posted.ts, None
+    with use_language(runtime.policy.language):
+        note = _("Drill report posted")
+    add_event(
+        session,
+        incident_id,
+        EventKind.NOTE,
+        BOT_ACTOR,
+        note,
+        data={"ts": posted.ts},
+        dedupe_key=row.period,
+        at=now,
+    )
+    return 1
+
+
+def tick(runtime: Runtime) -> int:
+    reconcile(runtime, runtime.clock.now())
+    return post_due(runtime)

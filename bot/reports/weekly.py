@@ -80,7 +80,11 @@ def _due(runtime: Runtime, now: datetime) -> ReportPost | None:
     with runtime.session() as session:
         return session.scalar(
             select(ReportPost)
-            .where(ReportPost.status == "pending", ReportPost.next_attempt_at <= now)
+            .where(
+                ReportPost.period.like("weekly:%"),
+                ReportPost.status == "pending",
+                ReportPost.next_attempt_at <= now,
+            )
             .order_by(ReportPost.next_attempt_at)
             .limit(1)
         )
