@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.incidents.models import ChecklistItem, TimelineEvent
 from bot.response.models import ResponseTimer
 from bot.runtime import Runtime
-from devkit.slack_emulator import SlackEmulator, blocks_to_text
+from devkit.slack_emulator import SlackEmulator, blocks_to_text, collect_actions
 
 
 def texts(messages: list[dict[str, Any]]) -> list[str]:
@@ -37,8 +37,11 @@ def summary_text(emu: SlackEmulator, channel_id: str) -> str:
 
 
 def checklist_text(emu: SlackEmulator, channel_id: str) -> str:
+    """The checklist as it reads now, in any language: the message with the checklist's buttons."""
     [found] = [
-        m for m in emu.messages(channel_id) if "Response checklist" in blocks_to_text(m.get("blocks"), "")
+        m
+        for m in emu.messages(channel_id)
+        if any(a.action_id == "incident_checklist" for a in collect_actions(m.get("blocks")))
     ]
     return blocks_to_text(found.get("blocks"), found.get("text"))
 
