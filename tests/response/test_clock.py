@@ -254,16 +254,20 @@ def texts_of_dms(h: Harness, user: str) -> list[str]:
     return texts(h.emulator.dms(user))
 
 
-def test_a_security_incident_has_its_own_checklist_and_no_step_nudges_but_reminders(db_url) -> None:
+def test_a_security_incident_runs_its_own_checklist_on_the_steps_it_maps_to(db_url) -> None:
     clock = ManualClock()
     with _harness(db_url, clock) as h:
         h.reply(h.command("security p1 Leaked AWS key in a public repo"), timeout=15)
         h.wait_idle()
         incident = h.latest_incident()
         assert incident is not None and incident.incident_type == "security"
-        assert timers(h.runtime, incident.id, "step") == []
-        assert [t.kind for t in timers(h.runtime, incident.id)] == ["status"]
-        clock.advance(timedelta(minutes=30))
-        assert tick.run_due(h.runtime) == 1  # the room hears it: nobody is commander yet
-        assert nudges(h.emulator, incident.channel_id) == []
+        # Its checklist has no confirm/start items: no timers for those; rotate is stop_loss, and so on.
+        assert [t.step for t in timers(h.runtime, incident.id, "step")] == ["stop_loss", "verify", "review"]
+        clock.advance(timedelta(minutes=14))
+        assert tick.run_due(h.runtime) == 0  # confirm (2m) and start (5m) have nothing to nudge
+        clock.advance(timedelta(minutes=2))  # 16m: the rotation (stop_loss, 15m) is overdue
+        assert tick.run_due(h.runtime) == 1
+        assert len(nudges(h.emulator, incident.channel_id, "Stop the loss")) == 1
+        clock.advance(timedelta(minutes=14))  # 30m: the room hears the reminder (no commander yet)
+        assert tick.run_due(h.runtime) == 1
         assert len(reminders(h.emulator.messages(incident.channel_id))) == 1
