@@ -16,6 +16,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.diagnostics.base import UsageError
+from bot.i18n import _
 from bot.ports import ChatError
 from bot.remediation import flows, permissions
 from bot.remediation.tokens import Claims
@@ -78,16 +79,19 @@ def _propose(
     except Exception as exc:
         log.exception("/remediate %s failed", parsed.text)
         trouble = attempt.trouble(exc, NOTHING_CHANGED)
-        respond(text=trouble or f"Something went wrong preparing `/remediate {parsed.text}`; it is logged. "
-                "Nothing was changed.", response_type="ephemeral")  # fmt: skip
+        respond(text=trouble or _("Something went wrong preparing `/remediate {command}`; it is logged. "
+                "Nothing was changed.", command=parsed.text), response_type="ephemeral")  # fmt: skip
         return
     if started.status == "refused":
         respond(text=request_refusal_text(started.code, started.message), response_type="ephemeral")
         return
     if started.status == "error" or started.proposal is None:
         respond(
-            text=f"❌ Could not read the current state for `/remediate {escape(parsed.text)}`: "
-            f"{escape(started.message)}. Nothing was changed.",
+            text=_(
+                "❌ Could not read the current state for `/remediate {command}`: {reason}. Nothing was changed.",
+                command=escape(parsed.text),
+                reason=escape(started.message),
+            ),
             response_type="ephemeral",
         )
         return
@@ -117,7 +121,7 @@ class Click:
     @property
     def title(self) -> str:
         head = next((b for b in self.blocks if b.get("type") == "header"), None)
-        return str(((head or {}).get("text") or {}).get("text") or "Remediation")
+        return str(((head or {}).get("text") or {}).get("text") or _("Remediation"))
 
     def update(self, text: str, blocks: list[dict[str, Any]]) -> None:
         try:
@@ -162,8 +166,8 @@ def handle_confirm(runtime: Runtime, body: dict[str, Any], client: WebClient, re
         )
     except Exception:
         log.exception("confirming a remediation failed")
-        click.tell("Something went wrong confirming this remediation; it is logged. Check the audit log "
-                   "and `/diag` before trying again.")  # fmt: skip
+        click.tell(_("Something went wrong confirming this remediation; it is logged. Check the audit log "
+                     "and `/diag` before trying again."))  # fmt: skip
         return
     _finish(click, decision)
     follow_up = decision.applied.follow_up if decision.applied else ""
@@ -180,7 +184,7 @@ def handle_cancel(runtime: Runtime, body: dict[str, Any], client: WebClient, res
         decision = flows.cancel(runtime, click.token, actor=click.user, channel_id=click.channel)
     except Exception:
         log.exception("cancelling a remediation failed")
-        click.tell("Something went wrong cancelling this remediation; it is logged.")
+        click.tell(_("Something went wrong cancelling this remediation; it is logged."))
         return
     _finish(click, decision)
 

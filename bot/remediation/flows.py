@@ -25,6 +25,7 @@ from bot.audit.models import AuditEntry
 from bot.audit.record import record_run
 from bot.diagnostics.base import CheckFailed, CheckRefused, UsageError
 from bot.diagnostics.runner import call_bounded, one_line, resolve_target
+from bot.i18n import N_, _
 from bot.idempotency import ProcessedKey, claim
 from bot.incidents.service import by_channel
 from bot.incidents.timeline import EventKind
@@ -41,6 +42,8 @@ __all__ = ["Decision", "Help", "Proposal", "Request", "Started", "cancel", "conf
 
 AUDIT_ACTION = "remediate"
 _ONCE = ("requested", "confirmed", "cancelled", "result")
+# How a settled confirmation is named to people (the stored stage stays the English word).
+_SETTLED = {"confirmed": N_("confirmed"), "cancelled": N_("cancelled")}
 
 
 @dataclass
@@ -167,7 +170,8 @@ def _refuse_request(runtime: Runtime, req: Request, actor: str, channel_id: str,
                     allowed: tuple[str, ...] = ()) -> Started:  # fmt: skip
     _save(
         runtime, actor=actor, outcome="refused", req=req, channel_id=channel_id,
-        text=f"Refused {command_text(req)}: {message}", data={"reason": code, "requester": actor},
+        text=_("Refused {command}: {reason}", command=command_text(req), reason=message),
+        data={"reason": code, "requester": actor},
     )  # fmt: skip
     return Started("refused", req, message, code, allowed_ids=allowed)
 
@@ -199,10 +203,10 @@ def request(runtime: Runtime, req: Request, *, actor: str, channel_id: str) -> S
     except UsageError:
         raise
     except Exception as exc:  # CheckFailed, TimeoutError, or a driver error: reported, never raised
-        message = _failure(exc, "reading the current state")
+        message = _failure(exc, _("reading the current state"))
         _save(
             runtime, actor=actor, outcome="error", req=req, channel_id=channel_id,
-            text=f"{command_text(req)} could not read the current state: {message}",
+            text=_("{command} could not read the current state: {reason}", command=command_text(req), reason=message),
             elapsed_ms=_ms(started), data={"requester": actor},
         )  # fmt: skip
         return Started("error", req, message)
@@ -222,7 +226,7 @@ def request(runtime: Runtime, req: Request, *, actor: str, channel_id: str) -> S
     changes = _changes_text(preview.changes)
     _save(
         runtime, actor=actor, outcome="requested", req=req, channel_id=channel_id,
-        text=f"Requested {command_text(req)}: {changes} (awaiting confirmation)",
+        text=_("Requested {command}: {changes} (awaiting confirmation)", command=command_text(req), changes=changes),
         detail=f"{preview.title}: {changes}", elapsed_ms=_ms(started), nonce=claims.nonce, stage="requested",
         data={"requester": actor, "expires_at": claims.expires_at,
               "changes": [str(c) for c in preview.changes], "facts": dict(preview.facts)},
@@ -242,17 +246,20 @@ def _tell_requester(runtime: Runtime, requester: str, private: str, applied: App
         log.warning("could not DM the requester a remediation's private result: %s", type(exc).__name__)
         applied.data["sent_privately_to"] = None
         applied.note = (applied.note + " " if applied.note else "") + (
-            f"⚠️ The private result could not be sent to <@{requester}> by DM; nothing secret was posted here."
+            _(
+                "⚠️ The private result could not be sent to {who} by DM; nothing secret was posted here.",
+                who=f"<@{requester}>",
+            )
         )
 
 
 def _failure(exc: BaseException, doing: str) -> str:
     if isinstance(exc, TimeoutError):
-        return f"timed out {doing}: {one_line(exc)}"
+        return _("timed out {doing}: {reason}", doing=doing, reason=one_line(exc))
     if isinstance(exc, CheckFailed):
-        return one_line(exc) + (f" — {exc.fix}" if exc.fix else "")
+        return one_line(exc) + (f" — {mask(_(exc.fix))}" if exc.fix else "")
     log.warning("remediation failed %s", doing, exc_info=exc)
-    return f"failed {doing}: {one_line(exc)}"
+    return _("failed {doing}: {reason}", doing=doing, reason=one_line(exc))
 
 
 def _ms(started: float) -> float:
@@ -288,10 +295,10 @@ def _refuse(runtime: Runtime, actor: str, channel_id: str, code: str, message: s
             claims: tokens.Claims | None = None, *, final: bool = False,
             allowed: tuple[str, ...] = ()) -> Decision:  # fmt: skip
     req = request_of(claims) if claims else None
-    what = command_text(req) if req else "a remediation"
+    what = command_text(req) if req else _("a remediation")
     _save(
         runtime, actor=actor, outcome="refused", req=req, channel_id=channel_id,
-        text=f"Refused {what}: {message}", nonce=claims.nonce if claims else None,
+        text=_("Refused {command}: {reason}", command=what, reason=message), nonce=claims.nonce if claims else None,
         data={"reason": code, **({"requester": claims.requester} if claims else {})},
     )  # fmt: skip
     return Decision("refused", actor, message, code, claims, final=final, allowed_ids=allowed)
@@ -313,20 +320,30 @@ def _verified(runtime: Runtime, token: str, actor: str, channel_id: str) -> toke
     if claims.channel != channel_id:
         return _refuse(
             runtime, actor, channel_id, "tampered",
-            "This confirmation belongs to another channel; nothing was run.", claims,
+            _("This confirmation belongs to another channel; nothing was run."), claims,
         )  # fmt: skip
     if claims.action not in ACTIONS:
         return _refuse(
-            runtime, actor, channel_id, "tampered", f"Unknown remediation `{claims.action}`.", claims
+            runtime,
+            actor,
+            channel_id,
+            "tampered",
+            _("Unknown remediation `{action}`.", action=claims.action),
+            claims,
         )
     return claims
 
 
 def _already_used(runtime: Runtime, actor: str, channel_id: str, claims: tokens.Claims) -> Decision:
     by = _used_by(runtime, claims)
-    message = (
-        "This confirmation was already used" + (f" ({by[0]} by {by[1]})" if by else "") + "; it works once."
-    )
+    if by:
+        message = _(
+            "This confirmation was already used ({outcome} by {who}); it works once.",
+            outcome=_(_SETTLED.get(by[0], by[0])),
+            who=by[1],
+        )
+    else:
+        message = _("This confirmation was already used; it works once.")
     decision = _refuse(runtime, actor, channel_id, "already_used", message, claims)
     decision.settled_by = by
     return decision
@@ -349,9 +366,12 @@ def _settle(
         return _already_used(runtime, actor, channel_id, claims)
     verdict = verdict_of(claims)
     if not verdict.allowed:
-        verb = "cancel" if stage == "cancelled" else "confirm"
+        if stage == "cancelled":
+            message = _("You may not cancel this: {reason}.", reason=verdict.reason)
+        else:
+            message = _("You may not confirm this: {reason}.", reason=verdict.reason)
         return _refuse(
-            runtime, actor, channel_id, "not_allowed", f"You may not {verb} this: {verdict.reason}.", claims,
+            runtime, actor, channel_id, "not_allowed", message, claims,
             allowed=verdict.allowed_ids,
         )  # fmt: skip
     req = request_of(claims)
@@ -360,7 +380,8 @@ def _settle(
         data["via"] = verdict.via
     settled = _save(
         runtime, actor=actor, outcome=stage, req=req, channel_id=channel_id,
-        text=f"{stage.capitalize()} {command_text(req)}", nonce=claims.nonce, stage=stage,
+        text=_("{stage} {command}", stage=_(_SETTLED.get(stage, stage)).capitalize(), command=command_text(req)),
+        nonce=claims.nonce, stage=stage,
         claim_key=_claim_key(claims), data=data,
     )  # fmt: skip
     if not settled:
@@ -376,7 +397,7 @@ def cancel(runtime: Runtime, token: str, *, actor: str, channel_id: str) -> Deci
     if isinstance(gate, Decision):
         return gate
     claims, _gate = gate
-    return Decision("cancelled", actor, "Cancelled; nothing was changed.", None, claims, final=True)
+    return Decision("cancelled", actor, _("Cancelled; nothing was changed."), None, claims, final=True)
 
 
 def confirm(
@@ -419,17 +440,19 @@ def _apply(runtime: Runtime, req: Request, claims: tokens.Claims, actor: str, ch
         message = one_line(exc)
         _save(
             runtime, actor=actor, outcome="refused", req=req, channel_id=channel_id,
-            text=f"{command_text(req)} → refused: {message}", elapsed_ms=_ms(started), nonce=claims.nonce,
+            text=_("{command} → refused: {reason}", command=command_text(req), reason=message),
+            elapsed_ms=_ms(started), nonce=claims.nonce,
             stage="result", data={"reason": code, "requester": claims.requester},
         )  # fmt: skip
         return Decision("refused", actor, message, code, claims, final=True, elapsed_ms=_ms(started))
     except Exception as exc:
-        message = _failure(exc, "applying the change")
+        message = _failure(exc, _("applying the change"))
         if isinstance(exc, TimeoutError):
-            message += " — the change may still happen; check with `/diag`"
+            message += " — " + _("the change may still happen; check with `/diag`")
         _save(
             runtime, actor=actor, outcome="error", req=req, channel_id=channel_id,
-            text=f"{command_text(req)} → error: {message}", elapsed_ms=_ms(started), nonce=claims.nonce,
+            text=_("{command} → error: {reason}", command=command_text(req), reason=message),
+            elapsed_ms=_ms(started), nonce=claims.nonce,
             stage="result", data={"requester": claims.requester, "error": message},
         )  # fmt: skip
         return Decision("failed", actor, message, "error", claims, final=True, elapsed_ms=_ms(started))
@@ -448,7 +471,8 @@ def _apply(runtime: Runtime, req: Request, claims: tokens.Claims, actor: str, ch
     changes = _changes_text(applied.changes)
     _save(
         runtime, actor=actor, outcome="ok", req=req, channel_id=channel_id,
-        text=f"{command_text(req)} → ok: {applied.summary}" + (f" ({changes})" if changes else ""),
+        text=_("{command} → ok: {summary}", command=command_text(req), summary=applied.summary)
+        + (f" ({changes})" if changes else ""),
         elapsed_ms=elapsed, nonce=claims.nonce, stage="result",
         data={"requester": claims.requester, "result": applied.data,
               "changes": [str(c) for c in applied.changes],

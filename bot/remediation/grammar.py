@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from bot.config.policy import Policy
 from bot.diagnostics.base import UsageError
 from bot.diagnostics.grammar import HELP_WORDS, known_names, match_name, split_options, targets_of, tokenize
+from bot.i18n import _
 from bot.remediation.actions import ACTIONS, KINDS, of_kind
 from bot.remediation.actions.base import Action
 from bot.security.redact import mask
@@ -52,19 +53,31 @@ def usage(action: Action, target: str | None = None) -> str:
 
 
 def help_text(policy: Policy) -> str:
-    lines = [f"*{COMMAND}* — changes to infrastructure, each previewed and confirmed by a remediator:"]
+    lines = [
+        _(
+            "*{command}* — changes to infrastructure, each previewed and confirmed by a remediator:",
+            command=COMMAND,
+        )
+    ]
     for action in ACTIONS.values():
         names = targets_of(policy, action.kind)
         lines.append(
-            f"• {usage(action)} — {action.summary} (the guide's `{action.guide}`); targets: {known_names(names)}"
+            "• "
+            + _(
+                "{usage} — {summary} (the guide's `{guide}`); targets: {targets}",
+                usage=usage(action),
+                summary=_(action.summary),
+                guide=action.guide,
+                targets=known_names(names),
+            )
         )
     ttl = int(policy.remediation.confirm_ttl.total_seconds())
     lines.append(
-        f"The Confirm button works once, for {ttl // 60} min {ttl % 60} s"
+        _("The Confirm button works once, for {minutes} min {seconds} s", minutes=ttl // 60, seconds=ttl % 60)
         if ttl % 60
-        else f"The Confirm button works once, for {ttl // 60} min"
+        else _("The Confirm button works once, for {minutes} min", minutes=ttl // 60)
     )
-    return "\n".join(lines) + "; only `roles.remediators` may press it."
+    return "\n".join(lines) + _("; only `roles.remediators` may press it.")
 
 
 def parse(policy: Policy, text: str) -> Request | Help:
@@ -74,35 +87,54 @@ def parse(policy: Policy, text: str) -> Request | Help:
     kind, rest = tokens[0].lower(), tokens[1:]
     if kind not in KINDS:
         raise UsageError(
-            f"Unknown remediation kind `{tokens[0]}`. Try one of: {known_names(list(KINDS))} — or `{COMMAND} help`."
+            _(
+                "Unknown remediation kind `{kind}`. Try one of: {known} — or `{command} help`.",
+                kind=tokens[0],
+                known=known_names(list(KINDS)),
+                command=COMMAND,
+            )
         )
     verbs = of_kind(kind)
     target, rest = _target(policy, kind, verbs, rest)
     if not rest:
-        raise UsageError(f"Which action? Type {' or '.join(usage(a, target) for a in verbs.values())}.")
+        raise UsageError(
+            _("Which action? Type {usages}.", usages=_(" or ").join(usage(a, target) for a in verbs.values()))
+        )
     action = verbs.get(rest[0].lower())
     if action is None:
         raise UsageError(
-            f"Unknown {kind} remediation `{rest[0]}`. Type {' or '.join(usage(a, target) for a in verbs.values())}."
+            _(
+                "Unknown {kind} remediation `{name}`. Type {usages}.",
+                kind=kind,
+                name=rest[0],
+                usages=_(" or ").join(usage(a, target) for a in verbs.values()),
+            )
         )
     args, options = split_options(rest[1:])
     most = action.args + action.optional_args
     if not action.args <= len(args) <= most:
-        what = (
-            "Missing arguments"
-            if len(args) < action.args
-            else f"Too many arguments (`{' '.join(args[most:])}`)"
+        if len(args) < action.args:
+            raise UsageError(_("Missing arguments. Type {usage}.", usage=usage(action, target)))
+        extra = " ".join(args[most:])
+        raise UsageError(
+            _("Too many arguments (`{extra}`). Type {usage}.", extra=extra, usage=usage(action, target))
         )
-        raise UsageError(f"{what}. Type {usage(action, target)}.")
     unknown = sorted(set(options) - set(action.options))
     if unknown:
-        allowed = ", ".join(f"`{o}=`" for o in action.options) or "no options"
-        raise UsageError(f"`{kind} {action.verb}` does not take `{unknown[0]}=`; it takes {allowed}.")
+        allowed = ", ".join(f"`{o}=`" for o in action.options) or _("no options")
+        raise UsageError(
+            _(
+                "`{command}` does not take `{option}=`; it takes {allowed}.",
+                command=f"{kind} {action.verb}",
+                option=unknown[0],
+                allowed=allowed,
+            )
+        )
     if action.validate is not None:
         try:
             action.validate(args, options)
         except UsageError as exc:
-            raise UsageError(f"{exc} Type {usage(action, target)}.") from exc
+            raise UsageError(_("{error} Type {usage}.", error=exc, usage=usage(action, target))) from exc
     return Request(action.name, target, args, options)
 
 
@@ -110,7 +142,10 @@ def _target(policy: Policy, kind: str, verbs: dict[str, Action], rest: list[str]
     names = targets_of(policy, kind)
     if not names:
         raise UsageError(
-            f"No {kind} targets configured. Name one under `targets.{kind}` in the YAML policy first."
+            _(
+                "No {kind} targets configured. Name one under `targets.{kind}` in the YAML policy first.",
+                kind=kind,
+            )
         )
     if rest:
         found = match_name(rest[0], names)
@@ -121,14 +156,32 @@ def _target(policy: Policy, kind: str, verbs: dict[str, Action], rest: list[str]
             return names[0], rest
         if is_verb:
             raise UsageError(
-                f"Which {kind} target? Type `{COMMAND} {kind} <target> {rest[0].lower()} …`. Known: {known_names(names)}."
+                _(
+                    "Which {kind} target? Type `{command} {kind} <target> {verb} …`. Known: {known}.",
+                    kind=kind,
+                    command=COMMAND,
+                    verb=rest[0].lower(),
+                    known=known_names(names),
+                )
             )
         if len(names) == 1 and not (len(rest) > 1 and rest[1].lower() in verbs):
             # `/remediate k8s delete x` with one target: a wrong action, not a wrong target.
             return names[0], rest
-        raise UsageError(f"Unknown {kind} target `{rest[0]}`. Known: {known_names(names)}.")
+        raise UsageError(
+            _(
+                "Unknown {kind} target `{name}`. Known: {known}.",
+                kind=kind,
+                name=rest[0],
+                known=known_names(names),
+            )
+        )
     if len(names) == 1:
         return names[0], rest
     raise UsageError(
-        f"Which {kind} target? Type `{COMMAND} {kind} <target> <action>`. Known: {known_names(names)}."
+        _(
+            "Which {kind} target? Type `{command} {kind} <target> <action>`. Known: {known}.",
+            kind=kind,
+            command=COMMAND,
+            known=known_names(names),
+        )
     )

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.config.policy import Policy
+from bot.i18n import _
 from bot.ports import PagerPort
 
 log = logging.getLogger(__name__)
@@ -41,8 +42,10 @@ def may_confirm(policy: Policy, pager: PagerPort, user_id: str) -> Verdict:
     if not ids:
         return Verdict(
             False,
-            "nobody may confirm remediations yet: list user ids (U…) or user groups (S…) under "
-            "`roles.remediators` in the YAML policy",
+            _(
+                "nobody may confirm remediations yet: list user ids (U…) or user groups (S…) under "
+                "`roles.remediators` in the YAML policy"
+            ),
         )
     if user_id in _users(ids):
         return Verdict(True, via=user_id, allowed_ids=ids)
@@ -56,9 +59,9 @@ def may_confirm(policy: Policy, pager: PagerPort, user_id: str) -> Verdict:
             continue
         if user_id in members:
             return Verdict(True, via=group, allowed_ids=ids)
-    reason = "you are not a remediator (`roles.remediators` in the YAML policy)"
+    reason = _("you are not a remediator (`roles.remediators` in the YAML policy)")
     if unreadable:
-        reason += f"; the members of {', '.join(unreadable)} could not be read just now"
+        reason += _("; the members of {groups} could not be read just now", groups=", ".join(unreadable))
     return Verdict(False, reason, allowed_ids=ids)
 
 
@@ -68,4 +71,6 @@ def may_cancel(policy: Policy, pager: PagerPort, user_id: str, requester: str) -
     verdict = may_confirm(policy, pager, user_id)
     if verdict.allowed:
         return verdict
-    return Verdict(False, "only the requester or a remediator may cancel it", allowed_ids=verdict.allowed_ids)
+    return Verdict(
+        False, _("only the requester or a remediator may cancel it"), allowed_ids=verdict.allowed_ids
+    )

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.i18n import N_, _
+
 VERSION = "r1"
 KEY_LABEL = b"warroom/remediation-confirm/v1"
 MAX_TOKEN = 2000  # Slack's limit for a button value
@@ -132,7 +134,7 @@ def key_from_settings(settings: Any) -> bytes:
         if secret:
             return derive_key(secret, label)
     raise TokenKeyMissing(
-        "confirm buttons cannot be signed: set SLACK_SIGNING_SECRET (or SLACK_BOT_TOKEN in Socket Mode)"
+        _("confirm buttons cannot be signed: set SLACK_SIGNING_SECRET (or SLACK_BOT_TOKEN in Socket Mode)")
     )
 
 
@@ -182,7 +184,7 @@ def sign(key: bytes, claims: Claims) -> str:
     return token
 
 
-_TAMPERED = (
+_TAMPERED = N_(
     "This confirmation was altered or is not one of ours (its signature does not match); nothing was run."
 )
 
@@ -195,18 +197,20 @@ def verify(key: bytes, token: str, now: datetime) -> Claims:
             raise ValueError("unknown version")
         good = hmac.compare_digest(_unb64(mac), _mac(key, f"{version}.{payload}"))
     except (ValueError, binascii.Error, UnicodeError, AttributeError):
-        raise TokenError("tampered", _TAMPERED) from None
+        raise TokenError("tampered", _(_TAMPERED)) from None
     if not good:
-        raise TokenError("tampered", _TAMPERED)
+        raise TokenError("tampered", _(_TAMPERED))
     try:
         claims = Claims.from_json(json.loads(_unb64(payload)))
     except (ValueError, binascii.Error, UnicodeError):
-        raise TokenError("tampered", _TAMPERED) from None
+        raise TokenError("tampered", _(_TAMPERED)) from None
     if now.timestamp() >= claims.expires_at:
         raise TokenError(
             "expired",
-            f"This confirmation expired at {claims.expires:%H:%M:%S} UTC; run the `/remediate` command "
-            "again for a fresh preview.",
+            _(
+                "This confirmation expired at {time} UTC; run the `/remediate` command again for a fresh preview.",
+                time=f"{claims.expires:%H:%M:%S}",
+            ),
             claims,
         )
     return claims

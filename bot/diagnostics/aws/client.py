@@ -49,7 +49,7 @@ def validate_ids(args: list[str], pattern: re.Pattern[str], what: str, example: 
         if not pattern.match(value):
             raise UsageError(
                 _(
-                    "`{value}` is not a valid {what} (like `{example}`).",
+                    "`{value}` is not an {what} (like `{example}`).",
                     value=value[:80],
                     what=_(what),
                     example=example,

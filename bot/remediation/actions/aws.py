@@ -14,6 +14,7 @@ from typing import Any
 from bot.config.policy import Policy
 from bot.diagnostics import aws as diag
 from bot.diagnostics.base import UsageError
+from bot.i18n import N_
 from bot.remediation.actions.base import (
     Action,
     ActionContext,
@@ -34,7 +35,7 @@ BUSY = ("modifying", "optimizing")
 def _validate(args: list[str], options: dict[str, str]) -> None:
     if args:
         diag.validate_ebs(args[:1], options)
-    if len(args) > 1 and whole_number(args[1], "The new size in GiB") < 1:
+    if len(args) > 1 and whole_number(args[1], N_("The new size in GiB")) < 1:
         raise UsageError("The new size must be at least 1 GiB.")
 
 
@@ -136,7 +137,7 @@ ACTIONS = (
         kind="aws",
         verb="ebs-grow",
         usage="<volume-id> <GiB>",
-        summary="grow an EBS volume (grow only, up to remediation.ebs_max_gib)",
+        summary=N_("grow an EBS volume (grow only, up to remediation.ebs_max_gib)"),
         guide="aws ec2 modify-volume --volume-id $VOLUME_ID --size 100",
         args=2,
         validate=_validate,

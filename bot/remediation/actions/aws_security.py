@@ -23,6 +23,7 @@ from typing import Any
 from bot.config.policy import Policy
 from bot.diagnostics import aws as diag
 from bot.diagnostics.base import UsageError
+from bot.i18n import N_
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
 
 IAM_ACTIONS = ("wafv2:GetIPSet", "wafv2:UpdateIPSet", "ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
@@ -308,15 +309,15 @@ def deactivate_apply(ctx: ActionContext) -> Applied:
 
 ACTIONS = (
     Action(kind="aws", verb="block-ip", usage="<ip or cidr>",
-           summary="deny a client address in the target's WAF IP set or network ACL",
+           summary=N_("deny a client address in the target's WAF IP set or network ACL"),
            guide="iptables -A INPUT -s [suspicious_ip] -j DROP", args=1, validate=_validate_block,
            bounds=block_bounds, preview=block_preview, apply=block_apply),
     Action(kind="aws", verb="rotate-key", usage="<iam-user>",
-           summary="create a new access key (secret by DM to you only), then deactivate the old one on a second confirm",
+           summary=N_("create a new access key (secret by DM to you only), then deactivate the old one on a second confirm"),
            guide="密钥泄露应急处理: 立即轮换", args=1, validate=_validate_user,
            preview=rotate_preview, apply=rotate_apply),
     Action(kind="aws", verb="deactivate-key", usage="<iam-user>",
-           summary="set the IAM user's older active access keys Inactive (keeps the newest)",
+           summary=N_("set the IAM user's older active access keys Inactive (keeps the newest)"),
            guide="aws iam update-access-key --status Inactive", args=1, validate=_validate_user,
            preview=deactivate_preview, apply=deactivate_apply),
 )  # fmt: skip

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.config.policy import Policy
 from bot.diagnostics.base import CheckContext
+from bot.i18n import _
 
 
 class Refused(Exception):
@@ -109,5 +110,5 @@ def whole_number(value: str, what: str) -> int:
     from bot.diagnostics.base import UsageError
 
     if not value.isascii() or not value.isdigit() or len(value) > 12:
-        raise UsageError(f"{what} must be a whole number, not `{value[:40]}`.")
+        raise UsageError(_("{what} must be a whole number, not `{value}`.", what=_(what), value=value[:40]))
     return int(value)

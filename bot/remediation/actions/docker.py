@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.diagnostics import docker as diag
 from bot.diagnostics.base import clean_line
+from bot.i18n import N_, _
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
 
 STOP_SECONDS = 10  # docker's own default for `docker restart -t`
@@ -62,17 +63,24 @@ def restart_preview(ctx: ActionContext) -> Preview:
     if state.get("Status") in ("removing", "dead"):
         raise Refused(
             "not_restartable",
-            f"Container {diag.container_name(info)} is {state.get('Status')}: it cannot be restarted.",
+            _(
+                "Container {container_name} is {status}: it cannot be restarted.",
+                container_name=diag.container_name(info),
+                status=state.get("Status"),
+            ),
         )
     return Preview(
-        title=f"Restart container {diag.container_name(info)}",
+        title=_("Restart container {container_name}", container_name=diag.container_name(info)),
         changes=[
             Change("state", _state(info), "running (stopped, then started again)"),
             Change("started at", diag.docker_time(state.get("StartedAt")), "the time of the confirm"),
         ],
         facts=_facts(info),
-        note=f"The engine sends SIGTERM and kills the process after {STOP_SECONDS} s if it has not stopped; "
-        "connections to it drop meanwhile.",
+        note=_(
+            "The engine sends SIGTERM and kills the process after {seconds} s if it has not stopped; "
+            "connections to it drop meanwhile.",
+            seconds=STOP_SECONDS,
+        ),
         expect={"id": info.get("Id")},
     )
 
@@ -82,7 +90,10 @@ def restart_apply(ctx: ActionContext) -> Applied:
     if ctx.expect.get("id") and before.get("Id") != ctx.expect["id"]:
         raise Refused(
             "changed",
-            f"Container {ctx.args[0]} was re-created since the preview (another id); run the command again.",
+            _(
+                "Container {container} was re-created since the preview (another id); run the command again.",
+                container=ctx.args[0],
+            ),
         )
     check = ctx.check()
     with diag.engine(check) as api:
@@ -91,7 +102,7 @@ def restart_apply(ctx: ActionContext) -> Applied:
     after = _inspect(ctx)
     old, new = (before.get("State") or {}), (after.get("State") or {})
     return Applied(
-        summary=f"Restarted container {diag.container_name(after)}",
+        summary=_("Restarted container {container_name}", container_name=diag.container_name(after)),
         changes=[
             Change("state", _state(before), _state(after)),
             Change(
@@ -99,7 +110,10 @@ def restart_apply(ctx: ActionContext) -> Applied:
             ),
         ],
         facts=_facts(after),
-        note=f"Check it with `/diag docker inspect {diag.container_name(after)}` and `/diag docker logs {diag.container_name(after)}`.",
+        note=_(
+            "Check it with `/diag docker inspect {container_name}` and `/diag docker logs {container_name}`.",
+            container_name=diag.container_name(after),
+        ),
         data={
             "container": diag.container_name(after),
             "id": after.get("Id"),
@@ -115,7 +129,7 @@ ACTIONS = (
         kind="docker",
         verb="restart",
         usage="<container>",
-        summary="stop and start a container again",
+        summary=N_("stop and start a container again"),
         guide="docker restart ecommerce-app (docker-compose restart app)",
         args=1,
         validate=_validate,

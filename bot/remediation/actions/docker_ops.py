@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.diagnostics import docker as diag
 from bot.diagnostics.base import UsageError, human_bytes
+from bot.i18n import N_
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
 
 STOP_SECONDS = 10
@@ -226,7 +227,7 @@ ACTIONS = (
         kind="docker",
         verb="recreate",
         usage="<container>",
-        summary="replace a container by a new one from its image, same name and configuration",
+        summary=N_("replace a container by a new one from its image, same name and configuration"),
         guide="docker-compose up -d --force-recreate app",
         args=1,
         validate=_validate_recreate,
@@ -238,7 +239,9 @@ ACTIONS = (
         kind="docker",
         verb="prune",
         usage="[label=<key=value>]",
-        summary="remove stopped containers, dangling images, unused networks and build cache (shows what is reclaimable first)",
+        summary=N_(
+            "remove stopped containers, dangling images, unused networks and build cache (shows what is reclaimable first)"
+        ),
         guide="docker system prune",
         args=0,
         options=("label",),

@@ -16,6 +16,7 @@ from typing import Any
 from bot.config.policy import Policy
 from bot.diagnostics import k8s as diag
 from bot.diagnostics.base import CheckContext, CheckFailed, UsageError
+from bot.i18n import N_, _
 from bot.remediation.actions.base import (
     Action,
     ActionContext,
@@ -36,7 +37,7 @@ def _validate(args: list[str], options: dict[str, str]) -> None:
     if args:
         diag.validate_name(diag.strip_kind(args[0]), "deployment name")
     if len(args) > 1:
-        whole_number(args[1], "The number of replicas")
+        whole_number(args[1], N_("The number of replicas"))
     for key in ("ns", "namespace"):
         if key in options:
             diag.validate_label(options[key])
@@ -44,12 +45,16 @@ def _validate(args: list[str], options: dict[str, str]) -> None:
 
 def scale_bounds(policy: Policy, args: list[str], options: dict[str, str]) -> None:
     bounds = policy.remediation.scale
-    wanted = whole_number(args[1], "The number of replicas")
+    wanted = whole_number(args[1], N_("The number of replicas"))
     if not bounds.min <= wanted <= bounds.max:
         raise Refused(
             "out_of_bounds",
-            f"{wanted} replicas is out of bounds: `k8s scale` may set {bounds.min} to {bounds.max} replicas "
-            "(`remediation.scale.min`/`max` in the YAML policy).",
+            _(
+                "{wanted} replicas is out of bounds: `k8s scale` may set {min} to {max} replicas (`remediation.scale.min`/`max` in the YAML policy).",
+                wanted=wanted,
+                min=bounds.min,
+                max=bounds.max,
+            ),
         )
 
 
@@ -85,23 +90,42 @@ def patch(
     except ApiException as exc:
         message = diag.status_message(exc.body) or exc.reason
         if exc.status == 404:
-            raise UsageError(f"Not found: {message}.") from None
+            raise UsageError(_("Not found: {message}.", message=message)) from None
         if exc.status == 403:
             raise CheckFailed(
-                f"403 Forbidden to {what}: {message}",
-                "grant the bot's ServiceAccount `patch` on deployments and deployments/scale in its RBAC Role",
+                _("403 Forbidden to {what}: {message}", what=what, message=message),
+                _(
+                    "grant the bot's ServiceAccount `patch` on deployments and deployments/scale in its RBAC Role"
+                ),
             ) from None
         if exc.status == 401:
             raise CheckFailed(
-                f"401 Unauthorized to {what}", "check the credentials in the kubeconfig"
+                _("401 Unauthorized to {what}", what=what), _("check the credentials in the kubeconfig")
             ) from None
-        raise CheckFailed(f"the Kubernetes API answered {exc.status} to {what}: {message}") from None
+        raise CheckFailed(
+            _(
+                "the Kubernetes API answered {status} to {what}: {message}",
+                status=exc.status,
+                what=what,
+                message=message,
+            )
+        ) from None
     except urllib3.exceptions.NewConnectionError as exc:
-        raise CheckFailed(f"Can't reach the Kubernetes API to {what}: {exc}", diag.UNREACHABLE_FIX) from None
+        raise CheckFailed(
+            _("Can't reach the Kubernetes API to {what}: {exc}", what=what, exc=exc), diag.UNREACHABLE_FIX
+        ) from None
     except urllib3.exceptions.TimeoutError:
-        raise TimeoutError(f"the Kubernetes API did not answer ({what}) within {check.timeout:g} s") from None
+        raise TimeoutError(
+            _(
+                "the Kubernetes API did not answer ({what}) within {timeout:g} s",
+                what=what,
+                timeout=check.timeout,
+            )
+        ) from None
     except urllib3.exceptions.HTTPError as exc:
-        raise CheckFailed(f"Can't reach the Kubernetes API to {what}: {exc}", diag.UNREACHABLE_FIX) from None
+        raise CheckFailed(
+            _("Can't reach the Kubernetes API to {what}: {exc}", what=what, exc=exc), diag.UNREACHABLE_FIX
+        ) from None
 
 
 def _replicas(deployment: dict[str, Any]) -> int:
@@ -123,12 +147,13 @@ def _facts(deployment: dict[str, Any], ns: str) -> list[tuple[str, str]]:
     restarted = ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT)
     return [
         ("namespace", ns),
-        ("replicas", f"{status.get('readyReplicas', 0)}/{_replicas(deployment)} ready, "
-                     f"{status.get('updatedReplicas', 0)} up to date, {status.get('availableReplicas', 0)} available"),
+        ("replicas", _("{ready}/{replicas} ready, {updated} up to date, {available} available",
+                       ready=status.get("readyReplicas", 0), replicas=_replicas(deployment),
+                       updated=status.get("updatedReplicas", 0), available=status.get("availableReplicas", 0))),
         ("revision", str(((deployment.get("metadata") or {}).get("annotations") or {}).get(diag.REVISION, "?"))),
         ("image", images or "?"),
         ("strategy", how),
-        ("last restart", restarted or "never (by rollout restart)"),
+        ("last restart", restarted or _("never (by rollout restart)")),
     ]  # fmt: skip
 
 
@@ -137,7 +162,11 @@ def _same_object(ctx: ActionContext, deployment: dict[str, Any], ns: str, name: 
     if ctx.expect.get("uid") and uid != ctx.expect["uid"]:
         raise Refused(
             "changed",
-            f"Deployment {ns}/{name} was deleted and re-created since the preview; run the command again.",
+            _(
+                "Deployment {ns}/{name} was deleted and re-created since the preview; run the command again.",
+                ns=ns,
+                name=name,
+            ),
         )
 
 
@@ -149,23 +178,30 @@ def restart_preview(ctx: ActionContext) -> Preview:
     if replicas == 0:
         raise Refused(
             "no_change",
-            f"Deployment {ns}/{name} has 0 replicas: a restart would start nothing. "
-            f"Scale it up instead: `/remediate k8s scale {name} <n>`.",
+            _(
+                "Deployment {ns}/{name} has 0 replicas: a restart would start nothing. Scale it up instead: `/remediate k8s scale {name} <n>`.",
+                ns=ns,
+                name=name,
+            ),
         )
     template = (deployment.get("spec") or {}).get("template") or {}
     before = ((template.get("metadata") or {}).get("annotations") or {}).get(RESTARTED_AT) or "never"
     strategy = ((deployment.get("spec") or {}).get("strategy") or {}).get("type") or "RollingUpdate"
     note = (
-        "All pods stop before new ones start (strategy Recreate): expect a short outage."
+        _("All pods stop before new ones start (strategy Recreate): expect a short outage.")
         if strategy == "Recreate"
-        else "Pods are replaced one by one by the deployment's rolling update; follow it with "
-        f"`/diag k8s rollout {name}`."
+        else _(
+            "Pods are replaced one by one by the deployment's rolling update; follow it with `/diag k8s rollout {name}`.",
+            name=name,
+        )
     )
     return Preview(
-        title=f"Rollout restart of deployment {ns}/{name}",
+        title=_("Rollout restart of deployment {ns}/{name}", ns=ns, name=name),
         changes=[
-            Change("pods", f"{replicas} running since their last rollout", f"{replicas} new pods"),
-            Change(RESTARTED_AT, before, "the time of the confirm"),
+            Change(
+                "pods", _("{n} running since their last rollout", n=replicas), _("{n} new pods", n=replicas)
+            ),
+            Change(RESTARTED_AT, before, _("the time of the confirm")),
         ],
         facts=_facts(deployment, ns),
         note=note,
@@ -182,15 +218,17 @@ def restart_apply(ctx: ActionContext) -> Applied:
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     patched = patch(
-        check, f"restart deployment {ns}/{name}", diag.apps_api(check).patch_namespaced_deployment, name, ns,
+        check, _("restart deployment {ns}/{name}", ns=ns, name=name), diag.apps_api(check).patch_namespaced_deployment, name, ns,
         body, STRATEGIC,
     )  # fmt: skip
     generation = (patched.get("metadata") or {}).get("generation")
     return Applied(
-        summary=f"Rollout restart of deployment {ns}/{name} started",
+        summary=_("Rollout restart of deployment {ns}/{name} started", ns=ns, name=name),
         changes=[Change(RESTARTED_AT, before, stamp)],
         facts=[("namespace", ns), ("replicas", str(_replicas(patched))), ("generation", str(generation))],
-        note=f"New pods roll out now; follow with `/diag k8s rollout {name}` and `/diag k8s pods`.",
+        note=_(
+            "New pods roll out now; follow with `/diag k8s rollout {name}` and `/diag k8s pods`.", name=name
+        ),
         data={"namespace": ns, "deployment": name, "restartedAt": stamp, "generation": generation},
     )
 
@@ -203,18 +241,25 @@ def scale_preview(ctx: ActionContext) -> Preview:
     current = _replicas(deployment)
     if current == wanted:
         raise Refused(
-            "no_change", f"Deployment {ns}/{name} already has {wanted} replicas; nothing to change."
+            "no_change",
+            _(
+                "Deployment {ns}/{name} already has {wanted} replicas; nothing to change.",
+                ns=ns,
+                name=name,
+                wanted=wanted,
+            ),
         )
     if wanted == 0:
-        note = "Scaling to 0 stops every pod: the service is down until it is scaled up again."
+        note = _("Scaling to 0 stops every pod: the service is down until it is scaled up again.")
     elif wanted < current:
-        note = f"{current - wanted} pod(s) will be stopped."
+        note = _("{n} pod(s) will be stopped.", n=current - wanted)
     else:
-        note = (
-            f"{wanted - current} pod(s) will be started; check that the nodes have room (`/diag k8s nodes`)."
+        note = _(
+            "{n} pod(s) will be started; check that the nodes have room (`/diag k8s nodes`).",
+            n=wanted - current,
         )
     return Preview(
-        title=f"Scale deployment {ns}/{name}",
+        title=_("Scale deployment {ns}/{name}", ns=ns, name=name),
         changes=[Change("replicas", str(current), str(wanted))],
         facts=_facts(deployment, ns),
         note=note,
@@ -231,15 +276,22 @@ def scale_apply(ctx: ActionContext) -> Applied:
     shown = ctx.expect.get("replicas")
     body = {"spec": {"replicas": wanted}}
     scale = patch(
-        check, f"scale deployment {ns}/{name}", diag.apps_api(check).patch_namespaced_deployment_scale, name, ns,
+        check, _("scale deployment {ns}/{name}", ns=ns, name=name), diag.apps_api(check).patch_namespaced_deployment_scale, name, ns,
         body, MERGE,
     )  # fmt: skip
     now = (scale.get("spec") or {}).get("replicas", wanted)
-    note = "Follow the new pods with `/diag k8s pods`."
+    note = _("Follow the new pods with `/diag k8s pods`.")
     if shown is not None and shown != current:
-        note = f"It had changed from {shown} to {current} replicas since the preview. " + note
+        note = (
+            _(
+                "It had changed from {shown} to {current} replicas since the preview. ",
+                shown=shown,
+                current=current,
+            )
+            + note
+        )
     return Applied(
-        summary=f"Scaled deployment {ns}/{name} to {now} replicas",
+        summary=_("Scaled deployment {ns}/{name} to {now} replicas", ns=ns, name=name, now=now),
         changes=[Change("replicas", str(current), str(now))],
         facts=[("namespace", ns)],
         note=note,
@@ -252,7 +304,7 @@ ACTIONS = (
         kind="k8s",
         verb="restart",
         usage="<deployment> [ns=<namespace>]",
-        summary="rollout restart: replace the deployment's pods, one by one",
+        summary=N_("rollout restart: replace the deployment's pods, one by one"),
         guide="kubectl rollout restart deployment/ecommerce-app -n ecommerce",
         args=1,
         options=("ns", "namespace"),
@@ -264,7 +316,7 @@ ACTIONS = (
         kind="k8s",
         verb="scale",
         usage="<deployment> <replicas> [ns=<namespace>]",
-        summary="set the number of replicas (within remediation.scale)",
+        summary=N_("set the number of replicas (within remediation.scale)"),
         guide="kubectl scale deployment ecommerce-app --replicas=3 -n ecommerce",
         args=2,
         options=("ns", "namespace"),

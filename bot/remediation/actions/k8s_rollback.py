@@ -18,6 +18,7 @@ from bot.diagnostics import k8s as diag
 from bot.diagnostics.base import UsageError
 from bot.diagnostics.k8s.client import get_json
 from bot.diagnostics.k8s.fields import age_since, selector_text
+from bot.i18n import N_
 from bot.remediation.actions.base import (
     Action,
     ActionContext,
@@ -36,7 +37,10 @@ HASH_LABEL = "pod-template-hash"
 def _validate(args: list[str], options: dict[str, str]) -> None:
     if args:
         diag.validate_name(diag.strip_kind(args[0]), "deployment name")
-    if len(args) > 1 and whole_number(args[1], "The revision (from `/diag k8s rollout <deployment>`)") < 1:
+    if (
+        len(args) > 1
+        and whole_number(args[1], N_("The revision (from `/diag k8s rollout <deployment>`)")) < 1
+    ):
         raise UsageError("Revisions start at 1.")
     for key in ("ns", "namespace"):
         if key in options:
@@ -185,7 +189,7 @@ ACTIONS = (
         kind="k8s",
         verb="rollback",
         usage="<deployment> [revision] [ns=<namespace>]",
-        summary="rollout undo: back to the previous (or a named) ReplicaSet revision",
+        summary=N_("rollout undo: back to the previous (or a named) ReplicaSet revision"),
         guide="kubectl rollout undo deployment/ecommerce-app -n ecommerce",
         args=1,
         optional_args=1,

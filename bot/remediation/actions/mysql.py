@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from bot.diagnostics import mysql as diag
+from bot.i18n import N_, _
 from bot.remediation.actions.base import (
     Action,
     ActionContext,
@@ -34,7 +35,7 @@ _ROW = (
 
 def _validate(args: list[str], options: dict[str, str]) -> None:
     if args:
-        whole_number(args[0], "The connection id (from `/diag mysql processlist`)")
+        whole_number(args[0], N_("The connection id (from `/diag mysql processlist`)"))
 
 
 def _fingerprint(info: Any) -> str:
@@ -56,13 +57,19 @@ def _text(value: Any, limit: int = 300) -> str:
 def _read(conn: Any, pid: int, target: str) -> tuple[dict[str, Any], int]:
     (own,) = _one(conn, "SELECT CONNECTION_ID()") or (0,)
     if pid == int(own):
-        raise Refused("own_connection", f"Connection {pid} is the bot's own connection: it is never killed.")
+        raise Refused(
+            "own_connection", _("Connection {pid} is the bot's own connection: it is never killed.", pid=pid)
+        )
     row = _one(conn, _ROW, (pid,))
     if row is None:
         raise Refused(
             "not_found",
-            f"There is no connection {pid} in the PROCESSLIST of {target} (it may have finished). "
-            f"List them with `/diag mysql {target} processlist`.",
+            _(
+                "There is no connection {pid} in the PROCESSLIST of {target} (it may have finished). "
+                "List them with `/diag mysql {target} processlist`.",
+                pid=pid,
+                target=target,
+            ),
         )
     keys = ("id", "user", "host", "db", "command", "time", "state", "info")
     return dict(zip(keys, row, strict=True)), int(own)
@@ -72,19 +79,30 @@ def _check_killable(process: dict[str, Any], pid: int) -> None:
     if process["command"] in SERVER_COMMANDS or process["user"] in SERVER_USERS:
         raise Refused(
             "server_thread",
-            f"Connection {pid} is a server thread ({process['user']}, {process['command']}): killing it "
-            "is not a remediation.",
+            _(
+                "Connection {pid} is a server thread ({user}, {command}): killing it is not a remediation.",
+                pid=pid,
+                user=process["user"],
+                command=process["command"],
+            ),
         )
     if process["command"] == "Killed":
         raise Refused(
             "no_change",
-            f"The query of connection {pid} is already being stopped (Killed): the server is rolling it back.",
+            _(
+                "The query of connection {pid} is already being stopped (Killed): the server is rolling it back.",
+                pid=pid,
+            ),
         )
     if process["command"] == "Sleep" or process["info"] is None:
         raise Refused(
             "no_change",
-            f"Connection {pid} is idle ({process['command']}): KILL QUERY would stop nothing. "
-            "(To close the connection itself, the guide's `KILL <id>`, do it by hand.)",
+            _(
+                "Connection {pid} is idle ({command}): KILL QUERY would stop nothing. "
+                "(To close the connection itself, the guide's `KILL <id>`, do it by hand.)",
+                pid=pid,
+                command=process["command"],
+            ),
         )
 
 
@@ -105,16 +123,23 @@ def kill_preview(ctx: ActionContext) -> Preview:
         process, _info = _read(conn, pid, ctx.target_name)
     _check_killable(process, pid)
     return Preview(
-        title=f"KILL QUERY {pid} on {ctx.target_name}",
+        title=_("KILL QUERY {pid} on {target_name}", pid=pid, target_name=ctx.target_name),
         changes=[
             Change(
                 "query",
-                f"running {process['time']} s by {_text(process['user'], 64)}: {_text(process['info'], 200)}",
+                _(
+                    "running {time} s by {user}: {query}",
+                    time=process["time"],
+                    user=_text(process["user"], 64),
+                    query=_text(process["info"], 200),
+                ),
                 "stopped; the connection stays open",
             )
         ],
         facts=_facts(process),
-        note="The client gets “Query execution was interrupted” (1317); a transaction it was in is rolled back.",
+        note=_(
+            "The client gets “Query execution was interrupted” (1317); a transaction it was in is rolled back."
+        ),
         expect={"user": process["user"], "host": process["host"], "info": _fingerprint(process["info"])},
     )
 
@@ -132,19 +157,33 @@ def kill_apply(ctx: ActionContext) -> Applied:
         if ctx.expect and not same:
             raise Refused(
                 "changed",
-                f"Connection {pid} now runs a different query than the preview showed; nothing was killed. "
-                "Run the command again for a fresh preview.",
+                _(
+                    "Connection {pid} now runs a different query than the preview showed; nothing was killed. "
+                    "Run the command again for a fresh preview.",
+                    pid=pid,
+                ),
             )
         with conn.cursor() as cursor:
             cursor.execute("KILL QUERY %s", (pid,))  # an int, bound by the driver: no text is spliced in
         after = _after(conn, pid)
     return Applied(
-        summary=f"Stopped the query of connection {pid} on {ctx.target_name} (KILL QUERY)",
-        changes=[Change("query", f"running {process['time']} s: {_text(process['info'], 200)}", after)],
+        summary=_(
+            "Stopped the query of connection {pid} on {target_name} (KILL QUERY)",
+            pid=pid,
+            target_name=ctx.target_name,
+        ),
+        changes=[
+            Change(
+                "query",
+                _("running {time} s: {query}", time=process["time"], query=_text(process["info"], 200)),
+                after,
+            )
+        ],
         facts=_facts(process),
-        note=(
+        note=_(
             "Only the statement was stopped: the connection stays open for its client. "
-            f"Check the rest with `/diag mysql {ctx.target_name} processlist`."
+            "Check the rest with `/diag mysql {target} processlist`.",
+            target=ctx.target_name,
         ),
         data={"id": pid, "user": process["user"], "time": process["time"], "after": after},
     )
@@ -160,11 +199,11 @@ def _after(conn: Any, pid: int) -> str:
         if row is None:
             return "stopped; then its client closed the connection"
         if row[0] == "Sleep" or (row[0] != "Killed" and row[1] is None):
-            return f"stopped; the connection stays open (now {row[0]})"
+            return _("stopped; the connection stays open (now {command})", command=row[0])
         if time.monotonic() > deadline:
             if row[0] == "Killed":
                 return "stopped; the server is still rolling it back, the connection stays open"
-            return f"KILL QUERY sent; still {row[0]} — check `/diag mysql processlist`"
+            return _("KILL QUERY sent; still {command} — check `/diag mysql processlist`", command=row[0])
         time.sleep(0.05)
 
 
@@ -173,7 +212,7 @@ ACTIONS = (
         kind="mysql",
         verb="kill",
         usage="<id>",
-        summary="KILL QUERY: stop a stuck query (the connection stays open)",
+        summary=N_("KILL QUERY: stop a stuck query (the connection stays open)"),
         guide="KILL [connection_id]",
         args=1,
         validate=_validate,

@@ -18,6 +18,7 @@ from typing import Any
 from bot.config.policy import Policy
 from bot.diagnostics import mysql as diag
 from bot.diagnostics.base import UsageError
+from bot.i18n import N_
 from bot.remediation.actions.base import (
     Action,
     ActionContext,
@@ -252,7 +253,7 @@ ACTIONS = (
         kind="mysql",
         verb="kill-idle",
         usage="[user=<name>] [older=<5m>]",
-        summary="close idle (Sleep) connections to free slots — never a running query",
+        summary=N_("close idle (Sleep) connections to free slots — never a running query"),
         guide="KILL <id> for each Sleep connection in SHOW PROCESSLIST (Too many connections)",
         args=0,
         options=("user", "older"),
@@ -265,7 +266,7 @@ ACTIONS = (
         kind="mysql",
         verb="set",
         usage="max_connections <n>",
-        summary="raise (or lower) max_connections at runtime, within remediation.bounds",
+        summary=N_("raise (or lower) max_connections at runtime, within remediation.bounds"),
         guide="SET GLOBAL max_connections = 500",
         args=2,
         validate=_validate_set,

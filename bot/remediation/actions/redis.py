@@ -14,6 +14,7 @@ from typing import Any
 from bot.config.policy import Policy
 from bot.diagnostics import redis as diag
 from bot.diagnostics.base import UsageError, human_bytes
+from bot.i18n import N_, _
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
 
 _SIZE = re.compile(r"^(\d{1,15})(b|k|kb|m|mb|g|gb)?$")
@@ -24,14 +25,16 @@ MIB = 1024**2
 def parse_size(text: str) -> int:
     match = _SIZE.match(text.strip().lower())
     if not match:
-        raise UsageError(f"The size must be a number of bytes or like 512mb or 2gb, not `{text[:40]}`.")
+        raise UsageError(
+            _("The size must be a number of bytes or like 512mb or 2gb, not `{value}`.", value=text[:40])
+        )
     return int(match.group(1)) * _UNIT[match.group(2)]
 
 
 # ------------------------------------------------------------------------------ set maxmemory
 def _validate_set(args: list[str], options: dict[str, str]) -> None:
     if args and args[0].lower() != "maxmemory":
-        raise UsageError(f"`set` changes `maxmemory` only, not `{args[0][:40]}`.")
+        raise UsageError(_("`set` changes `maxmemory` only, not `{value}`.", value=args[0][:40]))
     if len(args) > 1:
         parse_size(args[1])
 
@@ -41,8 +44,13 @@ def set_bounds(policy: Policy, args: list[str], options: dict[str, str]) -> None
     if not bounds.min * MIB <= wanted <= bounds.max * MIB:
         raise Refused(
             "out_of_bounds",
-            f"maxmemory {human_bytes(wanted)} is out of bounds: it may be {bounds.min} MiB to {bounds.max} MiB "
-            "(`remediation.bounds.redis_maxmemory_mib` in the YAML policy).",
+            _(
+                "maxmemory {wanted} is out of bounds: it may be {low} MiB to {high} MiB "
+                "(`remediation.bounds.redis_maxmemory_mib` in the YAML policy).",
+                wanted=human_bytes(wanted),
+                low=bounds.min,
+                high=bounds.max,
+            ),
         )
 
 
@@ -61,12 +69,19 @@ def _size(value: int) -> str:
 
 def _check_set(current: int, used: int, wanted: int, target: str) -> None:
     if wanted == current:
-        raise Refused("no_change", f"maxmemory on {target} is already {_size(wanted)}.")
+        raise Refused(
+            "no_change", _("maxmemory on {target} is already {size}.", target=target, size=_size(wanted))
+        )
     if wanted < used:
         raise Refused(
             "out_of_bounds",
-            f"{human_bytes(used)} is in use on {target}: maxmemory {human_bytes(wanted)} would make Redis evict "
-            "(or refuse writes) at once. Ask for more than what is used.",
+            _(
+                "{used} is in use on {target}: maxmemory {wanted} would make Redis evict "
+                "(or refuse writes) at once. Ask for more than what is used.",
+                used=human_bytes(used),
+                target=target,
+                wanted=human_bytes(wanted),
+            ),
         )
 
 
@@ -76,11 +91,13 @@ def set_preview(ctx: ActionContext) -> Preview:
         current, used, policy = _memory(client)
     _check_set(current, used, wanted, ctx.target_name)
     return Preview(
-        title=f"CONFIG SET maxmemory on {ctx.target_name}",
+        title=_("CONFIG SET maxmemory on {target_name}", target_name=ctx.target_name),
         changes=[Change("maxmemory", _size(current), human_bytes(wanted))],
         facts=[("used memory", human_bytes(used)), ("maxmemory-policy", policy)],
-        note="Takes effect at once. Not persisted: run `CONFIG REWRITE` or edit redis.conf, or a restart "
-        "brings the old value back. Make sure the host (or container limit) has the memory.",
+        note=_(
+            "Takes effect at once. Not persisted: run `CONFIG REWRITE` or edit redis.conf, or a restart "
+            "brings the old value back. Make sure the host (or container limit) has the memory."
+        ),
         expect={"current": current},
     )
 
@@ -91,12 +108,12 @@ def set_apply(ctx: ActionContext) -> Applied:
         current, used, _policy = _memory(client)
         _check_set(current, used, wanted, ctx.target_name)
         client.config_set("maxmemory", str(wanted))
-        after, _, policy = _memory(client)
+        after, _used, policy = _memory(client)
     return Applied(
-        summary=f"maxmemory on {ctx.target_name} is now {_size(after)}",
+        summary=_("maxmemory on {target_name} is now {size}", target_name=ctx.target_name, size=_size(after)),
         changes=[Change("maxmemory", _size(current), _size(after))],
         facts=[("used memory", human_bytes(used)), ("maxmemory-policy", policy)],
-        note="Persist it with `CONFIG REWRITE` or in redis.conf.",
+        note=_("Persist it with `CONFIG REWRITE` or in redis.conf."),
         data={"before": current, "after": after},
     )
 
@@ -129,16 +146,21 @@ def kill_preview(ctx: ActionContext) -> Preview:
         clients, _ids = _normal_clients(client)
         total = int(client.info("clients").get("connected_clients", 0))
     if not clients:
-        raise Refused("no_change", f"No normal client is connected to {ctx.target_name} but the bot.")
+        raise Refused(
+            "no_change",
+            _("No normal client is connected to {target_name} but the bot.", target_name=ctx.target_name),
+        )
     return Preview(
-        title=f"CLIENT KILL TYPE normal on {ctx.target_name}",
+        title=_("CLIENT KILL TYPE normal on {target_name}", target_name=ctx.target_name),
         changes=[Change("normal clients", str(len(clients)), "0 (they reconnect)")],
         facts=[
             ("connected clients", str(total)),
             ("by address", _summary(clients)),
             ("kept", "the bot's own connection, replicas, pub/sub"),
         ],
-        note="Every application connection drops: pools reconnect; an in-flight command gets a connection error.",
+        note=_(
+            "Every application connection drops: pools reconnect; an in-flight command gets a connection error."
+        ),
         expect={"count": len(clients)},
     )
 
@@ -149,9 +171,16 @@ def kill_apply(ctx: ActionContext) -> Applied:
         killed = int(client.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"))
         after, _ids_after = _normal_clients(client)
     return Applied(
-        summary=f"Closed {killed} normal client connection(s) on {ctx.target_name}",
+        summary=_(
+            "Closed {killed} normal client connection(s) on {target_name}",
+            killed=killed,
+            target_name=ctx.target_name,
+        ),
         changes=[Change("normal clients", str(len(before)), str(len(after)))],
-        note=f"Those now connected reconnected since; check with `/diag redis {ctx.target_name} clients`.",
+        note=_(
+            "Those now connected reconnected since; check with `/diag redis {target_name} clients`.",
+            target_name=ctx.target_name,
+        ),
         data={"killed": killed, "before": len(before), "after": len(after)},
     )
 
@@ -161,7 +190,7 @@ ACTIONS = (
         kind="redis",
         verb="set",
         usage="maxmemory <size>",
-        summary="CONFIG SET maxmemory (e.g. 2gb), within remediation.bounds",
+        summary=N_("CONFIG SET maxmemory (e.g. 2gb), within remediation.bounds"),
         guide="redis-cli config set maxmemory 2gb",
         args=2,
         validate=_validate_set,
@@ -173,7 +202,7 @@ ACTIONS = (
         kind="redis",
         verb="client-kill",
         usage="type=normal",
-        summary="close every normal client connection (not the bot's, replicas or pub/sub)",
+        summary=N_("close every normal client connection (not the bot's, replicas or pub/sub)"),
         guide="redis-cli client kill type normal",
         args=0,
         options=("type",),

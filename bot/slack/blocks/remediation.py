@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import N_, _
 from bot.remediation.actions.base import Change
 from bot.remediation.flows import Decision, Proposal
 from bot.remediation.grammar import COMMAND
@@ -21,20 +22,21 @@ ACTIONS_BLOCK = "remediate_actions"
 STATUS_BLOCK = "remediate_status"
 
 _REFUSAL_TITLES = {
-    "not_allowed": "Not allowed",
-    "expired": "Expired",
-    "already_used": "Already used",
-    "tampered": "Tampered",
-    "out_of_bounds": "Out of bounds",
-    "grow_only": "Grow only",
-    "no_key": "Not configured",
+    "not_allowed": N_("Not allowed"),
+    "expired": N_("Expired"),
+    "already_used": N_("Already used"),
+    "tampered": N_("Tampered"),
+    "out_of_bounds": N_("Out of bounds"),
+    "grow_only": N_("Grow only"),
+    "no_key": N_("Not configured"),
 }
+_SETTLED = {"confirmed": N_("confirmed"), "cancelled": N_("cancelled")}
 
 
 def who(ids: tuple[str, ...] | list[str]) -> str:
     """User ids as mentions, group ids as group mentions; "nobody" when empty."""
     parts = [f"<!subteam^{i}>" if i.startswith("S") else f"<@{i}>" for i in ids]
-    return ", ".join(parts) if parts else "nobody (set `roles.remediators`)"
+    return ", ".join(parts) if parts else _("nobody (set `roles.remediators`)")
 
 
 def _code(text: str) -> str:
@@ -54,25 +56,32 @@ def _facts(facts: list[tuple[str, str]]) -> list[Block]:
 def render_preview(proposal: Proposal, remediators: tuple[str, ...]) -> tuple[str, list[Block]]:
     preview, claims = proposal.preview, proposal.claims
     command = f"{COMMAND} {proposal.request.text}"
-    text = f"🛠️ {preview.title}: {'; '.join(str(c) for c in preview.changes)} — confirm or cancel"
+    changes = "; ".join(str(c) for c in preview.changes)
+    text = "🛠️ " + _("{title}: {changes} — confirm or cancel", title=preview.title, changes=changes)
     blocks: list[Block] = [
         header(f"🛠️ {preview.title}"),
-        section(clip("*Will change*\n" + _change_lines(preview.changes), 2900)),
+        section(clip("*" + _("Will change") + "*\n" + _change_lines(preview.changes), 2900)),
         *_facts(preview.facts),
     ]
     if preview.note:
         blocks.append(context(strict(preview.note)))
     blocks.append(
         context(
-            f"Requested by <@{claims.requester}> · {_code(command)} · the Confirm button works once, until "
-            f"{when(claims.expires)} · who may confirm: {who(remediators)}"
+            _(
+                "Requested by {requester} · {command} · the Confirm button works once, until {expires} · "
+                "who may confirm: {who}",
+                requester=f"<@{claims.requester}>",
+                command=_code(command),
+                expires=when(claims.expires),
+                who=who(remediators),
+            )
         )
     )
     blocks.append(
         actions(
             ACTIONS_BLOCK,
-            button("Confirm", CONFIRM_ACTION, proposal.token, style="danger"),
-            button("Cancel", CANCEL_ACTION, proposal.token),
+            button(_("Confirm"), CONFIRM_ACTION, proposal.token, style="danger"),
+            button(_("Cancel"), CANCEL_ACTION, proposal.token),
         )
     )
     return clip(text, 3000), blocks
@@ -92,50 +101,83 @@ def _status(markdown: str) -> Block:
 
 
 def render_applying(original: list[dict[str, Any]] | None, actor: str, title: str) -> tuple[str, list[Block]]:
-    line = f"⏳ Confirmed by <@{actor}> — applying…"
+    line = "⏳ " + _("Confirmed by {who} — applying…", who=f"<@{actor}>")
     return f"{title}: {line}", [*_kept(original), _status(line)]
 
 
 def render_settled(decision: Decision, original: list[dict[str, Any]] | None) -> tuple[str, list[Block]]:
-    requester = f"<@{decision.claims.requester}>" if decision.claims else "someone"
-    took = f" in {decision.elapsed_ms / 1000:.1f} s" if decision.elapsed_ms is not None else ""
+    requester = f"<@{decision.claims.requester}>" if decision.claims else _("someone")
+    actor = f"<@{decision.actor}>"
+    took = (
+        " " + _("in {seconds} s", seconds=f"{decision.elapsed_ms / 1000:.1f}")
+        if decision.elapsed_ms is not None
+        else ""
+    )
     if decision.status == "applied" and decision.applied is not None:
         applied = decision.applied
-        line = f"✅ *Done*: {strict(applied.summary)}. Confirmed by <@{decision.actor}>{took} (requested by {requester})."
+        line = "✅ " + _(
+            "*Done*: {summary}. Confirmed by {actor}{took} (requested by {requester}).",
+            summary=strict(applied.summary),
+            actor=actor,
+            took=took,
+            requester=requester,
+        )
         if applied.changes:
             line += "\n" + _change_lines(applied.changes)
         if applied.note:
             line += "\n" + strict(applied.note)
     elif decision.status == "failed":
-        line = f"❌ *Failed* after confirmation by <@{decision.actor}>{took}: {strict(decision.message)}"
+        line = "❌ " + _(
+            "*Failed* after confirmation by {actor}{took}: {reason}",
+            actor=actor,
+            took=took,
+            reason=strict(decision.message),
+        )
     elif decision.status == "cancelled":
-        line = f"🚫 *Cancelled* by <@{decision.actor}>; nothing was changed (requested by {requester})."
+        line = "🚫 " + _(
+            "*Cancelled* by {actor}; nothing was changed (requested by {requester}).",
+            actor=actor,
+            requester=requester,
+        )
     elif decision.code == "expired":
-        line = f"⌛ *Expired*: nobody confirmed in time; nothing was changed. {strict(decision.message)}"
+        line = "⌛ " + _(
+            "*Expired*: nobody confirmed in time; nothing was changed. {reason}",
+            reason=strict(decision.message),
+        )
     else:
-        line = f"⛔ *Refused* after confirmation by <@{decision.actor}>: {strict(decision.message)}"
+        line = "⛔ " + _(
+            "*Refused* after confirmation by {actor}: {reason}", actor=actor, reason=strict(decision.message)
+        )
     return clip(line, 3000), [*_kept(original), _status(line)]
 
 
 def refusal_text(decision: Decision) -> str:
     """The ephemeral answer to a click that changed nothing: why, and who may."""
-    title = _REFUSAL_TITLES.get(decision.code or "", "Refused")
+    title = _(_REFUSAL_TITLES.get(decision.code or "", N_("Refused")))
     text = f"⛔ *{title}*: {strict(decision.message)}"
     if decision.code == "already_used" and decision.settled_by:
         outcome, user = decision.settled_by
-        text = f"⛔ *{title}*: this confirmation was already used — {outcome} by <@{user}>. It works once."
+        text = f"⛔ *{title}*: " + _(
+            "this confirmation was already used — {outcome} by {who}. It works once.",
+            outcome=_(_SETTLED.get(outcome, outcome)),
+            who=f"<@{user}>",
+        )
     if decision.code == "not_allowed":
-        requester = f"<@{decision.claims.requester}>" if decision.claims else "the requester"
-        text += f"\nWho may confirm: {who(decision.allowed_ids)}. The requester ({requester}) may cancel."
+        requester = f"<@{decision.claims.requester}>" if decision.claims else _("the requester")
+        text += "\n" + _(
+            "Who may confirm: {who}. The requester ({requester}) may cancel.",
+            who=who(decision.allowed_ids),
+            requester=requester,
+        )
     return text
 
 
 def request_refusal_text(code: str | None, message: str, allowed: tuple[str, ...] = ()) -> str:
-    title = _REFUSAL_TITLES.get(code or "", "Refused")
-    return f"⛔ *{title}*: {strict(message)} Nothing was changed."
+    title = _(_REFUSAL_TITLES.get(code or "", N_("Refused")))
+    return f"⛔ *{title}*: {strict(message)} " + _("Nothing was changed.")
 
 
-NOT_A_MEMBER = (
+NOT_A_MEMBER = N_(
     "The bot is not in this channel, so only you can see this preview (and only a remediator can confirm "
     "it). Invite the bot with `/invite @warroom` so the team sees it."
 )
@@ -143,4 +185,4 @@ NOT_A_MEMBER = (
 
 def not_a_member_note() -> Block:
     """Under a preview only the requester sees: why, and how to let the team see it."""
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": NOT_A_MEMBER}]}
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _(NOT_A_MEMBER)}]}
