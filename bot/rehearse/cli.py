@@ -11,7 +11,7 @@ import re
 import shlex
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,7 +35,7 @@ class Outcome:
     code: int  # 0 fine, 1 a tier pages nobody, 2 bad input
 
 
-def parse_at(text: str | None, now: datetime) -> tuple[datetime, ZoneInfo]:
+def parse_at(text: str | None, now: datetime) -> tuple[datetime, tzinfo]:
     """'2026-12-06 03:00 Asia/Shanghai' (or UTC, or +08:00) -> an aware moment and the zone to show it in."""
     if not text or text.strip().lower() == "now":
         return now, ZoneInfo("UTC")
@@ -54,7 +54,8 @@ def parse_at(text: str | None, now: datetime) -> tuple[datetime, ZoneInfo]:
     if offset:
         sign = 1 if offset.group(1) == "+" else -1
         delta = sign * timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3)))
-        return (naive - delta).replace(tzinfo=UTC), ZoneInfo("UTC")
+        fixed = timezone(delta)
+        return naive.replace(tzinfo=fixed).astimezone(UTC), fixed
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError) as exc:

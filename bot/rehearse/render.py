@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime, tzinfo
 
 from bot.config.durations import format_duration
 from bot.i18n import _
 from bot.rehearse.simulate import Rehearsal, Rung, Source
 
 
-def _when(moment: datetime, zone: ZoneInfo) -> str:
+def _when(moment: datetime, zone: tzinfo) -> str:
     local = moment.astimezone(zone)
     return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
@@ -19,7 +18,7 @@ def _offset(rehearsal: Rehearsal, moment: datetime) -> str:
     return "+" + format_duration(moment - rehearsal.declared_at)
 
 
-def _source(source: Source, zone: ZoneInfo) -> str:
+def _source(source: Source, zone: tzinfo) -> str:
     if source.kind == "group":
         return _("user group {group} (its members, as Slack lists them when paged)", group=source.target)
     if source.error:
@@ -36,7 +35,7 @@ def _source(source: Source, zone: ZoneInfo) -> str:
     )
 
 
-def _rung(rehearsal: Rehearsal, rung: Rung, zone: ZoneInfo) -> str:
+def _rung(rehearsal: Rehearsal, rung: Rung, zone: tzinfo) -> str:
     if not rung.sources:
         who = _("nobody (no targets configured)")
     else:
@@ -53,7 +52,7 @@ def _rung(rehearsal: Rehearsal, rung: Rung, zone: ZoneInfo) -> str:
     )
 
 
-def render(rehearsal: Rehearsal, zone: ZoneInfo) -> list[str]:
+def render(rehearsal: Rehearsal, zone: tzinfo) -> list[str]:
     lines = [
         _(
             "Rehearsal: {sev} {label} declared {when} — ladder {ladder}, repeat {repeat}. Nothing is sent.",

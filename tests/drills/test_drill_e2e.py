@@ -121,3 +121,22 @@ def test_in_chinese_the_page_says_演练(sqlite_url: str) -> None:
             lambda: next((t for t in _texts(h, room.id) if "演练报告" in t), None), timeout=10
         )
         assert "tier1（第 1 轮）于 +0s 呼叫：@U0ONCALL" in report and "• 无人确认" in report
+
+
+def test_a_diag_run_in_a_drill_room_is_not_counted(sqlite_url: str) -> None:
+    from bot.audit.record import record_diagnostic
+    from bot.diagnostics import flows as diag_flows
+
+    with Harness(sqlite_url, policy=guide_policy()) as h:
+        seed_users(h.emulator)
+        h.reply(h.command("drill p3 Disk filling"), timeout=15)
+        drill_room = h.emulator.wait_for(lambda: h.emulator.find_channel_prefix("drill-"), timeout=10)
+        real = h.declare("p3 Disk filling for real")
+        command = diag_flows.parse(h.runtime.policy, "tcp 127.0.0.1:9")  # a closed port: a real run
+        result = diag_flows.run(h.runtime.policy, command)
+        series = f'warroom_diag_runs_total{{adapter="tcp",outcome="{result.outcome}"}}'
+        before = _metric(h.url, series)
+        record_diagnostic(h.runtime, result, actor=h.alice, channel_id=drill_room.id)
+        assert _metric(h.url, series) == before
+        record_diagnostic(h.runtime, result, actor=h.alice, channel_id=real.channel_id)
+        assert _metric(h.url, series) == before + 1

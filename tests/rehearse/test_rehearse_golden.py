@@ -85,7 +85,27 @@ escalation:
       timeout: 15m
 """
 
+# A named ladder for P0 (severities.p0.escalation), repeated twice, acknowledged in its second loop.
+NAMED_LADDER = """
+severities:
+  p0: {response: 10m, escalation: critical}
+escalation:
+  tiers:
+    - {name: tier1, targets: [U01ONCALL], timeout: 15m}
+escalation_policies:
+  critical:
+    repeat: 2
+    tiers:
+      - {name: oncall, targets: [U01ONCALL, U05SECOND], timeout: 5m}
+      - {name: lead, targets: [U02LEAD], timeout: 5m}
+"""
+
 CASES = {
+    "named_ladder_repeat_ack_in_loop_2": (
+        NAMED_LADDER,
+        ["--severity", "P0", "--at", "2026-12-06T03:00+08:00", "--ack-after", "12m"],
+        0,
+    ),
     "new_york_spring_forward_handoff": (NEW_YORK, ["--at", "2026-03-08 01:50 America/New_York"], 0),
     "berlin_fall_back_p0": (BERLIN, ["--severity", "p0", "--at", "2026-10-25 01:55 Europe/Berlin"], 0),
     "shanghai_zh_ack_after_20m": (
