@@ -326,6 +326,10 @@ def diagnose(settings: Settings, config: str | None, manifest: Path | None, time
     rows += check_environment(settings)
     rows.append(check_database(settings, timeout))
     rows += check_slack(settings, manifest, timeout)
+    if policy is not None:
+        from bot.doctor_contacts import check_contacts
+
+        rows += check_contacts(settings, policy, timeout)
     if policy is None:
         rows.append(skip(_("targets"), _("not checked: fix the policy file first")))
     else:

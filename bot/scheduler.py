@@ -30,6 +30,7 @@ from bot.incidents import reconcile, setup
 from bot.postmortem import reminders
 from bot.reports import weekly as weekly_report
 from bot.response import tick as response_clock
+from bot.security import periodic as security_periodic
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -60,6 +61,8 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("weekly-report", weekly_report.tick, weekly_report.TICK_SECONDS),
     # Drill reports the resolve hook could not post (Slack down, a crash before the hook).
     PeriodicJob("drill-reports", drill_reports.tick, drill_reports.TICK_SECONDS),
+    # reviews.contacts_every (weekly): contact freshness; reviews.policy_every (quarterly): the review reminder.
+    PeriodicJob("security-reviews", security_periodic.tick, security_periodic.TICK_SECONDS),
 ]
 
 

@@ -236,6 +236,16 @@ class SlackGateway:
         response = _call("chat.postMessage", self.client.chat_postMessage, channel=user_id, text=escape(text))
         return Posted(response["channel"], response["ts"])
 
+    def user_status(self, user_id: str) -> str:
+        """DirectoryPort: "active", "deactivated" or "not_found" (users.info)."""
+        try:
+            user = _call("users.info", self.client.users_info, user=user_id)["user"]
+        except ChatError as exc:
+            if exc.code == "user_not_found":
+                return "not_found"
+            raise
+        return "deactivated" if user.get("deleted") else "active"
+
     def group_members(self, group_id: str) -> list[str]:
         response = _call("usergroups.users.list", self.client.usergroups_users_list, usergroup=group_id)
         return list(response.get("users") or [])

@@ -37,6 +37,7 @@ escalation:
 @pytest.fixture
 def slack() -> Iterator[SlackEmulator]:
     with SlackEmulator(scopes=MANIFEST_SCOPES) as emulator:
+        emulator.add_user("bob", id="U0BOB")  # the policy pages him: the contact check looks him up
         yield emulator
 
 
@@ -100,7 +101,7 @@ targets:
         code, out = doctor(capsys, config)
     assert code == 0, out
     assert "✗" not in out
-    for name in ("policy", "SLACK_BOT_TOKEN", "mode", "database", "slack auth", "slack scopes"):
+    for name in ("policy", "SLACK_BOT_TOKEN", "mode", "database", "slack auth", "slack scopes", "contacts"):
         assert row(out, "✓", name)
     assert "all 20 bot scopes" in row(out, "✓", "slack scopes") or "bot scopes of manifest.yml granted" in out
     for target in ("k8s prod", "mysql orders", "redis cache"):
