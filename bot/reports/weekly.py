@@ -55,7 +55,11 @@ def week_slot(now: datetime, config: ReportsConfig | None = None) -> datetime:
 
 
 def plan(runtime: Runtime, now: datetime) -> None:
-    """Write this week's row if there is none (every replica may; one row results)."""
+    """Write this week's row if there is none (every replica may; one row results).
+
+    The very first row is written as skipped: a bot installed (or a weekly post turned on) on a
+    Thursday does not open with last week's report; from the next slot on, every week is posted.
+    """
     channel = runtime.policy.announce_channel
     if not channel or not runtime.policy.reports.weekly:
         return
@@ -70,6 +74,9 @@ def plan(runtime: Runtime, now: datetime) -> None:
         next_attempt_at=slot,
     )
     with runtime.session() as session:
+        first = session.scalar(select(ReportPost.id).where(ReportPost.period.like("weekly:%")).limit(1))
+        if first is None:
+            values["status"] = "skipped"
         module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         session.execute(
             module.insert(ReportPost.__table__).on_conflict_do_nothing(index_elements=["period"]), [values]

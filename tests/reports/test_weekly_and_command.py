@@ -9,6 +9,7 @@ from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
 from bot.config.reports import ReportsConfig
 from bot.reports import weekly
+from bot.reports.models import ReportPost
 from devkit.slack_emulator import SlackEmulator, blocks_to_text
 from tests.escalation.helpers import close, make_runtime
 from tests.harness import Harness
@@ -46,16 +47,29 @@ def test_week_slot_follows_reports_weekly_at_in_its_time_zone() -> None:
 
 
 def test_no_weekly_post_when_turned_off(sqlite_url: str) -> None:
-    policy = load_policy_text("announce_channel: C0ANNOUNCE\nreports: {weekly: false}\n")
+    clock = ManualClock(datetime(2026, 12, 7, 10, tzinfo=UTC))
+    off = load_policy_text("announce_channel: C0ANNOUNCE\nreports: {weekly: false}\n")
+    on = load_policy_text("announce_channel: C0ANNOUNCE\n")
     with SlackEmulator() as emu:
         emu.add_channel("announcements", id="C0ANNOUNCE")
-        runtime = make_runtime(
-            emu, sqlite_url, policy, clock=ManualClock(datetime(2026, 12, 7, 10, tzinfo=UTC))
-        )
+        runtimes = [make_runtime(emu, sqlite_url, policy, clock=clock) for policy in (off, on)]
         try:
-            assert weekly.tick(runtime) == 0 and _posts(emu) == []
+            with runtimes[0].session() as session:  # a week was posted before: this one is due
+                session.add(
+                    ReportPost(
+                        period="weekly:2026-11-30",
+                        channel_id="C0ANNOUNCE",
+                        since=datetime(2026, 11, 23, 9, tzinfo=UTC),
+                        until=datetime(2026, 11, 30, 9, tzinfo=UTC),
+                        status="posted",
+                        next_attempt_at=datetime(2026, 11, 30, 9, tzinfo=UTC),
+                    )
+                )
+            assert weekly.tick(runtimes[0]) == 0 and _posts(emu) == []
+            assert weekly.tick(runtimes[1]) == 1 and len(_posts(emu)) == 1
         finally:
-            close(runtime)
+            for runtime in runtimes:
+                close(runtime)
 
 
 def test_the_weekly_report_is_posted_once_by_two_replicas(pg_url: str) -> None:
@@ -66,7 +80,12 @@ def test_the_weekly_report_is_posted_once_by_two_replicas(pg_url: str) -> None:
         emu.add_channel("announcements", id="C0ANNOUNCE")
         replicas = [make_runtime(emu, pg_url, policy, clock=clock) for _ in range(2)]
         try:
-            # Before 09:00 on the 7th the due slot is 2026-11-30 09:00 (covering 11-23 .. 11-30): one post.
+            # The first slot a bot sees is not posted (no "last week" on the day it is installed).
+            clock.set(datetime(2026, 11, 26, 12, 0, tzinfo=UTC))
+            assert [weekly.tick(r) for r in replicas] == [0, 0] and _posts(emu) == []
+            # Before 09:00 on the 7th the due slot is 2026-11-30 09:00 (covering 11-23 .. 11-30): one post
+            # (late: the bot was down on Monday the 30th).
+            clock.set(datetime(2026, 12, 7, 8, 59, tzinfo=UTC))
             assert [weekly.tick(r) for r in replicas] == [1, 0]
             [first] = _posts(emu)
             assert "2026-11-23 → 2026-11-30 (UTC)* — 6 incident(s)" in first
