@@ -14,7 +14,7 @@ from typing import Any
 from bot.config.policy import Policy
 from bot.diagnostics import aws as diag
 from bot.diagnostics.base import UsageError
-from bot.i18n import N_
+from bot.i18n import N_, _
 from bot.remediation.actions.base import (
     Action,
     ActionContext,
@@ -36,7 +36,7 @@ def _validate(args: list[str], options: dict[str, str]) -> None:
     if args:
         diag.validate_ebs(args[:1], options)
     if len(args) > 1 and whole_number(args[1], N_("The new size in GiB")) < 1:
-        raise UsageError("The new size must be at least 1 GiB.")
+        raise UsageError(_("The new size must be at least 1 GiB."))
 
 
 def bounds(policy: Policy, args: list[str], options: dict[str, str]) -> None:
@@ -44,8 +44,12 @@ def bounds(policy: Policy, args: list[str], options: dict[str, str]) -> None:
     if wanted > limit:
         raise Refused(
             "out_of_bounds",
-            f"{wanted} GiB is over the limit of {limit} GiB for `aws ebs-grow` "
-            "(`remediation.ebs_max_gib` in the YAML policy).",
+            _(
+                "{wanted} GiB is over the limit of {limit} GiB for `aws ebs-grow` "
+                "(`remediation.ebs_max_gib` in the YAML policy).",
+                wanted=wanted,
+                limit=limit,
+            ),
         )
 
 
@@ -55,7 +59,9 @@ def _describe(ctx: ActionContext) -> tuple[dict[str, Any], dict[str, Any] | None
     with diag.aws(check, "ec2") as ec2:
         volumes = diag.describe_volumes(ec2, [volume_id])
         if not volumes:
-            raise UsageError(f"No EBS volume {volume_id} in {ctx.target.region}.")
+            raise UsageError(
+                _("No EBS volume {volume_id} in {region}.", volume_id=volume_id, region=ctx.target.region)
+            )
         modification = diag.describe_modifications(ec2, [volume_id]).get(volume_id)
     return volumes[0], modification
 
@@ -82,19 +88,33 @@ def _check_growth(volume: dict[str, Any], modification: dict[str, Any] | None, w
     if wanted <= size:
         raise Refused(
             "grow_only",
-            f"{vid} is already {size} GiB: `ebs-grow` only grows a volume (EBS cannot shrink). "
-            f"Ask for more than {size} GiB.",
+            _(
+                "{volume} is already {size} GiB: `ebs-grow` only grows a volume (EBS cannot shrink). "
+                "Ask for more than {size} GiB.",
+                volume=vid,
+                size=size,
+            ),
         )
     kind = str(volume.get("VolumeType") or "")
     if kind in TYPE_MAX_GIB and wanted > TYPE_MAX_GIB[kind]:
         raise Refused(
-            "out_of_bounds", f"A {kind} volume can be at most {TYPE_MAX_GIB[kind]} GiB, not {wanted}."
+            "out_of_bounds",
+            _(
+                "A {kind} volume can be at most {most} GiB, not {wanted}.",
+                kind=kind,
+                most=TYPE_MAX_GIB[kind],
+                wanted=wanted,
+            ),
         )
     if modification and modification.get("ModificationState") in BUSY:
         raise Refused(
             "in_progress",
-            f"{vid} is still being modified ({diag.modification_text(modification)}); AWS takes one "
-            "modification at a time. Follow it with `/diag aws ebs " + vid + "`.",
+            _(
+                "{volume} is still being modified ({state}); AWS takes one "
+                "modification at a time. Follow it with `/diag aws ebs {volume}`.",
+                volume=vid,
+                state=diag.modification_text(modification),
+            ),
         )
     return size
 
@@ -104,11 +124,14 @@ def grow_preview(ctx: ActionContext) -> Preview:
     wanted = int(ctx.args[1])
     size = _check_growth(volume, modification, wanted)
     return Preview(
-        title=f"Grow EBS volume {volume['VolumeId']}",
+        title=_("Grow EBS volume {volumeid}", volumeid=volume["VolumeId"]),
         changes=[Change("size", f"{size} GiB", f"{wanted} GiB")],
         facts=_facts(volume, modification),
-        note="The volume stays attached and in use. AWS allows one modification per volume every 6 hours; "
-        f"afterwards {diag.resize_advice(volume)}.",
+        note=_(
+            "The volume stays attached and in use. AWS allows one modification per volume every 6 hours; "
+            "afterwards {resize}.",
+            resize=diag.resize_advice(volume),
+        ),
         expect={"size": size},
     )
 
@@ -123,10 +146,10 @@ def grow_apply(ctx: ActionContext) -> Applied:
     mod = response.get("VolumeModification") or {}
     state = mod.get("ModificationState", "modifying")
     return Applied(
-        summary=f"Growing EBS volume {volume['VolumeId']} to {mod.get('TargetSize', wanted)} GiB ({state})",
+        summary=_("Growing EBS volume {volumeid} to {size} GiB ({state})", volumeid=volume['VolumeId'], size=mod.get('TargetSize', wanted), state=state),
         changes=[Change("size", f"{mod.get('OriginalSize', size)} GiB", f"{mod.get('TargetSize', wanted)} GiB")],
         facts=[("volume", volume["VolumeId"]), ("attached to", _attachment(volume)), ("modification", str(state))],
-        note=f"Follow it with `/diag aws ebs {volume['VolumeId']}`; once it is optimizing, {diag.resize_advice(volume)}.",
+        note=_("Follow it with `/diag aws ebs {volumeid}`; once it is optimizing, {resize_advice}.", volumeid=volume['VolumeId'], resize_advice=diag.resize_advice(volume)),
         data={"volume": volume["VolumeId"], "before_gib": size, "target_gib": mod.get("TargetSize", wanted),
               "state": state},
     )  # fmt: skip

@@ -23,19 +23,25 @@ from typing import Any
 from bot.config.policy import Policy
 from bot.diagnostics import aws as diag
 from bot.diagnostics.base import UsageError
-from bot.i18n import N_
+from bot.i18n import N_, _
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
 
 IAM_ACTIONS = ("wafv2:GetIPSet", "wafv2:UpdateIPSet", "ec2:DescribeNetworkAcls", "ec2:CreateNetworkAclEntry",
                "iam:ListAccessKeys", "iam:GetAccessKeyLastUsed", "iam:CreateAccessKey", "iam:UpdateAccessKey")  # fmt: skip
 _IAM_USER = re.compile(r"^[\w+=,.@-]{1,64}$")
-CHECKLIST = (
-    "Key-leak checklist (the guide's 密钥泄露应急处理): 1. rotate at once — new key made, old one deactivated "
+_CHECKLIST_TITLE = N_("Key-leak checklist (the guide's 密钥泄露应急处理)")
+_CHECKLIST_STEPS = N_(
+    "1. rotate at once — new key made, old one deactivated "
     "after the second confirm; 2. assess the impact — what the leaked key could do (its policies); "
     "3. audit access — CloudTrail events of the old key id since the leak (`/diag aws cloudwatch` for "
     "anomalies); 4. notify — the owning team and, if data was reached, security and the users concerned. "
     "Update every consumer of the key (Secrets, CI) before deactivating the old one."
 )
+
+
+def checklist() -> str:
+    """The guide's key-leak checklist in the language in force."""
+    return f"{_(_CHECKLIST_TITLE)}: {_(_CHECKLIST_STEPS)}"
 
 
 # ------------------------------------------------------------------------------------- block-ip
@@ -44,7 +50,7 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
         raise UsageError(
-            f"`{text[:60]}` is not an IP address or CIDR (like 203.0.113.7 or 203.0.113.0/24)."
+            _("`{value}` is not an IP address or CIDR (like 203.0.113.7 or 203.0.113.0/24).", value=text[:60])
         ) from None
 
 
@@ -63,11 +69,18 @@ def block_bounds(policy: Policy, args: list[str], options: dict[str, str]) -> No
     if net.prefixlen < least:
         raise Refused(
             "out_of_bounds",
-            f"{net} is wider than /{least}, the widest `aws block-ip` may block "
-            f"(`remediation.bounds.block_min_prefix_v{net.version}` in the YAML policy).",
+            _(
+                "{net} is wider than /{least}, the widest `aws block-ip` may block "
+                "(`remediation.bounds.block_min_prefix_v{version}` in the YAML policy).",
+                net=net,
+                least=least,
+                version=net.version,
+            ),
         )
     if net.is_loopback or net.is_link_local or net.is_multicast or net.is_unspecified:
-        raise Refused("out_of_bounds", f"{net} is not a client network (loopback, link-local or multicast).")
+        raise Refused(
+            "out_of_bounds", _("{net} is not a client network (loopback, link-local or multicast).", net=net)
+        )
 
 
 def _where(ctx: ActionContext) -> str:
@@ -78,7 +91,10 @@ def _where(ctx: ActionContext) -> str:
         return "nacl"
     raise Refused(
         "not_configured",
-        f"The aws target {ctx.target_name} names no `waf_ip_set` or `network_acl` to block in; add one in the YAML policy.",
+        _(
+            "The aws target {target_name} names no `waf_ip_set` or `network_acl` to block in; add one in the YAML policy.",
+            target_name=ctx.target_name,
+        ),
     )
 
 
@@ -100,7 +116,13 @@ def _free_rule(ctx: ActionContext, entries: list[dict[str, Any]]) -> int:
         if number not in used:
             return number
     raise Refused(
-        "out_of_bounds", f"No free rule number in {rules.min}–{rules.max} of {ctx.target.network_acl}."
+        "out_of_bounds",
+        _(
+            "No free rule number in {min}–{max} of {network_acl}.",
+            min=rules.min,
+            max=rules.max,
+            network_acl=ctx.target.network_acl,
+        ),
     )
 
 
@@ -111,24 +133,31 @@ def block_preview(ctx: ActionContext) -> Preview:
         with diag.aws(ctx.check(), "wafv2") as wafv2:
             addresses, _token = _ip_set(ctx, wafv2)
         if net in addresses:
-            raise Refused("no_change", f"{net} is already in the WAF IP set {spec.name}.")
+            raise Refused(
+                "no_change", _("{net} is already in the WAF IP set {name}.", net=net, name=spec.name)
+            )
         return Preview(
-            title=f"Block {net} in WAF IP set {spec.name}",
+            title=_("Block {net} in WAF IP set {name}", net=net, name=spec.name),
             changes=[Change("addresses", str(len(addresses)), f"{len(addresses) + 1} (+ {net})")],
             facts=[
                 ("IP set", f"{spec.name} ({spec.scope})"),
                 ("how", "the web ACL's rule that references the set blocks it"),
             ],
-            note="Effective within a minute at the load balancer / CloudFront; undo by removing it from the set.",
+            note=_(
+                "Effective within a minute at the load balancer / CloudFront; undo by removing it from the set."
+            ),
             expect={"how": how},
         )
     with diag.aws(ctx.check(), "ec2") as ec2:
         entries = _acl_entries(ctx, ec2)
     if any(e.get("CidrBlock") == net and e.get("RuleAction") == "deny" for e in entries):
-        raise Refused("no_change", f"{net} is already denied in {ctx.target.network_acl}.")
+        raise Refused(
+            "no_change",
+            _("{net} is already denied in {network_acl}.", net=net, network_acl=ctx.target.network_acl),
+        )
     rule = _free_rule(ctx, entries)
     return Preview(
-        title=f"Block {net} in network ACL {ctx.target.network_acl}",
+        title=_("Block {net} in network ACL {network_acl}", net=net, network_acl=ctx.target.network_acl),
         changes=[
             Change(
                 "inbound rules", str(len(entries)), f"{len(entries) + 1} (rule {rule}: deny all from {net})"
@@ -138,7 +167,7 @@ def block_preview(ctx: ActionContext) -> Preview:
             ("network ACL", ctx.target.network_acl),
             ("rule number", f"{rule} (evaluated before higher numbers)"),
         ],
-        note="Applies to every subnet of the ACL at once, all ports; undo by deleting the rule.",
+        note=_("Applies to every subnet of the ACL at once, all ports; undo by deleting the rule."),
         expect={"how": how, "rule": rule},
     )
 
@@ -150,16 +179,20 @@ def block_apply(ctx: ActionContext) -> Applied:
         with diag.aws(ctx.check(), "wafv2") as wafv2:
             addresses, lock = _ip_set(ctx, wafv2)
             if net in addresses:
-                raise Refused("no_change", f"{net} is already in the WAF IP set {spec.name}.")
+                raise Refused(
+                    "no_change", _("{net} is already in the WAF IP set {name}.", net=net, name=spec.name)
+                )
             # The lock token makes a concurrent edit fail (WAFOptimisticLockException) instead of being lost.
             wafv2.update_ip_set(
                 Name=spec.name, Scope=spec.scope, Id=spec.id, Addresses=[*addresses, net], LockToken=lock
             )
             after, _token_after = _ip_set(ctx, wafv2)
         return Applied(
-            summary=f"Blocked {net} in WAF IP set {spec.name}",
+            summary=_("Blocked {net} in WAF IP set {name}", net=net, name=spec.name),
             changes=[Change("addresses", str(len(addresses)), str(len(after)))],
-            note="Watch the blocked requests in the web ACL's sampled requests; remove the CIDR from the set to undo.",
+            note=_(
+                "Watch the blocked requests in the web ACL's sampled requests; remove the CIDR from the set to undo."
+            ),
             data={"cidr": net, "ip_set": spec.name, "addresses": len(after)},
         )
     with diag.aws(ctx.check(), "ec2") as ec2:
@@ -168,9 +201,18 @@ def block_apply(ctx: ActionContext) -> Applied:
         ec2.create_network_acl_entry(NetworkAclId=ctx.target.network_acl, RuleNumber=rule, Protocol="-1",
                                      RuleAction="deny", Egress=False, CidrBlock=net)  # fmt: skip
     return Applied(
-        summary=f"Blocked {net} in network ACL {ctx.target.network_acl} (rule {rule})",
+        summary=_(
+            "Blocked {net} in network ACL {network_acl} (rule {rule})",
+            net=net,
+            network_acl=ctx.target.network_acl,
+            rule=rule,
+        ),
         changes=[Change("inbound rules", str(len(entries)), str(len(entries) + 1))],
-        note=f"Undo with `aws ec2 delete-network-acl-entry --network-acl-id {ctx.target.network_acl} --ingress --rule-number {rule}`.",
+        note=_(
+            "Undo with `aws ec2 delete-network-acl-entry --network-acl-id {network_acl} --ingress --rule-number {rule}`.",
+            network_acl=ctx.target.network_acl,
+            rule=rule,
+        ),
         data={"cidr": net, "network_acl": ctx.target.network_acl, "rule": rule},
     )
 
@@ -178,7 +220,9 @@ def block_apply(ctx: ActionContext) -> Applied:
 # ------------------------------------------------------------------------------- rotate-key
 def _validate_user(args: list[str], options: dict[str, str]) -> None:
     if args and not _IAM_USER.match(args[0]):
-        raise UsageError(f"`{args[0][:60]}` is not an IAM user name (letters, digits and +=,.@_-).")
+        raise UsageError(
+            _("`{value}` is not an IAM user name (letters, digits and +=,.@_-).", value=args[0][:60])
+        )
 
 
 def _short(key_id: str) -> str:
@@ -216,11 +260,15 @@ def rotate_preview(ctx: ActionContext) -> Preview:
     if len(keys) >= 2:
         raise Refused(
             "limit",
-            f"IAM user {user} already has two access keys ({'; '.join(lines)}): AWS allows two. "
-            f"Deactivate and delete the unused one first.",
+            _(
+                "IAM user {user} already has two access keys ({keys}): AWS allows two. "
+                "Deactivate and delete the unused one first.",
+                user=user,
+                keys="; ".join(lines),
+            ),
         )
     return Preview(
-        title=f"Rotate the access key of IAM user {user}",
+        title=_("Rotate the access key of IAM user {user}", user=user),
         changes=[
             Change(
                 "access keys",
@@ -232,7 +280,7 @@ def rotate_preview(ctx: ActionContext) -> Preview:
             ("new secret", "sent once by DM to the requester only, never to this channel or the audit log"),
             ("old key", "stays active until a second confirm deactivates it"),
         ],
-        note=CHECKLIST,
+        note=checklist(),
         expect={"keys": [_digest(k["AccessKeyId"]) for k in keys]},
     )
 
@@ -243,21 +291,29 @@ def rotate_apply(ctx: ActionContext) -> Applied:
         keys = _keys(iam, user)
         if [_digest(k["AccessKeyId"]) for k in keys] != list(ctx.expect.get("keys") or []):
             raise Refused(
-                "changed", f"The access keys of {user} changed since the preview; run the command again."
+                "changed",
+                _("The access keys of {user} changed since the preview; run the command again.", user=user),
             )
         new = iam.create_access_key(UserName=user)["AccessKey"]
     private = (
-        f"🔑 New access key for IAM user {user} (shown once, only to you — store it in your secret store now):\n"
-        f"AccessKeyId: {new['AccessKeyId']}\nSecretAccessKey: {new['SecretAccessKey']}"
+        _(
+            "🔑 New access key for IAM user {user} (shown once, only to you — store it in your secret store now):",
+            user=user,
+        )
+        + f"\nAccessKeyId: {new['AccessKeyId']}\nSecretAccessKey: {new['SecretAccessKey']}"
     )
     return Applied(
-        summary=f"Created a new access key {_short(new['AccessKeyId'])} for IAM user {user}",
+        summary=_(
+            "Created a new access key {short} for IAM user {user}",
+            short=_short(new["AccessKeyId"]),
+            user=user,
+        ),
         changes=[Change("access keys", str(len(keys)), str(len(keys) + 1))],
         facts=[
             ("old key(s)", ", ".join(_short(k["AccessKeyId"]) for k in keys) or "none"),
             ("secret", "sent by DM to the requester"),
         ],
-        note=CHECKLIST,
+        note=checklist(),
         data={
             "user": user,
             "new_key": _short(new["AccessKeyId"]),
@@ -276,14 +332,17 @@ def deactivate_preview(ctx: ActionContext) -> Preview:
         lines = {k["AccessKeyId"]: _key_line(iam, k) for k in keys}
     if not old:
         raise Refused(
-            "no_change", f"IAM user {user} has no active key older than its newest; nothing to deactivate."
+            "no_change",
+            _("IAM user {user} has no active key older than its newest; nothing to deactivate.", user=user),
         )
     return Preview(
-        title=f"Deactivate the old access key(s) of IAM user {user}",
+        title=_("Deactivate the old access key(s) of IAM user {user}", user=user),
         changes=[Change(f"key {lines[k['AccessKeyId']]}", "Active", "Inactive") for k in old],
         facts=[("kept active", lines[keys[-1]["AccessKeyId"]])],
-        note="Anything still using the old key fails from now on (check 'last used' above). "
-        "Inactive, not deleted: it can be re-activated while you find a forgotten consumer.",
+        note=_(
+            "Anything still using the old key fails from now on (check 'last used' above). "
+            "Inactive, not deleted: it can be re-activated while you find a forgotten consumer."
+        ),
         expect={"keys": [_digest(k["AccessKeyId"]) for k in old]},
     )
 
@@ -299,10 +358,10 @@ def deactivate_apply(ctx: ActionContext) -> Applied:
                 iam.update_access_key(UserName=user, AccessKeyId=key_id, Status="Inactive")
                 done.append(_short(key_id))
     return Applied(
-        summary=f"Deactivated {len(done)} old access key(s) of IAM user {user}",
+        summary=_("Deactivated {n} old access key(s) of IAM user {user}", n=len(done), user=user),
         changes=[Change(f"key {k}", "Active", "Inactive") for k in done],
-        note="Delete it once nothing has failed for a while (`aws iam delete-access-key`). "
-        + CHECKLIST.split(": ", 1)[1],
+        note=_("Delete it once nothing has failed for a while (`aws iam delete-access-key`). ")
+        + _(_CHECKLIST_STEPS),
         data={"user": user, "deactivated": done},
     )
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.diagnostics import docker as diag
 from bot.diagnostics.base import UsageError, human_bytes
-from bot.i18n import N_
+from bot.i18n import N_, _
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
 
 STOP_SECONDS = 10
@@ -51,11 +51,20 @@ def recreate_preview(ctx: ActionContext) -> Preview:
             current = str(api.inspect_image(config.get("Image"))["Id"])
         except Exception:  # the tag is gone: create would fail, say it now
             raise Refused(
-                "no_image", f"The image `{config.get('Image')}` of {name} is not on the engine any more."
+                "no_image",
+                _(
+                    "The image `{image}` of {name} is not on the engine any more.",
+                    image=config.get("Image"),
+                    name=name,
+                ),
             ) from None
-    image_change = "same image" if current == image_id else f"{image_id[7:19]} → {current[7:19]} (re-tagged)"
+    image_change = (
+        _("same image")
+        if current == image_id
+        else _("{old} → {new} (re-tagged)", old=image_id[7:19], new=current[7:19])
+    )
     return Preview(
-        title=f"Recreate container {name}",
+        title=_("Recreate container {name}", name=name),
         changes=[
             Change("container", str(info.get("Id", ""))[:12], "a new container, same name and configuration"),
             Change("image", str(config.get("Image")), image_change),
@@ -65,8 +74,10 @@ def recreate_preview(ctx: ActionContext) -> Preview:
             ("restart count", str(info.get("RestartCount", 0))),
             ("networks", ", ".join((info.get("NetworkSettings") or {}).get("Networks") or {}) or "-"),
         ],
-        note="The container is stopped, replaced and started: anything written inside it (not in a volume) "
-        "is lost. On failure the old container is put back.",
+        note=_(
+            "The container is stopped, replaced and started: anything written inside it (not in a volume) "
+            "is lost. On failure the old container is put back."
+        ),
         expect={"id": info.get("Id")},
     )
 
@@ -92,7 +103,11 @@ def recreate_apply(ctx: ActionContext) -> Applied:
     old = _inspect(ctx, diag.validate_container(ctx.args[0]))
     if ctx.expect.get("id") and old.get("Id") != ctx.expect["id"]:
         raise Refused(
-            "changed", f"Container {ctx.args[0]} was re-created since the preview; run the command again."
+            "changed",
+            _(
+                "Container {container} was re-created since the preview; run the command again.",
+                container=ctx.args[0],
+            ),
         )
     name, old_id = diag.container_name(old), str(old["Id"])
     aside = f"{name}-warroom-old-{old_id[:8]}"
@@ -115,7 +130,7 @@ def recreate_apply(ctx: ActionContext) -> Applied:
         api.remove_container(old_id)
         new = api.inspect_container(new_id)
     return Applied(
-        summary=f"Recreated container {name}",
+        summary=_("Recreated container {name}", name=name),
         changes=[
             Change("container", old_id[:12], new_id[:12]),
             Change(
@@ -128,7 +143,7 @@ def recreate_apply(ctx: ActionContext) -> Applied:
             ("image", str((new.get("Config") or {}).get("Image"))),
             ("started at", diag.docker_time((new.get("State") or {}).get("StartedAt"))),
         ],
-        note=f"Check it with `/diag docker logs {name}`.",
+        note=_("Check it with `/diag docker logs {name}`.", name=name),
         data={"container": name, "old_id": old_id, "new_id": new_id},
     )
 
@@ -137,7 +152,7 @@ def recreate_apply(ctx: ActionContext) -> Applied:
 def _validate_prune(args: list[str], options: dict[str, str]) -> None:
     label = options.get("label")
     if label is not None and not _LABEL.match(label):
-        raise UsageError(f"`label=` takes a label like `app=web`, not `{label[:40]}`.")
+        raise UsageError(_("`label=` takes a label like `app=web`, not `{label}`.", label=label[:40]))
 
 
 def _filters(ctx: ActionContext) -> dict[str, Any]:
@@ -181,11 +196,19 @@ def prune_preview(ctx: ActionContext) -> Preview:
         )
     until = _filters(ctx)["until"]
     return Preview(
-        title="Prune the Docker engine"
-        + (f" (label {ctx.options['label']})" if "label" in ctx.options else ""),
+        title=_("Prune the Docker engine")
+        + (" " + _("(label {label})", label=ctx.options["label"]) if "label" in ctx.options else ""),
         changes=[
-            Change("stopped containers", f"{len(containers)} ({human_bytes(sizes[0])})", "removed"),
-            Change("dangling images", f"{len(images)} ({human_bytes(sizes[1])})", "removed"),
+            Change(
+                _("stopped containers"),
+                f"{len(containers)} ({human_bytes(sizes[0])})",
+                _("removed"),
+            ),
+            Change(
+                _("dangling images"),
+                f"{len(images)} ({human_bytes(sizes[1])})",
+                _("removed"),
+            ),
             Change("build cache", human_bytes(cache), "removed" if cache else "kept"),
         ],
         facts=[
@@ -193,7 +216,11 @@ def prune_preview(ctx: ActionContext) -> Preview:
             ("older than", until),
             ("volumes", "never pruned (they hold data)"),
         ],
-        note=f"Reclaimable about {human_bytes(sum(sizes) + cache)}. Only objects older than {until} are removed.",
+        note=_(
+            "Reclaimable about {size}. Only objects older than {until} are removed.",
+            size=human_bytes(sum(sizes) + cache),
+            until=until,
+        ),
     )
 
 
@@ -211,13 +238,15 @@ def prune_apply(ctx: ActionContext) -> Applied:
         + int(cache.get("SpaceReclaimed") or 0)
     )
     return Applied(
-        summary=f"Pruned the Docker engine: {human_bytes(freed)} reclaimed",
+        summary=_("Pruned the Docker engine: {size} reclaimed", size=human_bytes(freed)),
         changes=[
-            Change("stopped containers", "", f"{removed} removed"),
-            Change("images", "", f"{len(images.get('ImagesDeleted') or [])} removed"),
-            Change("networks", "", f"{len(networks.get('NetworksDeleted') or [])} removed"),
+            Change(_("stopped containers"), "", _("{removed} removed", removed=removed)),
+            Change(_("images"), "", _("{removed} removed", removed=len(images.get("ImagesDeleted") or []))),
+            Change(
+                _("networks"), "", _("{removed} removed", removed=len(networks.get("NetworksDeleted") or []))
+            ),
         ],
-        note="Check the disk with `/diag docker df`.",
+        note=_("Check the disk with `/diag docker df`."),
         data={"containers": [c[:12] for c in gone.get("ContainersDeleted") or []], "reclaimed": freed},
     )
 

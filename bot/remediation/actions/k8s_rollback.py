@@ -18,7 +18,7 @@ from bot.diagnostics import k8s as diag
 from bot.diagnostics.base import UsageError
 from bot.diagnostics.k8s.client import get_json
 from bot.diagnostics.k8s.fields import age_since, selector_text
-from bot.i18n import N_
+from bot.i18n import N_, _
 from bot.remediation.actions.base import (
     Action,
     ActionContext,
@@ -41,7 +41,7 @@ def _validate(args: list[str], options: dict[str, str]) -> None:
         len(args) > 1
         and whole_number(args[1], N_("The revision (from `/diag k8s rollout <deployment>`)")) < 1
     ):
-        raise UsageError("Revisions start at 1.")
+        raise UsageError(_("Revisions start at 1."))
     for key in ("ns", "namespace"):
         if key in options:
             diag.validate_label(options[key])
@@ -61,7 +61,7 @@ def _read(ctx: ActionContext) -> tuple[str, str, dict[str, Any], list[dict[str, 
     check = ctx.check()
     ns, name = diag.namespace_of(check), diag.strip_kind(ctx.args[0])
     deployment = diag.read_deployment(check, name, ns)
-    listing = get_json(check, f"replicasets of {name}", diag.apps_api(check).list_namespaced_replica_set, ns,
+    listing = get_json(check, _("replicasets of {name}", name=name), diag.apps_api(check).list_namespaced_replica_set, ns,
                        label_selector=selector_text(deployment["spec"]["selector"]))  # fmt: skip
     uid = deployment["metadata"].get("uid")
     owned = [rs for rs in listing.get("items", [])
@@ -77,16 +77,32 @@ def _choose(
     if len(ctx.args) > 1:
         wanted = int(ctx.args[1])
         if wanted == current:
-            raise Refused("no_change", f"Deployment {name} is at revision {current} already.")
+            raise Refused(
+                "no_change",
+                _("Deployment {name} is at revision {current} already.", name=name, current=current),
+            )
         found = next((rs for rs in owned if _revision(rs) == wanted), None)
         if found is None:
-            raise Refused("not_found", f"Deployment {name} has no revision {wanted} (known: {known}).")
+            raise Refused(
+                "not_found",
+                _(
+                    "Deployment {name} has no revision {wanted} (known: {known}).",
+                    name=name,
+                    wanted=wanted,
+                    known=known,
+                ),
+            )
     else:
         older = [rs for rs in owned if _revision(rs) < current]
         if not older:
             raise Refused(
                 "no_change",
-                f"Deployment {name} has no revision before {current} to roll back to (known: {known}).",
+                _(
+                    "Deployment {name} has no revision before {current} to roll back to (known: {known}).",
+                    name=name,
+                    current=current,
+                    known=known,
+                ),
             )
         found = older[-1]
     created = _created(found)
@@ -94,8 +110,14 @@ def _choose(
     if created is not None and datetime.now(UTC) - created > limit:
         raise Refused(
             "out_of_bounds",
-            f"Revision {_revision(found)} of {name} is {age_since(found['metadata'].get('creationTimestamp'))} old, "
-            f"older than {limit.days} d (`remediation.bounds.rollback_max_age`): deploy it on purpose instead.",
+            _(
+                "Revision {revision} of {name} is {age} old, older than {days} d "
+                "(`remediation.bounds.rollback_max_age`): deploy it on purpose instead.",
+                revision=_revision(found),
+                name=name,
+                age=age_since(found["metadata"].get("creationTimestamp")),
+                days=limit.days,
+            ),
         )
     return found
 
@@ -122,14 +144,18 @@ def rollback_preview(ctx: ActionContext) -> Preview:
     current, wanted = _revision(deployment), _revision(target)
     cause = ((target["metadata"].get("annotations") or {}).get("kubernetes.io/change-cause")) or "-"
     return Preview(
-        title=f"Roll back deployment {ns}/{name} to revision {wanted}",
+        title=_("Roll back deployment {ns}/{name} to revision {wanted}", ns=ns, name=name, wanted=wanted),
         changes=[
             Change("image", _images(deployment["spec"]["template"]), _images(target["spec"]["template"])),
             Change(
                 "revision",
                 str(current),
-                f"{wanted} (ReplicaSet {target['metadata']['name']}, "
-                f"{age_since(target['metadata'].get('creationTimestamp'))} old)",
+                _(
+                    "{revision} (ReplicaSet {replicaset}, {age} old)",
+                    revision=wanted,
+                    replicaset=target["metadata"]["name"],
+                    age=age_since(target["metadata"].get("creationTimestamp")),
+                ),
             ),
         ],
         facts=[
@@ -138,8 +164,11 @@ def rollback_preview(ctx: ActionContext) -> Preview:
             ("change cause", cause),
             ("revisions", ", ".join(str(_revision(rs)) for rs in owned)),
         ],
-        note=f"The deployment's strategy rolls the pods back; follow it with `/diag k8s rollout {name}`. "
-        "Roll forward again the same way (`rollback <deployment> <revision>`).",
+        note=_(
+            "The deployment's strategy rolls the pods back; follow it with `/diag k8s rollout {name}`. "
+            "Roll forward again the same way (`rollback <deployment> <revision>`).",
+            name=name,
+        ),
         expect={
             "uid": deployment["metadata"].get("uid"),
             "resourceVersion": deployment["metadata"].get("resourceVersion"),
@@ -155,8 +184,9 @@ def rollback_apply(ctx: ActionContext) -> Applied:
         ctx.expect.get("uid"),
         ctx.expect.get("revision"),
     ):
-        raise Refused("changed", f"Deployment {ns}/{name} was changed since the preview (now revision "
-                                 f"{_revision(deployment)}); nothing was rolled back. Run the command again.")  # fmt: skip
+        raise Refused("changed", _("Deployment {ns}/{name} was changed since the preview (now revision "
+                                   "{revision}); nothing was rolled back. Run the command again.", ns=ns, name=name,
+                                   revision=_revision(deployment)))  # fmt: skip
     target = _choose(ctx, name, deployment, owned)
     body = [
         {"op": "test", "path": "/metadata/uid", "value": meta.get("uid")},
@@ -164,16 +194,22 @@ def rollback_apply(ctx: ActionContext) -> Applied:
         {"op": "replace", "path": "/spec/template", "value": _template_of(target)},
     ]
     check = ctx.check()
-    patched = patch(check, f"roll back deployment {ns}/{name}", diag.apps_api(check).patch_namespaced_deployment,
+    patched = patch(check, _("roll back deployment {ns}/{name}", ns=ns, name=name), diag.apps_api(check).patch_namespaced_deployment,
                     name, ns, body, JSON_PATCH)  # fmt: skip
     return Applied(
-        summary=f"Rolled back deployment {ns}/{name} to revision {_revision(target)} ({_images(target['spec']['template'])})",
+        summary=_(
+            "Rolled back deployment {ns}/{name} to revision {revision} ({images})",
+            ns=ns,
+            name=name,
+            revision=_revision(target),
+            images=_images(target["spec"]["template"]),
+        ),
         changes=[
             Change("image", _images(deployment["spec"]["template"]), _images(patched["spec"]["template"])),
             Change("revision", str(_revision(deployment)), str(_revision(patched))),
         ],
         facts=[("namespace", ns), ("generation", str(patched["metadata"].get("generation")))],
-        note=f"Pods roll out now; follow with `/diag k8s rollout {name}` and `/diag k8s pods`.",
+        note=_("Pods roll out now; follow with `/diag k8s rollout {name}` and `/diag k8s pods`.", name=name),
         data={
             "namespace": ns,
             "deployment": name,

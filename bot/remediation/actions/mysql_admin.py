@@ -18,7 +18,7 @@ from typing import Any
 from bot.config.policy import Policy
 from bot.diagnostics import mysql as diag
 from bot.diagnostics.base import UsageError
-from bot.i18n import N_
+from bot.i18n import N_, _
 from bot.remediation.actions.base import (
     Action,
     ActionContext,
@@ -52,7 +52,9 @@ def _number(conn: Any, sql: str) -> int:
 def _validate_idle(args: list[str], options: dict[str, str]) -> None:
     user = options.get("user")
     if user is not None and (not user or len(user) > 80 or not set(user) <= _USER_CHARS):
-        raise UsageError(f"`user=` takes a MySQL user name (letters, digits, _ . - $), not `{user[:40]}`.")
+        raise UsageError(
+            _("`user=` takes a MySQL user name (letters, digits, _ . - $), not `{value}`.", value=user[:40])
+        )
     if "older" in options:
         _older(options)
 
@@ -69,9 +71,13 @@ def idle_bounds(policy: Policy, args: list[str], options: dict[str, str]) -> Non
     if _older(options) < least:
         raise Refused(
             "out_of_bounds",
-            f"`older={options.get('older')}` is below the {least} s an idle connection must have been idle "
-            "(`remediation.bounds.kill_idle_older_s` in the YAML policy): a pool's connection is idle between "
-            "two queries.",
+            _(
+                "`older={older}` is below the {least} s an idle connection must have been idle "
+                "(`remediation.bounds.kill_idle_older_s` in the YAML policy): a pool's connection is idle between "
+                "two queries.",
+                older=options.get("older"),
+                least=least,
+            ),
         )
 
 
@@ -89,13 +95,15 @@ def _idle(conn: Any, ctx: ActionContext) -> list[dict[str, Any]]:
 
 
 def _listing(rows: list[dict[str, Any]]) -> str:
-    shown = ", ".join(f"{r['id']} ({r['user']}, {r['time']} s)" for r in rows[:SHOWN])
-    return shown + (f" and {len(rows) - SHOWN} more" if len(rows) > SHOWN else "")
+    shown = ", ".join(
+        _("{id} ({user}, {time} s)", id=r["id"], user=r["user"], time=r["time"]) for r in rows[:SHOWN]
+    )
+    return shown + (_(" and {n} more", n=len(rows) - SHOWN) if len(rows) > SHOWN else "")
 
 
 def _who(ctx: ActionContext) -> str:
     user = ctx.options.get("user")
-    return f"of user {user} " if user else ""
+    return _("of user {user} ", user=user) if user else ""
 
 
 def idle_preview(ctx: ActionContext) -> Preview:
@@ -108,26 +116,44 @@ def idle_preview(ctx: ActionContext) -> Preview:
     if not rows:
         raise Refused(
             "no_change",
-            f"No connection {_who(ctx)}on {ctx.target_name} has been idle (Sleep) for {older} s or more; "
-            f"nothing to close. See them with `/diag mysql {ctx.target_name} processlist`.",
+            _(
+                "No connection {who}on {target} has been idle (Sleep) for {older} s or more; "
+                "nothing to close. See them with `/diag mysql {target} processlist`.",
+                who=_who(ctx),
+                target=ctx.target_name,
+                older=older,
+            ),
         )
     if len(rows) > limit:
         raise Refused(
             "out_of_bounds",
-            f"{len(rows)} idle connections match, more than the {limit} one kill-idle may close "
-            "(`remediation.bounds.kill_idle_max`); narrow it with `user=` or a larger `older=`.",
+            _(
+                "{n} idle connections match, more than the {limit} one kill-idle may close "
+                "(`remediation.bounds.kill_idle_max`); narrow it with `user=` or a larger `older=`.",
+                n=len(rows),
+                limit=limit,
+            ),
         )
     return Preview(
-        title=f"Close {len(rows)} idle connection(s) {_who(ctx)}on {ctx.target_name}",
+        title=_(
+            "Close {n} idle connection(s) {who}on {target_name}",
+            n=len(rows),
+            who=_who(ctx),
+            target_name=ctx.target_name,
+        ),
         changes=[
             Change(
-                "connections", f"{connected} of max {maximum}", f"{connected - len(rows)} of max {maximum}"
+                _("connections"),
+                _("{connected} of max {maximum}", connected=connected, maximum=maximum),
+                _("{connected} of max {maximum}", connected=connected - len(rows), maximum=maximum),
             ),
-            Change("idle (Sleep ≥ " + f"{older} s)", str(len(rows)), "0 (KILL CONNECTION)"),
+            Change(_("idle (Sleep ≥ {older} s)", older=older), str(len(rows)), _("0 (KILL CONNECTION)")),
         ],
         facts=[("idle connections", mask(_listing(rows))), ("running queries", "never touched")],
-        note="Only connections still idle at the confirm are closed; a pool reconnects on its next use. "
-        "A connection that started a query in the meantime is skipped.",
+        note=_(
+            "Only connections still idle at the confirm are closed; a pool reconnects on its next use. "
+            "A connection that started a query in the meantime is skipped."
+        ),
         expect={"ids": [r["id"] for r in rows]},
     )
 
@@ -159,16 +185,25 @@ def idle_apply(ctx: ActionContext) -> Applied:
                 if "1094" not in str(exc):
                     raise
         connected = _number(conn, "SHOW GLOBAL STATUS LIKE 'Threads_connected'")
-    note = f"{len(skipped)} listed connection(s) were busy by then and were left alone. " if skipped else ""
+    note = (
+        _("{n} listed connection(s) were busy by then and were left alone. ", n=len(skipped))
+        if skipped
+        else ""
+    )
     return Applied(
-        summary=f"Closed {len(killed)} idle connection(s) {_who(ctx)}on {ctx.target_name}",
+        summary=_(
+            "Closed {n} idle connection(s) {who}on {target_name}",
+            n=len(killed),
+            who=_who(ctx),
+            target_name=ctx.target_name,
+        ),
         changes=[Change("idle connections closed", str(len(listed)) + " listed", str(len(killed)))],
         facts=[
             ("closed", ", ".join(map(str, killed)) or "-"),
             ("skipped (busy)", ", ".join(map(str, skipped)) or "-"),
             ("connections now", str(connected)),
         ],
-        note=note + f"Check with `/diag mysql {ctx.target_name} connections`.",
+        note=note + _("Check with `/diag mysql {target_name} connections`.", target_name=ctx.target_name),
         data={"killed": killed, "skipped": skipped, "connected_after": connected},
     )
 
@@ -176,7 +211,7 @@ def idle_apply(ctx: ActionContext) -> Applied:
 # ------------------------------------------------------------------------ set max_connections
 def _validate_set(args: list[str], options: dict[str, str]) -> None:
     if args and args[0].lower() != "max_connections":
-        raise UsageError(f"`set` changes `max_connections` only, not `{args[0][:40]}`.")
+        raise UsageError(_("`set` changes `max_connections` only, not `{value}`.", value=args[0][:40]))
     if len(args) > 1:
         whole_number(args[1], "max_connections")
 
@@ -186,8 +221,13 @@ def set_bounds(policy: Policy, args: list[str], options: dict[str, str]) -> None
     if not bounds.min <= wanted <= bounds.max:
         raise Refused(
             "out_of_bounds",
-            f"max_connections {wanted} is out of bounds: it may be {bounds.min} to {bounds.max} "
-            "(`remediation.bounds.mysql_max_connections` in the YAML policy).",
+            _(
+                "max_connections {wanted} is out of bounds: it may be {low} to {high} "
+                "(`remediation.bounds.mysql_max_connections` in the YAML policy).",
+                wanted=wanted,
+                low=bounds.min,
+                high=bounds.max,
+            ),
         )
 
 
@@ -202,12 +242,19 @@ def _state(conn: Any) -> tuple[int, int, int]:
 
 def _check_set(current: int, connected: int, wanted: int, target: str) -> None:
     if wanted == current:
-        raise Refused("no_change", f"max_connections on {target} is already {wanted}.")
+        raise Refused(
+            "no_change", _("max_connections on {target} is already {wanted}.", target=target, wanted=wanted)
+        )
     if wanted < connected:
         raise Refused(
             "out_of_bounds",
-            f"{connected} connections are open on {target}: max_connections {wanted} would refuse every new "
-            "one. Close idle ones first (`kill-idle`).",
+            _(
+                "{connected} connections are open on {target}: max_connections {wanted} would refuse every new "
+                "one. Close idle ones first (`kill-idle`).",
+                connected=connected,
+                target=target,
+                wanted=wanted,
+            ),
         )
 
 
@@ -217,11 +264,13 @@ def set_preview(ctx: ActionContext) -> Preview:
         current, connected, used = _state(conn)
     _check_set(current, connected, wanted, ctx.target_name)
     return Preview(
-        title=f"SET GLOBAL max_connections on {ctx.target_name}",
+        title=_("SET GLOBAL max_connections on {target_name}", target_name=ctx.target_name),
         changes=[Change("max_connections", str(current), str(wanted))],
         facts=[("connections now", str(connected)), ("most ever used", str(used))],
-        note="Takes effect for new connections at once; each connection costs memory (per-thread buffers). "
-        "Not persisted: put `max_connections` in my.cnf too, or the restart brings the old value back.",
+        note=_(
+            "Takes effect for new connections at once; each connection costs memory (per-thread buffers). "
+            "Not persisted: put `max_connections` in my.cnf too, or the restart brings the old value back."
+        ),
         expect={"current": current},
     )
 
@@ -236,14 +285,16 @@ def set_apply(ctx: ActionContext) -> Applied:
         after, _connected, _rest_after = _state(conn)
     shown = ctx.expect.get("current")
     note = (
-        f"It had changed from {shown} to {current} since the preview. "
+        _("It had changed from {shown} to {current} since the preview. ", shown=shown, current=current)
         if shown not in (None, current)
         else ""
     )
     return Applied(
-        summary=f"max_connections on {ctx.target_name} is now {after}",
+        summary=_(
+            "max_connections on {target_name} is now {after}", target_name=ctx.target_name, after=after
+        ),
         changes=[Change("max_connections", str(current), str(after))],
-        note=note + "Add it to my.cnf (`[mysqld] max_connections = …`) so a restart keeps it.",
+        note=note + _("Add it to my.cnf (`[mysqld] max_connections = …`) so a restart keeps it."),
         data={"before": current, "after": after},
     )
 
