@@ -18,6 +18,7 @@ from pydantic import Field, field_validator, model_validator
 from bot.config.alerts import AlertsConfig
 from bot.config.bounds import RemediationBounds
 from bot.config.durations import Duration
+from bot.config.paging import Contact, PagingConfig, Rotation
 from bot.config.reports import ReportsConfig
 from bot.config.response import ResponseSteps, StatusReminders
 from bot.config.security import (
@@ -28,11 +29,11 @@ from bot.config.security import (
     check_type_names,
 )
 from bot.config.strict import Strict
+from bot.i18n import _
 
 SEVERITY_KEYS = ("p0", "p1", "p2", "p3")
 _TARGET = re.compile(r"^(?:[UW][A-Z0-9]{2,}|S[A-Z0-9]{2,}|rotation:[A-Za-z0-9_.-]+)$")
 _USER_OR_GROUP = re.compile(r"^[UWS][A-Z0-9]{2,}$")
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class SeverityPolicy(Strict):
@@ -67,7 +68,10 @@ def _check_targets(targets: list[str]) -> list[str]:
     for target in targets:
         if not _TARGET.match(target):
             raise ValueError(
-                f"invalid target {target!r}: use a Slack user id (U…), a user-group id (S…) or rotation:<name>"
+                _(
+                    "invalid target {target}: use a Slack user id (U…), a user-group id (S…) or rotation:<name>",
+                    target=repr(target),
+                )
             )
     return targets
 
@@ -85,7 +89,7 @@ class Tier(Strict):
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value.total_seconds() <= 0:
-            raise ValueError("a tier timeout must be longer than 0s")
+            raise ValueError(_("a tier timeout must be longer than 0s"))
         return value
 
 
@@ -97,10 +101,10 @@ class EscalationPolicy(Strict):
     @classmethod
     def _some_tiers(cls, tiers: list[Tier]) -> list[Tier]:
         if not tiers:
-            raise ValueError("an escalation policy needs at least one tier")
+            raise ValueError(_("an escalation policy needs at least one tier"))
         names = [tier.name for tier in tiers]
         if len(set(names)) != len(names):
-            raise ValueError(f"tier names must be unique, got {names}")
+            raise ValueError(_("tier names must be unique, got {names}", names=names))
         return tiers
 
 
@@ -112,94 +116,6 @@ DEFAULT_ESCALATION = EscalationPolicy(
         Tier(name="tier3", targets=[], timeout=timedelta(hours=1)),
     ],
 )
-
-
-class Rotation(Strict):
-    users: list[str] = Field(description="Slack user ids, in on-call order.")
-    handoff: str = Field(
-        default="mon 10:00", description="Weekday and time of the handoff, e.g. 'mon 10:00'."
-    )
-    timezone: str = Field(
-        default="UTC", description="IANA time zone of the handoff time, e.g. Asia/Shanghai."
-    )
-    every: Duration = Field(default=timedelta(weeks=1), description="Length of one shift: 1d, 1w, …")
-    start: str | None = Field(
-        default=None,
-        description="ISO date of the first handoff (the first user's shift); default 2024-01-01.",
-    )
-
-    @field_validator("users")
-    @classmethod
-    def _users(cls, users: list[str]) -> list[str]:
-        if not users:
-            raise ValueError("a rotation needs at least one user")
-        for user in users:
-            if not re.match(r"^[UW][A-Z0-9]{2,}$", user):
-                raise ValueError(f"invalid user id {user!r}: rotations list Slack user ids (U…)")
-        return users
-
-    @field_validator("handoff")
-    @classmethod
-    def _handoff(cls, value: str) -> str:
-        match = re.match(r"^\s*([a-z]{3})?\s*(\d{1,2}):(\d{2})\s*$", value.lower())
-        if not match or (match.group(1) and match.group(1) not in _WEEKDAYS):
-            raise ValueError(f"invalid handoff {value!r}: write a weekday and a time, like 'mon 10:00'")
-        if int(match.group(2)) > 23 or int(match.group(3)) > 59:
-            raise ValueError(f"invalid handoff time {value!r}")
-        return value.lower().strip()
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name like Asia/Shanghai") from exc
-        return value
-
-    @field_validator("every")
-    @classmethod
-    def _every(cls, value: timedelta) -> timedelta:
-        if value < timedelta(hours=1):
-            raise ValueError("a shift must last at least 1h")
-        return value
-
-
-class Contact(Strict):
-    """Extra paging channels for one person, beside the Slack DM."""
-
-    sms: str | None = Field(default=None, description="E.164 phone number for SMS pages through AWS SNS.")
-    email: str | None = Field(default=None, description="E-mail address for pages through AWS SES.")
-    webhook: str | None = Field(default=None, description="URL that receives a JSON POST for each page.")
-
-    @field_validator("sms")
-    @classmethod
-    def _sms(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^\+[1-9]\d{6,14}$", value):
-            raise ValueError(f"invalid phone number {value!r}: use E.164, like +8613800000000")
-        return value
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
-            raise ValueError(f"invalid e-mail address {value!r}")
-        return value
-
-    @field_validator("webhook")
-    @classmethod
-    def _webhook(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https?://", value):
-            raise ValueError(f"invalid webhook {value!r}: use an http(s):// URL")
-        return value
-
-
-class PagingConfig(Strict):
-    email_from: str | None = Field(default=None, description="SES sender address for e-mail pages.")
-    aws: str | None = Field(default=None, description="Name of the `targets.aws` entry used for SNS and SES.")
-    webhook_timeout: Duration = Field(default=timedelta(seconds=5), description="Timeout of a webhook page.")
 
 
 class K8sTarget(Strict):
@@ -279,7 +195,7 @@ def _cidrs(values: list[str]) -> list[str]:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
             raise ValueError(
-                f"invalid network {value!r}: write a CIDR such as 10.0.0.0/8 or fd00::/8"
+                _("invalid network {value}: write a CIDR such as 10.0.0.0/8 or fd00::/8", value=repr(value))
             ) from None
     return values
 
@@ -326,7 +242,7 @@ class DiagnosticsConfig(Strict):
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value.total_seconds() <= 0:
-            raise ValueError("must be longer than 0s, e.g. 10s")
+            raise ValueError(_("must be longer than 0s, e.g. 10s"))
         return value
 
     @field_validator("allow_networks", "deny_networks")
@@ -339,7 +255,9 @@ class DiagnosticsConfig(Strict):
     def _users(cls, values: list[str]) -> list[str]:
         for value in values:
             if not _USER_OR_GROUP.match(value):
-                raise ValueError(f"invalid id {value!r}: use a Slack user id (U…) or user-group id (S…)")
+                raise ValueError(
+                    _("invalid id {value}: use a Slack user id (U…) or user-group id (S…)", value=repr(value))
+                )
         return values
 
     @field_validator("allow_channels")
@@ -347,7 +265,9 @@ class DiagnosticsConfig(Strict):
     def _channels(cls, values: list[str]) -> list[str]:
         for value in values:
             if not re.match(r"^[CGD][A-Z0-9]{2,}$", value):
-                raise ValueError(f"invalid channel id {value!r}: use a Slack channel id (C…, G…)")
+                raise ValueError(
+                    _("invalid channel id {value}: use a Slack channel id (C…, G…)", value=repr(value))
+                )
         return values
 
 
@@ -358,7 +278,13 @@ class ScaleBounds(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> ScaleBounds:
         if self.min > self.max:
-            raise ValueError(f"min ({self.min}) is larger than max ({self.max}): no replica count would do")
+            raise ValueError(
+                _(
+                    "min ({min}) is larger than max ({max}): no replica count would do",
+                    min=self.min,
+                    max=self.max,
+                )
+            )
         return self
 
 
@@ -389,7 +315,9 @@ class Roles(Strict):
     def _ids(cls, values: list[str]) -> list[str]:
         for value in values:
             if not _USER_OR_GROUP.match(value):
-                raise ValueError(f"invalid id {value!r}: use a Slack user id (U…) or user-group id (S…)")
+                raise ValueError(
+                    _("invalid id {value}: use a Slack user id (U…) or user-group id (S…)", value=repr(value))
+                )
         return values
 
 
@@ -468,8 +396,12 @@ class Policy(Strict):
         for key, override in self.severities.items():
             if override.escalation and override.escalation not in policies:
                 raise ValueError(
-                    f"severities.{key}.escalation names {override.escalation!r}, "
-                    f"which is not in escalation_policies ({', '.join(sorted(policies))})"
+                    _(
+                        "severities.{key}.escalation names {name}, which is not in escalation_policies ({known})",
+                        key=key,
+                        name=repr(override.escalation),
+                        known=", ".join(sorted(policies)),
+                    )
                 )
         for policy in [self.escalation, *self.escalation_policies.values()]:
             for tier in policy.tiers:
@@ -477,11 +409,15 @@ class Policy(Strict):
                     name = target.removeprefix("rotation:")
                     if target.startswith("rotation:") and name not in self.rotations:
                         raise ValueError(
-                            f"tier {tier.name} names rotation {name!r}, which is not in rotations"
+                            _(
+                                "tier {tier} names rotation {name}, which is not in rotations",
+                                tier=tier.name,
+                                name=repr(name),
+                            )
                         )
         check_type_names(self.incident_types, policies)
         if "commander" not in self.incident_roles:
-            raise ValueError("incident_roles must include commander")
+            raise ValueError(_("incident_roles must include commander"))
         return self
 
     def severity(self, key: str) -> SeverityPolicy:

@@ -7,6 +7,7 @@ import re
 from pydantic import Field, field_validator
 
 from bot.config.strict import Strict
+from bot.i18n import _
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _AT = re.compile(r"^\s*([a-z]{3})\s+(\d{1,2}):(\d{2})\s*$")
@@ -31,7 +32,12 @@ class ReportsConfig(Strict):
             or int(match.group(2)) > 23
             or int(match.group(3)) > 59
         ):
-            raise ValueError(f"invalid weekly_at {value!r}: write a weekday and a time, like 'mon 09:00'")
+            raise ValueError(
+                _(
+                    "invalid weekly_at {value}: write a weekday and a time, like 'mon 09:00'",
+                    value=repr(value),
+                )
+            )
         return value.lower().strip()
 
     @field_validator("timezone")
@@ -42,7 +48,9 @@ class ReportsConfig(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}: use an IANA name like Asia/Shanghai") from exc
+            raise ValueError(
+                _("unknown time zone {value}: use an IANA name like Asia/Shanghai", value=repr(value))
+            ) from exc
         return value
 
     def slot(self) -> tuple[int, int, int]:

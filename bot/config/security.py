@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 
 from bot.config.durations import Duration
 from bot.config.strict import Strict
+from bot.i18n import _
 
 TYPE_NAME = re.compile(r"^[a-z][a-z0-9_-]{1,30}$")
 # Words `/incident <word>` already means; a type by one of these names could never be declared.
@@ -42,7 +43,7 @@ class IncidentType(Strict):
     @classmethod
     def _checklist(cls, value: str | None) -> str | None:
         if value is not None and value not in ("security", "response"):
-            raise ValueError(f"unknown checklist {value!r}: use security or response")
+            raise ValueError(_("unknown checklist {value}: use security or response", value=repr(value)))
         return value
 
 
@@ -82,13 +83,21 @@ def check_type_names(types: dict[str, IncidentType], policies: set[str]) -> None
     for name, kind in types.items():
         if not TYPE_NAME.match(name) or name in RESERVED_TYPE_NAMES:
             raise ValueError(
-                f"incident_types.{name}: a type name is 2-31 lower-case letters, digits, - or _, "
-                f"and not one of {', '.join(sorted(RESERVED_TYPE_NAMES))}"
+                _(
+                    "incident_types.{name}: a type name is 2-31 lower-case letters, digits, - or _, "
+                    "and not one of {reserved}",
+                    name=name,
+                    reserved=", ".join(sorted(RESERVED_TYPE_NAMES)),
+                )
             )
         if kind.escalation and kind.escalation not in policies:
             raise ValueError(
-                f"incident_types.{name}.escalation names {kind.escalation!r}, "
-                f"which is not in escalation_policies ({', '.join(sorted(policies))})"
+                _(
+                    "incident_types.{name}.escalation names {desk}, which is not in escalation_policies ({known})",
+                    name=name,
+                    desk=repr(kind.escalation),
+                    known=", ".join(sorted(policies)),
+                )
             )
 
 

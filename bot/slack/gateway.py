@@ -222,7 +222,9 @@ class SlackGateway:
     def page(self, request: PageRequest) -> Posted:
         from bot.slack.blocks.page import page_message
 
-        text, blocks = page_message(request)
+        # The page DM is read by the person paged: in their Slack language (the workspace's otherwise).
+        with use_language(language_for(self.client, request.user_id)):
+            text, blocks = page_message(request)
         response = _call(
             "chat.postMessage",
             self.client.chat_postMessage,

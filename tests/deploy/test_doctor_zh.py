@@ -62,3 +62,25 @@ def test_the_policy_error_of_a_chinese_file_is_chinese_wherever_it_is_shown(tmp_
         f"{path}：策略文件中有 1 个问题",
         "  - escalaton（第 7 行）：未知的键；请对照 README 中的配置参考检查拼写",
     ]
+
+
+def test_our_validators_speak_the_files_language_and_keep_keys_as_written() -> None:
+    from bot.config import PolicyError
+    from bot.config.loader import load_policy_text
+
+    text = "language: zh\ncontacts:\n  U0BOB: {sms: '12345'}\nescalation:\n  tiers: [{name: t1, targets: [bob], timeout: 5m}]\n"
+    with pytest.raises(PolicyError) as caught:
+        load_policy_text(text, source="policy.yml")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "policy.yml：策略文件中有 2 个问题"
+    assert (
+        "  - contacts.U0BOB.sms（第 3 行）：无效的电话号码 '12345'：请用 E.164 格式，如 +8613800000000"
+        in lines
+    )
+    assert any(
+        line.startswith("  - escalation.tiers.0.targets（第 5 行）：无效的呼叫对象 'bob'：") for line in lines
+    ), lines
+    # The same file without `language:` is told in English.
+    with pytest.raises(PolicyError) as english:
+        load_policy_text(text.replace("language: zh\n", ""), source="policy.yml")
+    assert "invalid phone number '12345': use E.164" in str(english.value)

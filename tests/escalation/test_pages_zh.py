@@ -163,3 +163,21 @@ def test_paging_by_hand_and_oncall_answer_in_chinese(db_url, chinese) -> None:
             f"  • <@{ONCALL}>",
         ]
         assert "*tier2* —— tier1 未确认时呼叫；等待 30m" in oncall
+
+
+def test_a_person_whose_slack_speaks_chinese_gets_the_page_dm_in_chinese(emu, pg_url) -> None:
+    """Workspace language en; the on-call engineer's Slack locale is zh-CN: their DM is Chinese,
+    the room and the timeline stay in the workspace's language."""
+    emu.users[ONCALL].locale = "zh-CN"
+    clock = ManualClock()
+    runtime = make_runtime(emu, pg_url, guide_policy(), clock)
+    try:
+        incident = declare(runtime, severity="p0", title="Payments down")
+        engine.run_due(runtime)
+        [dm] = pages(emu, ONCALL, incident.id)
+        assert "你作为 *tier1* 被呼叫：尚无人确认。" in blocks_to_text(dm["blocks"])
+        assert dm["text"].startswith(f":red_circle: 呼叫：INC-{incident.id} P0 —— Payments down（")
+        [paged] = [e.text for e in timeline(runtime, incident.id, "page")]
+        assert paged == f"Paged <@{ONCALL}> (tier1) via Slack DM"
+    finally:
+        close(runtime)
