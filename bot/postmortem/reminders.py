@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.durations import format_duration
 from bot.config.policy import Policy
+from bot.i18n import _
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
 from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
@@ -100,9 +101,11 @@ def reminder_text(incident: Incident, row: ReviewReminder, now: datetime, review
     days = int(late / timedelta(days=1))
     overdue = f"{days} day{'s' if days != 1 else ''} overdue" if days >= 1 else "due now"
     where = f"<#{incident.channel_id}>" if incident.channel_id else f"INC-{incident.id}'s channel"
+    # A DM is outside the room: a private incident's title stays in it (SPEC §13).
+    title = _("restricted incident") if incident.private else incident.title
     # Plain domain text: the DM port escapes it for Slack at the edge.
     return (
-        f":memo: The postmortem review of *INC-{incident.id}* ({incident.title}) is {overdue} "
+        f":memo: The postmortem review of *INC-{incident.id}* ({title}) is {overdue} "
         f"(due {row.due_at:%Y-%m-%d %H:%M} UTC, {format_duration(review_within)} after the resolve). "
         f"Go through the draft with the team — root cause, improvements, prevention, action items — "
         f"then type `/incident review done` in {where}."
@@ -165,7 +168,7 @@ def tick(runtime: Runtime) -> int:
     """Send the review reminders that are due; returns how many were sent. Safe in every replica."""
     now = runtime.clock.now()
     sent = 0
-    for _ in range(BATCH):
+    for _attempt in range(BATCH):
         # One transaction per reminder: a failure later in the batch cannot resend an earlier DM.
         with runtime.session() as session:
             row = _claim(session, now)
