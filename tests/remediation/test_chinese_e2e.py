@@ -67,6 +67,7 @@ def test_preview_refusal_and_result_are_chinese(bot: Bot) -> None:
     text = _text(preview)
     assert "扩缩容 Deployment ecommerce/ecommerce-app" in text and "*将要更改*" in text
     assert "确认按钮只能用一次，有效期至" in text and "可以确认的人：" in text
+    assert "命名空间" in text and "副本数" in text  # fact and change names, translated where shown
     buttons = next(b for b in preview["blocks"] if b.get("block_id") == "remediate_actions")["elements"]
     assert [b["text"]["text"] for b in buttons] == ["确认", "取消"]
     seen = bot.private_count(bot.h.bob)

@@ -141,7 +141,7 @@ def block_preview(ctx: ActionContext) -> Preview:
             changes=[Change("addresses", str(len(addresses)), f"{len(addresses) + 1} (+ {net})")],
             facts=[
                 ("IP set", f"{spec.name} ({spec.scope})"),
-                ("how", "the web ACL's rule that references the set blocks it"),
+                ("how", _("the web ACL's rule that references the set blocks it")),
             ],
             note=_(
                 "Effective within a minute at the load balancer / CloudFront; undo by removing it from the set."
@@ -277,8 +277,11 @@ def rotate_preview(ctx: ActionContext) -> Preview:
             )
         ],
         facts=[
-            ("new secret", "sent once by DM to the requester only, never to this channel or the audit log"),
-            ("old key", "stays active until a second confirm deactivates it"),
+            (
+                "new secret",
+                _("sent once by DM to the requester only, never to this channel or the audit log"),
+            ),
+            ("old key", _("stays active until a second confirm deactivates it")),
         ],
         note=checklist(),
         expect={"keys": [_digest(k["AccessKeyId"]) for k in keys]},
@@ -311,7 +314,7 @@ def rotate_apply(ctx: ActionContext) -> Applied:
         changes=[Change("access keys", str(len(keys)), str(len(keys) + 1))],
         facts=[
             ("old key(s)", ", ".join(_short(k["AccessKeyId"]) for k in keys) or "none"),
-            ("secret", "sent by DM to the requester"),
+            ("secret", _("sent by DM to the requester")),
         ],
         note=checklist(),
         data={

@@ -72,7 +72,7 @@ def restart_preview(ctx: ActionContext) -> Preview:
     return Preview(
         title=_("Restart container {container_name}", container_name=diag.container_name(info)),
         changes=[
-            Change("state", _state(info), "running (stopped, then started again)"),
+            Change("state", _state(info), _("running (stopped, then started again)")),
             Change("started at", diag.docker_time(state.get("StartedAt")), "the time of the confirm"),
         ],
         facts=_facts(info),

@@ -66,7 +66,11 @@ def recreate_preview(ctx: ActionContext) -> Preview:
     return Preview(
         title=_("Recreate container {name}", name=name),
         changes=[
-            Change("container", str(info.get("Id", ""))[:12], "a new container, same name and configuration"),
+            Change(
+                "container",
+                str(info.get("Id", ""))[:12],
+                _("a new container, same name and configuration"),
+            ),
             Change("image", str(config.get("Image")), image_change),
         ],
         facts=[
@@ -200,21 +204,21 @@ def prune_preview(ctx: ActionContext) -> Preview:
         + (" " + _("(label {label})", label=ctx.options["label"]) if "label" in ctx.options else ""),
         changes=[
             Change(
-                _("stopped containers"),
+                "stopped containers",
                 f"{len(containers)} ({human_bytes(sizes[0])})",
                 _("removed"),
             ),
             Change(
-                _("dangling images"),
+                "dangling images",
                 f"{len(images)} ({human_bytes(sizes[1])})",
                 _("removed"),
             ),
-            Change("build cache", human_bytes(cache), "removed" if cache else "kept"),
+            Change("build cache", human_bytes(cache), _("removed") if cache else _("kept")),
         ],
         facts=[
             ("containers", ", ".join(diag.container_name(c) for c in containers[:10]) or "-"),
             ("older than", until),
-            ("volumes", "never pruned (they hold data)"),
+            ("volumes", _("never pruned (they hold data)")),
         ],
         note=_(
             "Reclaimable about {size}. Only objects older than {until} are removed.",
@@ -240,10 +244,10 @@ def prune_apply(ctx: ActionContext) -> Applied:
     return Applied(
         summary=_("Pruned the Docker engine: {size} reclaimed", size=human_bytes(freed)),
         changes=[
-            Change(_("stopped containers"), "", _("{removed} removed", removed=removed)),
-            Change(_("images"), "", _("{removed} removed", removed=len(images.get("ImagesDeleted") or []))),
+            Change("stopped containers", "", _("{removed} removed", removed=removed)),
+            Change("images", "", _("{removed} removed", removed=len(images.get("ImagesDeleted") or []))),
             Change(
-                _("networks"), "", _("{removed} removed", removed=len(networks.get("NetworksDeleted") or []))
+                "networks", "", _("{removed} removed", removed=len(networks.get("NetworksDeleted") or []))
             ),
         ],
         note=_("Check the disk with `/diag docker df`."),

@@ -143,7 +143,7 @@ def idle_preview(ctx: ActionContext) -> Preview:
         ),
         changes=[
             Change(
-                _("connections"),
+                "connections",
                 _("{connected} of max {maximum}", connected=connected, maximum=maximum),
                 _("{connected} of max {maximum}", connected=connected - len(rows), maximum=maximum),
             ),

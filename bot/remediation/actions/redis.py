@@ -152,11 +152,11 @@ def kill_preview(ctx: ActionContext) -> Preview:
         )
     return Preview(
         title=_("CLIENT KILL TYPE normal on {target_name}", target_name=ctx.target_name),
-        changes=[Change("normal clients", str(len(clients)), "0 (they reconnect)")],
+        changes=[Change("normal clients", str(len(clients)), _("0 (they reconnect)"))],
         facts=[
             ("connected clients", str(total)),
             ("by address", _summary(clients)),
-            ("kept", "the bot's own connection, replicas, pub/sub"),
+            ("kept", _("the bot's own connection, replicas, pub/sub")),
         ],
         note=_(
             "Every application connection drops: pools reconnect; an in-flight command gets a connection error."

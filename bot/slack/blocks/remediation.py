@@ -31,6 +31,67 @@ _REFUSAL_TITLES = {
     "no_key": N_("Not configured"),
 }
 _SETTLED = {"confirmed": N_("confirmed"), "cancelled": N_("cancelled")}
+# The names of preview facts and changes as the actions write them (English: they are also the keys
+# stored in the audit data); translated here, where people read them.
+_LABELS = (
+    N_("namespace"),
+    N_("replicas"),
+    N_("revision"),
+    N_("image"),
+    N_("strategy"),
+    N_("last restart"),
+    N_("generation"),
+    N_("change cause"),
+    N_("revisions"),
+    N_("pods"),
+    N_("container"),
+    N_("state"),
+    N_("started at"),
+    N_("restart count"),
+    N_("restart policy"),
+    N_("networks"),
+    N_("build cache"),
+    N_("containers"),
+    N_("older than"),
+    N_("volumes"),
+    N_("volume"),
+    N_("type"),
+    N_("attached to"),
+    N_("last modification"),
+    N_("size"),
+    N_("modification"),
+    N_("addresses"),
+    N_("IP set"),
+    N_("how"),
+    N_("network ACL"),
+    N_("rule number"),
+    N_("inbound rules"),
+    N_("new secret"),
+    N_("old key"),
+    N_("access keys"),
+    N_("secret"),
+    N_("kept active"),
+    N_("id"),
+    N_("user"),
+    N_("db"),
+    N_("command"),
+    N_("query"),
+    N_("used memory"),
+    N_("normal clients"),
+    N_("connected clients"),
+    N_("by address"),
+    N_("kept"),
+    N_("idle connections"),
+    N_("running queries"),
+    N_("idle connections closed"),
+    N_("closed"),
+    N_("connections now"),
+    N_("most ever used"),
+    N_("connections"),
+    N_("images"),
+    N_("dangling images"),
+    N_("stopped containers"),
+)
 
 
 def who(ids: tuple[str, ...] | list[str]) -> str:
@@ -44,13 +105,13 @@ def _code(text: str) -> str:
 
 
 def _change_lines(changes: list[Change]) -> str:
-    return "\n".join(f"• *{strict(c.what)}*: {_code(c.before)} → {_code(c.after)}" for c in changes)
+    return "\n".join(f"• *{strict(_(c.what))}*: {_code(c.before)} → {_code(c.after)}" for c in changes)
 
 
 def _facts(facts: list[tuple[str, str]]) -> list[Block]:
     if not facts:
         return []
-    return [fields([(strict(name), strict(clip(value, 1500)) or "-") for name, value in facts])]
+    return [fields([(strict(_(name)), strict(clip(value, 1500)) or "-") for name, value in facts])]
 
 
 def render_preview(proposal: Proposal, remediators: tuple[str, ...]) -> tuple[str, list[Block]]:
