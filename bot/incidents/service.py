@@ -25,6 +25,7 @@ from bot.incidents.timeline import EventKind, add_event, said, who_ref
 from bot.incidents.views import ChecklistView, IncidentView
 from bot.response import timers as response_timers
 from bot.security.redact import mask
+from bot.security.types import label_of
 from bot.text import clean
 
 TITLE_MAX = 150  # a Slack header block holds 150 characters
@@ -484,7 +485,7 @@ def view(session: Session, incident: Incident, policy: Policy | None = None) -> 
     policy = policy or Policy.model_validate(incident.policy_snapshot or {})
     return IncidentView.of(
         incident,
-        policy.severity(incident.severity).label,
+        label_of(policy, incident),  # the severity's label, and the incident type's
         roles=roles,
         checklist=tuple(
             ChecklistView(

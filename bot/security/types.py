@@ -79,3 +79,10 @@ def apply(session: Session, incident: Incident, policy: Policy, type_name: str |
         for position, (step, text) in enumerate(steps):
             session.add(ChecklistItem(incident_id=incident.id, position=position, step=step, text=text))
     session.flush()
+
+
+def label_of(policy: Policy, incident: Incident) -> str:
+    """The label shown beside the severity: the severity's, and the type's after it (严重 major · 安全事件)."""
+    label = policy.severity(incident.severity).label
+    kind = policy.incident_types.get(incident.incident_type or "")
+    return f"{label} · {kind.label}" if kind is not None else label

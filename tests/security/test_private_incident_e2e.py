@@ -100,7 +100,8 @@ def _run(h: Harness) -> None:
             ("verify", timedelta(minutes=45)),
             ("review", timedelta(days=3)),
         ]
-        assert any(TITLE in t for t in _rendered(h, room_id))  # the room itself has it
+        summary = next(t for t in _rendered(h, room_id) if TITLE in t)  # the room itself has it
+        assert "安全事件 security" in summary  # the type's label beside the severity's
         checklist = next(t for t in _rendered(h, room_id) if "Rotate the leaked key" in t)
         assert "(⏱ 15m)" in checklist and "Stop the loss" not in checklist
         assert any("Rotate the leaked key" in t for t in _rendered(h, room_id))
