@@ -237,7 +237,7 @@ def acknowledge(session: Session, incident: Incident, actor: str, now: datetime)
     if incident.commander_id is None:
         _assign(session, incident, "commander", actor, actor, now)
     event = add_event(
-        session, incident.id, EventKind.ACKNOWLEDGED, actor, "Acknowledged; escalation stopped", at=now
+        session, incident.id, EventKind.ACKNOWLEDGED, actor, N_("Acknowledged; escalation stopped"), at=now
     )
     return Change(
         incident.id, event.id if event else None, N_("{who} acknowledged {ref}."), who_ref(actor, incident.id)
@@ -262,7 +262,7 @@ def mitigate(session: Session, incident: Incident, actor: str, now: datetime) ->
         incident.acknowledged_by = actor
     incident.status = "mitigated"
     incident.mitigated_at = now
-    event = add_event(session, incident.id, EventKind.MITIGATED, actor, "Impact mitigated", at=now)
+    event = add_event(session, incident.id, EventKind.MITIGATED, actor, N_("Impact mitigated"), at=now)
     return Change(
         incident.id,
         event.id if event else None,

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.clock import SystemClock
 from bot.config.settings import Settings
 from bot.db.engine import create_db_engine, make_session_factory
+from bot.i18n import _, use_language
 from bot.incidents.models import Incident
 from bot.postmortem import service
 from bot.postmortem.content import collect, policy_of
@@ -63,9 +64,18 @@ def _stored(session: Any, incident_id: int, args: argparse.Namespace) -> Postmor
 
 
 def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    # Notes in the language asked for, else the incident's (its policy snapshot), else the default.
+    with use_language(args.language):
+        return _run(args, settings)
+
+
+def _run(args: argparse.Namespace, settings: Settings | None) -> int:
     incident_id = service.parse_incident_ref(args.incident)
     if incident_id is None:
-        print(f"`{args.incident}` is not an incident: give its number, like 42 or INC-42.", file=sys.stderr)
+        print(
+            _("`{ref}` is not an incident: give its number, like 42 or INC-42.", ref=args.incident),
+            file=sys.stderr,
+        )
         return 2
     settings = settings or Settings()
     engine = create_db_engine(settings.database_url)
@@ -74,32 +84,51 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
             incident = session.get(Incident, incident_id)
             if incident is None:
                 where = make_url(settings.database_url).render_as_string(hide_password=True)
-                print(f"There is no incident INC-{incident_id} in {where}.", file=sys.stderr)
+                print(
+                    _("There is no incident INC-{id} in {where}.", id=incident_id, where=where),
+                    file=sys.stderr,
+                )
                 return 1
+            policy = policy_of(incident)
             draft = _stored(session, incident_id, args)
-            if args.draft is not None and draft is None:
-                print(f"INC-{incident_id} has no stored draft v{args.draft}.", file=sys.stderr)
-                return 1
-            if draft is not None:
-                body = draft.body
-                note = f"INC-{incident_id} draft v{draft.version} ({draft.language}), stored {draft.created_at:%Y-%m-%d %H:%M} UTC"
-            else:
-                policy = policy_of(incident)
-                language = args.language or policy.language
-                now = SystemClock().now()
-                version = service.next_version(session, incident_id)
-                body = render(collect(session, incident, now, policy), language=language, version=version)
-                note = f"INC-{incident_id} rendered from the timeline now ({language}); not stored"
+            with use_language(args.language or policy.language):
+                if args.draft is not None and draft is None:
+                    print(
+                        _("INC-{id} has no stored draft v{version}.", id=incident_id, version=args.draft),
+                        file=sys.stderr,
+                    )
+                    return 1
+                if draft is not None:
+                    body = draft.body
+                    note = _(
+                        "INC-{id} draft v{version} ({language}), stored {when} UTC",
+                        id=incident_id,
+                        version=draft.version,
+                        language=draft.language,
+                        when=f"{draft.created_at:%Y-%m-%d %H:%M}",
+                    )
+                else:
+                    language = args.language or policy.language
+                    now = SystemClock().now()
+                    version = service.next_version(session, incident_id)
+                    content = collect(session, incident, now, policy)
+                    body = render(content, language=language, version=version)
+                    note = _(
+                        "INC-{id} rendered from the timeline now ({language}); not stored",
+                        id=incident_id,
+                        language=language,
+                    )
     except SQLAlchemyError as exc:
         print(
-            f"Cannot read the database: {exc.__class__.__name__}. Has `warroom migrate` run?", file=sys.stderr
+            _("Cannot read the database: {error}. Has `warroom migrate` run?", error=exc.__class__.__name__),
+            file=sys.stderr,
         )
         return 1
     finally:
         engine.dispose()
     if args.out:
         args.out.write_text(body, encoding="utf-8")
-        print(f"{note}: written to {args.out}", file=sys.stderr)
+        print(_("{note}: written to {path}", note=note, path=args.out), file=sys.stderr)
     else:
         sys.stdout.write(body)
         print(note, file=sys.stderr)

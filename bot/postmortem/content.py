@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.config.policy import Policy
 from bot.incidents import service as incidents
 from bot.incidents.models import Incident, RoleAssignment, TimelineEvent
-from bot.incidents.timeline import BOT_ACTOR
+from bot.incidents.timeline import BOT_ACTOR, event_text
 from bot.incidents.views import IncidentView
 from bot.postmortem import figures as figures_mod
 from bot.postmortem.models import ActionItem, ReviewReminder
@@ -44,6 +44,11 @@ class EventRow:
     command: str | None = None  # diagnostics and remediations
     outcome: str | None = None
     findings: tuple[FindingRow, ...] = ()
+    data: dict[str, Any] | None = None  # what Warroom's own rows need to be rendered in any language
+
+    def said(self) -> str:
+        """The text in the language in force: Warroom's rows translated, what people typed as typed."""
+        return event_text(self.kind, self.text, self.data)
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,7 @@ def _event_row(event: Any) -> EventRow:
         command=str(data["command"]) if data.get("command") else None,
         outcome=str(data["outcome"]) if data.get("outcome") else None,
         findings=_findings(data) if event.kind in ("diagnostic", "remediation") else (),
+        data=data or None,
     )
 
 

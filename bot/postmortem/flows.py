@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.i18n import N_, _, use_language
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
-from bot.incidents.timeline import EventKind, add_event
+from bot.incidents.timeline import EventKind, add_event, said
 from bot.ports import ChatError
 from bot.postmortem import reminders, service
 from bot.postmortem.content import DraftContent, collect, policy_of
@@ -48,7 +49,7 @@ def publish(runtime: Runtime, incident_id: int, actor: str, *, language: str | N
     with runtime.session() as session:
         incident = session.get(Incident, incident_id)
         if incident is None:
-            raise IncidentError(f"There is no incident INC-{incident_id}.")
+            raise IncidentError(_("There is no incident INC-{id}.", id=incident_id))
         policy = policy_of(incident, runtime.policy)
         content: DraftContent = collect(session, incident, now, policy)
         draft = service.create_draft(
@@ -58,7 +59,13 @@ def publish(runtime: Runtime, incident_id: int, actor: str, *, language: str | N
         version, lang, body = draft.version, draft.language, draft.body
         draft_id = draft.id
     comment = upload_comment(content, version=version, language=lang)
-    title = f"INC-{incident_id} postmortem draft v{version} — {content.incident.title}"
+    with use_language(lang):
+        title = _(
+            "INC-{id} postmortem draft v{version} — {title}",
+            id=incident_id,
+            version=version,
+            title=content.incident.title,
+        )
     file_id: str | None = None
     error: str | None = None
     if channel_id is None:
@@ -75,18 +82,21 @@ def publish(runtime: Runtime, incident_id: int, actor: str, *, language: str | N
         stored = session.get(PostmortemDraft, draft_id)
         if stored is not None:
             stored.file_id = file_id
-        text = (
-            f"Postmortem draft v{version} uploaded"
-            if file_id
-            else f"Postmortem draft v{version} stored; the upload failed ({error})"
-        )
+        if file_id:
+            text, said_data = said(N_("Postmortem draft v{version} uploaded"), version=str(version))
+        else:
+            text, said_data = said(
+                N_("Postmortem draft v{version} stored; the upload failed ({error})"),
+                version=str(version),
+                error=str(error),
+            )
         add_event(
             session,
             incident_id,
             EventKind.POSTMORTEM,
             actor,
             text,
-            data={"version": version, "language": lang, "file_id": file_id, "error": error},
+            data={"version": version, "language": lang, "file_id": file_id, "error": error, **said_data},
             dedupe_key=f"postmortem:v{version}",
             at=now,
         )
@@ -126,12 +136,15 @@ def _tell(runtime: Runtime, incident_id: int, published: Published) -> None:
         channel_id = incident.channel_id if incident else None
     if channel_id is None or published.error == "no_channel":
         return
-    try:
-        runtime.warroom.notify(
-            channel_id,
-            f":warning: Postmortem draft v{published.version} is stored, but the upload failed "
-            f"({published.error}). `/incident postmortem` tries again; "
-            f"`warroom postmortem {incident_id}` prints it.",
+    with use_language(published.language):  # the room's language, the draft's
+        text = _(
+            ":warning: Postmortem draft v{version} is stored, but the upload failed ({error}). "
+            "`/incident postmortem` tries again; `warroom postmortem {id}` prints it.",
+            version=published.version,
+            error=published.error,
+            id=incident_id,
         )
+    try:
+        runtime.warroom.notify(channel_id, text)
     except ChatError as exc:
         log.warning("notice failed: %s", exc.code, extra={"incident_id": incident_id})

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from bot.config.durations import format_duration
 from bot.config.policy import Policy
-from bot.i18n import _
+from bot.i18n import N_, _, ngettext, use_language
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.ports import ChatError
 from bot.postmortem.content import policy_of
 from bot.postmortem.models import ReviewReminder
@@ -54,13 +54,14 @@ def start(session: Session, incident: Incident, policy: Policy, now: datetime) -
     else:
         return row  # reviewed already: a second resolve hook call must not restart it
     session.flush()
+    text, data = said(N_("Postmortem review due by {due} UTC"), due=f"{due:%Y-%m-%d %H:%M}")
     add_event(
         session,
         incident.id,
         EventKind.REVIEW,
         BOT_ACTOR,
-        f"Postmortem review due by {due:%Y-%m-%d %H:%M} UTC",
-        data={"due_at": due.isoformat()},
+        text,
+        data={"due_at": due.isoformat(), **data},
         dedupe_key=f"review-due:{resolved_at.isoformat()}",
         at=now,
     )
@@ -78,8 +79,12 @@ def stop(session: Session, incident_id: int) -> None:
 def mark_done(session: Session, incident: Incident, actor: str, now: datetime) -> ReviewReminder:
     if incident.status != "resolved":
         raise IncidentError(
-            f"INC-{incident.id} is {incident.status}; the review follows the resolve. "
-            "`/incident resolve` first, then `/incident review done` once the postmortem is reviewed."
+            _(
+                "INC-{id} is {status}; the review follows the resolve. `/incident resolve` first, "
+                "then `/incident review done` once the postmortem is reviewed.",
+                id=incident.id,
+                status=_(incident.status),
+            )
         )
     row = session.get(ReviewReminder, incident.id, with_for_update=True)
     if row is None:  # resolved before this feature, or the hook did not run
@@ -87,28 +92,42 @@ def mark_done(session: Session, incident: Incident, actor: str, now: datetime) -
         session.add(row)
     elif row.done_at is not None:
         raise IncidentError(
-            f"The review of INC-{incident.id} was already marked done by <@{row.done_by}> "
-            f"on {row.done_at:%Y-%m-%d %H:%M} UTC. Nothing changed."
+            _(
+                "The review of INC-{id} was already marked done by {who} on {when} UTC. Nothing changed.",
+                id=incident.id,
+                who=f"<@{row.done_by}>",
+                when=f"{row.done_at:%Y-%m-%d %H:%M}",
+            )
         )
     row.done_at, row.done_by, row.next_at = now, actor, None
     session.flush()
-    add_event(session, incident.id, EventKind.REVIEW, actor, "Postmortem review done", at=now)
+    text, data = said(N_("Postmortem review done"))
+    add_event(session, incident.id, EventKind.REVIEW, actor, text, data=data, at=now)
     return row
 
 
 def reminder_text(incident: Incident, row: ReviewReminder, now: datetime, review_within: timedelta) -> str:
+    """The DM, in the language in force (the caller picks the incident's)."""
     late = now - row.due_at
     days = int(late / timedelta(days=1))
-    overdue = f"{days} day{'s' if days != 1 else ''} overdue" if days >= 1 else "due now"
-    where = f"<#{incident.channel_id}>" if incident.channel_id else f"INC-{incident.id}'s channel"
+    overdue = ngettext("{n} day overdue", "{n} days overdue", days) if days >= 1 else _("due now")
+    if incident.channel_id:
+        where = f"<#{incident.channel_id}>"
+    else:
+        where = _("the channel of INC-{id}", id=incident.id)
     # A DM is outside the room: a private incident's title stays in it (SPEC §13).
     title = _("restricted incident") if incident.private else incident.title
     # Plain domain text: the DM port escapes it for Slack at the edge.
-    return (
-        f":memo: The postmortem review of *INC-{incident.id}* ({title}) is {overdue} "
-        f"(due {row.due_at:%Y-%m-%d %H:%M} UTC, {format_duration(review_within)} after the resolve). "
-        f"Go through the draft with the team — root cause, improvements, prevention, action items — "
-        f"then type `/incident review done` in {where}."
+    return _(
+        ":memo: The postmortem review of *INC-{id}* ({title}) is {overdue} (due {due} UTC, {within} "
+        "after the resolve). Go through the draft with the team — root cause, improvements, prevention, "
+        "action items — then type `/incident review done` in {where}.",
+        id=incident.id,
+        title=title,
+        overdue=overdue,
+        due=f"{row.due_at:%Y-%m-%d %H:%M}",
+        within=format_duration(review_within),
+        where=where,
     )
 
 
@@ -144,20 +163,28 @@ def _remind(runtime: Runtime, session: Session, row: ReviewReminder, now: dateti
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return False
     user = incident.commander_id or incident.reporter_id
+    with use_language(policy.language):  # the incident's language, like its room and its draft
+        message = reminder_text(incident, row, now, policy.postmortem.review_within)
     try:
-        runtime.pager.direct_message(user, reminder_text(incident, row, now, policy.postmortem.review_within))
+        runtime.pager.direct_message(user, message)
     except ChatError as exc:
         log.warning("review reminder DM failed: %s", exc.code, extra={"incident_id": incident.id})
         row.next_at = now + RETRY_AFTER
         return False
     row.reminders_sent += 1
+    text, data = said(
+        N_("Review reminder {n} sent to {who} (review due {due} UTC)"),
+        n=str(row.reminders_sent),
+        who=f"<@{user}>",
+        due=f"{row.due_at:%Y-%m-%d %H:%M}",
+    )
     add_event(
         session,
         incident.id,
         EventKind.REVIEW,
         BOT_ACTOR,
-        f"Review reminder {row.reminders_sent} sent to <@{user}> (review due {row.due_at:%Y-%m-%d %H:%M} UTC)",
-        data={"reminder": row.reminders_sent, "user": user},
+        text,
+        data={"reminder": row.reminders_sent, "user": user, **data},
         dedupe_key=f"review-reminder:{row.due_at.isoformat()}:{row.reminders_sent}",
         at=now,
     )

@@ -15,6 +15,7 @@ from functools import lru_cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.config.durations import format_duration
+from bot.i18n import _, use_language
 from bot.incidents.timeline import BOT_ACTOR
 from bot.postmortem.content import DraftContent
 
@@ -139,12 +140,16 @@ def environment() -> Environment:
         undefined=StrictUndefined,
     )
     env.filters.update(md=md, cell=cell, code=code, utc=utc, stamp=stamp, dur=duration, who=who)
+    env.filters["said"] = lambda event: event.said()
     return env
 
 
 def render(content: DraftContent, *, language: str = "en", version: int = 1) -> str:
     if language not in LANGUAGES:
-        raise ValueError(f"unknown postmortem language {language!r}: use one of {', '.join(LANGUAGES)}")
+        raise ValueError(_("Unknown language `{language}`: use en or zh.", language=language))
     template = environment().get_template(f"postmortem.{language}.md.j2")
-    body = template.render(c=content, i=content.incident, m=content.metrics, version=version)
+    # Warroom's own timeline rows are stored in English with what renders them again: in the
+    # document's language here, whoever asked for it (the chat renders them in the reader's).
+    with use_language(language):
+        body = template.render(c=content, i=content.incident, m=content.metrics, version=version)
     return re.sub(r"\n{3,}", "\n\n", body).rstrip() + "\n"

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.config.policy import Policy
+from bot.i18n import N_, _
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError, sanitize
-from bot.incidents.timeline import EventKind, add_event
+from bot.incidents.timeline import EventKind, add_event, said
 from bot.postmortem.content import DraftContent, collect, policy_of
 from bot.postmortem.models import ActionItem, PostmortemDraft
 from bot.postmortem.render import LANGUAGES, render
@@ -49,7 +50,7 @@ def create_draft(
     policy = policy or policy_of(incident)
     language = language or policy.language
     if language not in LANGUAGES:
-        raise IncidentError(f"Unknown language `{language}`: use en or zh.")
+        raise IncidentError(_("Unknown language `{language}`: use en or zh.", language=language))
     content = content or collect(session, incident, now, policy)
     for _attempt in range(5):
         version = next_version(session, incident.id)
@@ -97,11 +98,19 @@ def parse_action(args: str) -> tuple[str, str | None]:
         text = text[: match.start()].strip()
     if not text:
         raise IncidentError(
-            "Say what should be done, and by whom: "
-            "`/incident action Alert on DB connections at 80% of max @alice`."
+            _(
+                "Say what should be done, and by whom: "
+                "`/incident action Alert on DB connections at 80% of max @alice`."
+            )
         )
     if len(text) > ACTION_MAX:
-        raise IncidentError(f"That action item is {len(text)} characters; keep it under {ACTION_MAX}.")
+        raise IncidentError(
+            _(
+                "That action item is {n} characters; keep it under {max}.",
+                n=len(text),
+                max=ACTION_MAX,
+            )
+        )
     return text, owner
 
 
@@ -113,14 +122,19 @@ def add_action(
     session.add(item)
     session.flush()
     number = len(actions(session, incident.id))
-    owner = f" (owner <@{owner_id}>)" if owner_id else ""
+    if owner_id:
+        line, spoken = said(
+            N_("Action item {n}: {text} (owner {who})"), n=str(number), text=text, who=f"<@{owner_id}>"
+        )
+    else:
+        line, spoken = said(N_("Action item {n}: {text}"), n=str(number), text=text)
     add_event(
         session,
         incident.id,
         EventKind.ACTION_ITEM,
         actor,
-        f"Action item {number}: {text}{owner}",
-        data={"action_id": item.id, "number": number, "owner": owner_id},
+        line,
+        data={"action_id": item.id, "number": number, "owner": owner_id, **spoken},
         at=now,
     )
     return number, item
@@ -136,22 +150,33 @@ def complete_action(
 ) -> ActionItem:
     items = actions(session, incident.id)
     if not 1 <= number <= len(items):
-        listing = f"1–{len(items)}" if items else "none yet"
+        listing = f"1–{len(items)}" if items else _("none yet")
         raise IncidentError(
-            f"There is no action item {number} on INC-{incident.id} ({listing}). "
-            "`/incident action` lists them."
+            _(
+                "There is no action item {n} on INC-{id} ({listing}). `/incident action` lists them.",
+                n=number,
+                id=incident.id,
+                listing=listing,
+            )
         )
     item = items[number - 1]
     if item.done_at is not None:
-        raise IncidentError(f"Action item {number} was already done on {item.done_at:%Y-%m-%d %H:%M} UTC.")
+        raise IncidentError(
+            _(
+                "Action item {n} was already done on {when} UTC.",
+                n=number,
+                when=f"{item.done_at:%Y-%m-%d %H:%M}",
+            )
+        )
     item.done_at = now
+    line, spoken = said(N_("Action item {n} done: {text}"), n=str(number), text=item.text)
     add_event(
         session,
         incident.id,
         EventKind.ACTION_ITEM,
         actor,
-        f"Action item {number} done: {item.text}",
-        data={"action_id": item.id, "number": number, "done": True},
+        line,
+        data={"action_id": item.id, "number": number, "done": True, **spoken},
         at=now,
     )
     return item

@@ -3,8 +3,7 @@ initial_comment: mrkdwn text, no blocks), in the draft's language."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from bot.i18n import N_, _, ngettext, use_language
 from bot.postmortem.content import DraftContent
 from bot.postmortem.figures import Metric, Verdict
 from bot.postmortem.render import duration
@@ -12,93 +11,80 @@ from bot.text import clip, escape
 
 _ICON = {Verdict.MET: "✅", Verdict.MISSED: "❌", Verdict.PENDING: "⏳", Verdict.NOT_APPLICABLE: ""}
 
-_TEXT: dict[str, dict[str, Any]] = {
-    "en": {
-        "head": ":memo: *Postmortem draft v{version}* for *{handle}* — {title}",
-        "lasted": "lasted {d}",
-        "open": "open for {d}",
-        "metrics": "{ack} · {mit} · {res} (target {target})",
-        "acknowledge": "acknowledged in {d}",
-        "mitigate": "mitigated in {d}",
-        "resolve": "resolved in {d}",
-        "never": "not {verb} yet",
-        "none": "never {verb}",
-        "verbs": {"acknowledge": "acknowledged", "mitigate": "mitigated", "resolve": "resolved"},
-        "counts": lambda events, actions: (
-            f"{events} timeline {'entry' if events == 1 else 'entries'} · "
-            f"{actions} action item{'' if actions == 1 else 's'}."
-        ),
-        "fill": "Fill in the root cause (5 whys), improvements and prevention",
-        "due": "; review due {due}, then `/incident review done`.",
-        "nodue": "; then `/incident review done` once reviewed.",
-        "status": {
-            "declared": "Declared",
-            "acknowledged": "Acknowledged",
-            "mitigated": "Mitigated",
-            "resolved": "Resolved",
-        },
-    },
-    "zh": {
-        "head": ":memo: *{handle} 故障复盘草稿 v{version}* — {title}",
-        "lasted": "持续 {d}",
-        "open": "已持续 {d}",
-        "metrics": "{ack} · {mit} · {res}（目标 {target}）",
-        "acknowledge": "确认用时 {d}",
-        "mitigate": "止损用时 {d}",
-        "resolve": "解决用时 {d}",
-        "never": "尚未{verb}",
-        "none": "未{verb}",
-        "verbs": {"acknowledge": "确认", "mitigate": "止损", "resolve": "解决"},
-        "counts": lambda events, actions: f"时间线 {events} 条 · 行动项 {actions} 项。",
-        "fill": "请补充根因分析（5个为什么）、改进措施和预防方案",
-        "due": "；复盘截止 {due}，完成后输入 `/incident review done`。",
-        "nodue": "；复盘完成后输入 `/incident review done`。",
-        "status": {
-            "declared": "已宣布",
-            "acknowledged": "已确认",
-            "mitigated": "已止损",
-            "resolved": "已解决",
-        },
-    },
+_DONE = {
+    "acknowledge": N_("acknowledged in {d}"),
+    "mitigate": N_("mitigated in {d}"),
+    "resolve": N_("resolved in {d}"),
+}
+# "yet" only while it still can happen; a resolved incident nobody acknowledged never was.
+_NOT_YET = {
+    "acknowledge": N_("not acknowledged yet"),
+    "mitigate": N_("not mitigated yet"),
+    "resolve": N_("not resolved yet"),
+}
+_NEVER = {
+    "acknowledge": N_("never acknowledged"),
+    "mitigate": N_("never mitigated"),
+    "resolve": N_("never resolved"),
+}
+# The status words the summary and timeline already use; capitalised here, where one opens a phrase.
+_STATUS = {
+    "declared": N_("declared"),
+    "acknowledged": N_("acknowledged"),
+    "mitigated": N_("mitigated"),
+    "resolved": N_("resolved"),
 }
 
 
-def _metric(words: dict[str, Any], metric: Metric, is_open: bool) -> str:
+def _metric(metric: Metric, is_open: bool) -> str:
     if metric.elapsed is None:
-        # "yet" only while it still can happen; a resolved incident nobody acknowledged never was.
-        text = words["never" if is_open else "none"].format(verb=words["verbs"][metric.name])
+        text = _((_NOT_YET if is_open else _NEVER)[metric.name])
     else:
-        text = words[metric.name].format(d=duration(metric.elapsed))
+        text = _(_DONE[metric.name], d=duration(metric.elapsed))
     icon = _ICON[metric.verdict]
     return f"{text} {icon}" if icon else text
 
 
 def upload_comment(content: DraftContent, *, version: int, language: str = "en") -> str:
-    words = _TEXT.get(language, _TEXT["en"])
+    with use_language(language if language in ("en", "zh") else "en"):
+        return _comment(content, version)
+
+
+def _comment(content: DraftContent, version: int) -> str:
     incident, figures = content.incident, content.metrics
+    status = _(_STATUS[incident.status]) if incident.status in _STATUS else incident.status
+    status = status[:1].upper() + status[1:]
+    lasted = (
+        _("open for {d}", d=duration(figures.duration))
+        if figures.is_open
+        else _("lasted {d}", d=duration(figures.duration))
+    )
+    counts = ngettext("{n} timeline entry", "{n} timeline entries", len(content.events)) + ngettext(
+        " · {n} action item.", " · {n} action items.", len(content.actions)
+    )
+    if content.review_due and not content.review_done:
+        due = _(
+            "; review due {due}, then `/incident review done`.",
+            due=f"{content.review_due:%Y-%m-%d %H:%M} UTC",
+        )
+    else:
+        due = _("; then `/incident review done` once reviewed.")
     lines = [
-        words["head"].format(version=version, handle=incident.handle, title=escape(incident.title)),
-        " · ".join(
-            [
-                f"{incident.severity_tag} {escape(incident.severity_label)}",
-                words["status"].get(incident.status, incident.status),
-                words["open" if figures.is_open else "lasted"].format(d=duration(figures.duration)),
-            ]
+        _(
+            ":memo: *Postmortem draft v{version}* for *{handle}* — {title}",
+            version=version,
+            handle=incident.handle,
+            title=escape(incident.title),
         ),
-        words["metrics"].format(
-            ack=_metric(words, figures.time_to_acknowledge, figures.is_open),
-            mit=_metric(words, figures.time_to_mitigate, figures.is_open),
-            res=_metric(words, figures.time_to_resolve, figures.is_open),
+        " · ".join([f"{incident.severity_tag} {escape(incident.severity_label)}", status, lasted]),
+        _(
+            "{ack} · {mit} · {res} (target {target})",
+            ack=_metric(figures.time_to_acknowledge, figures.is_open),
+            mit=_metric(figures.time_to_mitigate, figures.is_open),
+            res=_metric(figures.time_to_resolve, figures.is_open),
             target=duration(content.target),
         ),
-        words["counts"](len(content.events), len(content.actions))
-        + " "
-        + words["fill"]
-        + (
-            words["due"].format(due=f"{content.review_due:%Y-%m-%d %H:%M} UTC")
-            if content.review_due and not content.review_done
-            else words["nodue"]
-        ),
+        counts + " " + _("Fill in the root cause (5 whys), improvements and prevention") + due,
     ]
     # initial_comment is a message: stay far below Slack's 4,000-character text guidance.
     return clip("\n".join(lines), 3000)

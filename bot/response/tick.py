@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from bot.i18n import _
+from bot.i18n import N_
 from bot.incidents import service as incidents
 from bot.incidents.models import ChecklistItem, Incident
 from bot.incidents.service import write_lock
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError
 from bot.response import timers
@@ -159,21 +159,24 @@ def _record_nudge(session: Session, incident: Incident, item: Claimed, now: date
     )
     if checklist is not None and checklist.nudged_at is None:
         checklist.nudged_at = now
+    text, spoken = said(
+        N_("⏰ {step} is overdue: still open {over} past its {budget} budget"),
+        ("step",) if item.step in NAMES else (),
+        step=NAMES.get(item.step, item.step),
+        over=timers.format_over(now - item.due_at),
+        budget=timers.format_over(item.due_at - incident.declared_at),
+    )
     add_event(
         session,
         incident.id,
         EventKind.RESPONSE_CLOCK,
         BOT_ACTOR,
-        _(
-            "⏰ {step} is overdue: still open {over} past its {budget} budget",
-            step=_(NAMES.get(item.step, item.step)),
-            over=timers.format_over(now - item.due_at),
-            budget=timers.format_over(item.due_at - incident.declared_at),
-        ),
+        text,
         data={
             "step": item.step,
             "due_at": item.due_at.isoformat(),
             "over_seconds": int((now - item.due_at).total_seconds()),
+            **spoken,
         },
         dedupe_key=f"step-overdue:{item.step}",
         at=now,
@@ -181,18 +184,20 @@ def _record_nudge(session: Session, incident: Incident, item: Claimed, now: date
 
 
 def _record_reminder(session: Session, incident: Incident, item: Claimed, now: datetime, to: str) -> None:
-    who = f"<@{to}>" if to.startswith(("U", "W")) else _("the room")
+    person = to.startswith(("U", "W"))
+    text, spoken = said(
+        N_("Status reminder sent to {who}: no status update for {quiet}"),
+        () if person else ("who",),
+        who=f"<@{to}>" if person else N_("the room"),
+        quiet=timers.format_over(now - item.quiet_since),
+    )
     add_event(
         session,
         incident.id,
         EventKind.RESPONSE_CLOCK,
         BOT_ACTOR,
-        _(
-            "Status reminder sent to {who}: no status update for {quiet}",
-            who=who,
-            quiet=timers.format_over(now - item.quiet_since),
-        ),
-        data={"reminder": item.seq, "to": to},
+        text,
+        data={"reminder": item.seq, "to": to, **spoken},
         dedupe_key=f"status-reminder:{item.seq}",
         at=now,
     )

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from bot.config.durations import format_duration
 from bot.config.policy import Policy
-from bot.i18n import _
+from bot.i18n import N_
 from bot.incidents.models import ChecklistItem, Incident, TimelineEvent
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.response.models import ResponseTimer
 from bot.response.steps import AFTER_RESOLVE, NAMES, STEP_KEYS
 
@@ -169,21 +169,25 @@ def step_ticked(session: Session, incident: Incident, item: ChecklistItem, done:
     late = now - item.due_at
     item.late_seconds = int(late.total_seconds())
     budget = item.due_at - incident.declared_at
+    # Stored in English with what renders it again: the timeline and the postmortem in their language.
+    text, spoken = said(
+        N_("{step} done {late} late (budget {budget} from the declaration)"),
+        ("step",),
+        step=NAMES[item.step],
+        late=format_over(late),
+        budget=format_over(budget),
+    )
     add_event(
         session,
         incident.id,
         EventKind.RESPONSE_CLOCK,
         BOT_ACTOR,
-        _(
-            "{step} done {late} late (budget {budget} from the declaration)",
-            step=_(NAMES[item.step]),
-            late=format_over(late),
-            budget=format_over(budget),
-        ),
+        text,
         data={
             "step": item.step,
             "late_seconds": item.late_seconds,
             "budget_seconds": int(budget.total_seconds()),
+            **spoken,
         },
         at=now,
     )

@@ -49,7 +49,9 @@ def test_each_draft_is_a_new_version_and_sees_the_previous_one(runtime: Runtime,
     flows.publish(runtime, incident_id, ONCALL)
     second = flows.publish(runtime, incident_id, ONCALL, language="zh")
     assert second.version == 2 and second.language == "zh"
-    assert "Postmortem draft v1 uploaded" in ports.uploads[1]["content"]
+    # the zh draft tells Warroom's own timeline rows in Chinese, whatever language they were stored in
+    assert "故障复盘草稿 v1 已上传" in ports.uploads[1]["content"]
+    assert "Postmortem draft v1 uploaded" not in ports.uploads[1]["content"]
     assert ports.uploads[1]["content"].startswith(f"# INC-{incident_id} 故障复盘")
     with runtime.session() as session:
         assert [(d.version, d.language) for d in pm.drafts(session, incident_id)] == [(1, "en"), (2, "zh")]

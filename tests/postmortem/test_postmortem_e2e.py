@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.config.policy import Policy
+from bot.i18n import use_language
 from bot.incidents import timeline
 from bot.postmortem import reminders
 from bot.postmortem.render import from_slack
@@ -34,10 +35,13 @@ def _run_incident(h: Harness, clock: ManualClock) -> tuple[int, str]:
     return incident.id, room
 
 
-def _entries(h: Harness, incident_id: int) -> list[str]:
-    """The timeline as it stands (before the next draft): what that draft must hold, each one."""
-    with h.runtime.session() as session:
-        return [from_slack(event.text) for event in timeline.events(session, incident_id)]
+def _entries(h: Harness, incident_id: int, language: str = "en") -> list[str]:
+    """The timeline as it stands (before the next draft), in the draft's language: what it must hold."""
+    with h.runtime.session() as session, use_language(language):
+        return [
+            from_slack(timeline.event_text(event.kind, event.text, event.data))
+            for event in timeline.events(session, incident_id)
+        ]
 
 
 def _every_entry_is_in(entries: list[str], body: str) -> None:
@@ -96,7 +100,7 @@ def test_chinese_headings_with_language_zh(sqlite_url: str) -> None:
     clock = ManualClock(T0)
     with Harness(sqlite_url, policy=Policy(language="zh"), clock=clock) as h:
         incident_id, room = _run_incident(h, clock)
-        entries = _entries(h, incident_id)
+        entries = _entries(h, incident_id, "zh")
         h.reply(h.command("postmortem", channel=room))
         h.wait_idle()
         body = h.emulator.uploaded_files(room)[-1].content.decode("utf-8")
@@ -115,6 +119,11 @@ def test_chinese_headings_with_language_zh(sqlite_url: str) -> None:
         assert "| 等级 | P1 — 严重 major（响应时间 1h） |" in body
         assert "| 确认用时 | 4m | 1h | ✅ 达标 |" in body
         _every_entry_is_in(entries, body)
+        # Warroom's own rows (stored in English) are told in Chinese; what people typed stays as typed
+        timeline_part = body.split("## 时间线 (UTC)")[-1].split("## 诊断记录")[0]
+        assert "宣布 P1：Checkout API returns 502" in timeline_part, timeline_part
+        assert "行动项 1：Alert on DB connections at 80% of max" in timeline_part, timeline_part
+        assert "Declared P1" not in body and "Action item 1" not in body
         comments = [m["text"] for m in h.emulator.messages(room) if m.get("files")]
         assert "故障复盘草稿" in comments[-1]
 

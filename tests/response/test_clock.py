@@ -11,7 +11,9 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
+from bot.i18n import use_language
 from bot.incidents import flows
+from bot.incidents.timeline import event_text
 from bot.response import tick
 from tests.harness import Harness
 from tests.response.helpers import (
@@ -225,7 +227,11 @@ def test_in_chinese_the_nudge_checklist_and_summary_speak_the_guides_words(db_ur
         assert "*故障确认* 已超时" in nudge and "时限为宣布事件后 2m，现已超出 1m" in nudge
         assert "⏰ *已超时：* 故障确认" in summary_text(h.emulator, room)
         [event] = clock_events(h.runtime, incident.id)
-        assert event.text == "⏰ 故障确认 已超时：时限 2m，已超出 1m 仍未完成"
+        # stored once in English, told in the reader's language (the timeline, the postmortem)
+        assert event.text.startswith("⏰ Confirm the incident"), event.text
+        with use_language("zh"):
+            shown = event_text(event.kind, event.text, event.data)
+        assert shown == "⏰ 故障确认 已超时：时限 2m，已超出 1m 仍未完成", shown
 
 
 def texts_of(h: Harness, channel_id: str) -> list[str]:
