@@ -17,11 +17,12 @@ from bot import access
 from bot.audit.record import record_diagnostic
 from bot.diagnostics import flows
 from bot.diagnostics.base import UsageError
-from bot.i18n import _
+from bot.i18n import _, use_language
 from bot.ports import ChatError
 from bot.runtime import Runtime
 from bot.slack.blocks.diagnostics import Rendered, escape, note_blocks, render, render_message, render_running
 from bot.slack.gateway import SlackGateway
+from bot.slack.locale import known_language_for, language_for
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +85,18 @@ def _attach(runtime: Runtime, reply: Reply, message: Rendered) -> Rendered:
     return message
 
 
-def admitted(runtime: Runtime, respond: Respond, user_id: str, channel_id: str, command: str) -> bool:
-    """The access policy's verdict; a refusal is answered to the person alone."""
+def admitted(
+    runtime: Runtime,
+    respond: Respond,
+    user_id: str,
+    channel_id: str,
+    command: str,
+    client: WebClient | None = None,
+) -> bool:
+    """The access policy's verdict; a refusal is answered to the person alone, in their language."""
     try:
-        verdict = access.admit(runtime, user_id, channel_id, command)
+        with use_language(language_for(client, user_id) if client is not None else None):
+            verdict = access.admit(runtime, user_id, channel_id, command)
     except Exception:
         log.exception("checking access for %s failed", command.split()[0])
         respond(text=_("Could not check who may run this just now (it is logged); nothing ran. Try again."),
@@ -100,17 +109,20 @@ def admitted(runtime: Runtime, respond: Respond, user_id: str, channel_id: str, 
 
 def handle(runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient) -> None:
     text = body.get("text") or ""
-    try:
-        command = flows.parse(runtime.policy, text)
-    except UsageError as exc:
-        ack(text=escape(str(exc)))
-        return
-    if command.kind == "help":
-        ack(text=escape(command.help))
-        return
-    ack()
     user_id, channel_id = body["user_id"], body.get("channel_id", "")
-    if not admitted(runtime, respond, user_id, channel_id, f"/diag {command.text}"):
+    # Answers inside the ack (help, a mistake) are the asker's alone: their language if already known
+    # (no Slack call before the ack); the run itself posts to the room, in the workspace's language.
+    with use_language(known_language_for(client, user_id)):
+        try:
+            command = flows.parse(runtime.policy, text)
+        except UsageError as exc:
+            ack(text=escape(str(exc)))
+            return
+        if command.kind == "help":
+            ack(text=escape(command.help))
+            return
+    ack()
+    if not admitted(runtime, respond, user_id, channel_id, f"/diag {command.text}", client):
         return
     reply = Reply(client, respond, channel_id)
     try:

@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.diagnostics.base import UsageError
-from bot.i18n import _
+from bot.i18n import _, use_language
 from bot.ports import ChatError
 from bot.remediation import flows, permissions
 from bot.remediation.tokens import Claims
@@ -33,6 +33,7 @@ from bot.slack.blocks.remediation import (
     request_refusal_text,
 )
 from bot.slack.gateway import SlackGateway
+from bot.slack.locale import known_language_for
 from handlers.diag import admitted
 from handlers.faults import NOTHING_CHANGED, Attempt
 
@@ -46,17 +47,19 @@ CANNOT_POST = {"not_in_channel", "channel_not_found", "is_archived", "restricted
 def handle_command(
     runtime: Runtime, body: dict[str, Any], ack: Ack, respond: Respond, client: WebClient
 ) -> None:
-    try:
-        parsed = flows.parse(runtime.policy, body.get("text") or "")
-    except UsageError as exc:
-        ack(text=escape(str(exc)))
-        return
-    if isinstance(parsed, flows.Help):
-        ack(text=escape(parsed.text))
-        return
-    ack()
     user_id, channel_id = body["user_id"], body.get("channel_id", "")
-    if not admitted(runtime, respond, user_id, channel_id, f"/remediate {parsed.text}"):
+    # Help and mistakes go in the ack, to the asker alone: their language if already known.
+    with use_language(known_language_for(client, user_id)):
+        try:
+            parsed = flows.parse(runtime.policy, body.get("text") or "")
+        except UsageError as exc:
+            ack(text=escape(str(exc)))
+            return
+        if isinstance(parsed, flows.Help):
+            ack(text=escape(parsed.text))
+            return
+    ack()
+    if not admitted(runtime, respond, user_id, channel_id, f"/remediate {parsed.text}", client):
         return
     _propose(runtime, parsed, user_id, channel_id, respond, client)
 
