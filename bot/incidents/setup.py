@@ -26,12 +26,11 @@ from sqlalchemy.orm import Session
 
 from bot.config.policy import Policy
 from bot.db.guard import database_fault
-from bot.i18n import _, use_language
 from bot.incidents import service
 from bot.incidents.models import Incident, SetupStep
 from bot.incidents.setup_notices import tell
 from bot.incidents.setup_steps import PERMANENT, ROOM, STEPS, VERBS, Claim
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.ports import ChatError
 from bot.runtime import Runtime
 
@@ -264,9 +263,10 @@ def _record(
             row.status, row.next_attempt_at = "pending", now + backoff(row.attempts)
             return []
         row.status = "failed"
-        with use_language("en"):  # stored in English; the declarer's answer shows it in theirs
-            problem = _(VERBS[claim.step], error=error)
-        _problem(session, incident, claim.step, problem, now)
+        # Stored in English with what renders it again: the declarer's answer and the timeline
+        # show it in the reader's language (setup_steps.problem_text, timeline.event_text).
+        problem, spoken = said(VERBS[claim.step], error=error)
+        _problem(session, incident, claim.step, problem, now, spoken)
         if claim.step == ROOM:  # nothing that needs the room can happen now
             session.execute(
                 update(SetupStep)
@@ -276,10 +276,19 @@ def _record(
         return []
 
 
-def _problem(session: Session, incident: Incident, step: str, text: str, now: datetime) -> None:
+def _problem(
+    session: Session, incident: Incident, step: str, text: str, now: datetime, spoken: dict[str, Any]
+) -> None:
     incident.setup_errors = [*(incident.setup_errors or []), text]
     add_event(
-        session, incident.id, EventKind.SETUP_ERROR, BOT_ACTOR, text, dedupe_key=f"setup:{step}", at=now
+        session,
+        incident.id,
+        EventKind.SETUP_ERROR,
+        BOT_ACTOR,
+        text,
+        data=spoken,
+        dedupe_key=f"setup:{step}",
+        at=now,
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.i18n import N_
+from bot.i18n import N_, _
 from bot.incidents import service
 from bot.incidents.models import Incident, SetupStep
 from bot.ports import ChatError
@@ -38,6 +38,17 @@ VERBS = {
     "checklist": N_("Could not post the checklist: {error}"),
     "announce": N_("Could not announce in the announcements channel: {error}"),
 }
+
+
+def problem_text(stored: str) -> str:
+    """A set-up problem as stored (English, Slack's error inside) in the language in force."""
+    for msgid in VERBS.values():
+        head = msgid.split("{error}", 1)[0]
+        if stored.startswith(head):
+            return _(msgid, error=stored[len(head) :])
+    return _(stored)
+
+
 # Answers another try will not change; anything else (429, 5xx, timeouts, resets) is retried.
 PERMANENT = frozenset(
     {

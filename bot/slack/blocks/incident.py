@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bot.i18n import N_, _, ngettext
 from bot.incidents.models import TimelineEvent
+from bot.incidents.setup_steps import problem_text
 from bot.incidents.timeline import event_text, kind_label
 from bot.incidents.views import ChecklistView, IncidentView
 from bot.response.steps import LABELS
@@ -197,7 +198,7 @@ def declare_answer(incident: IncidentView, created: bool, problems: list[str], p
             where=where,
         )
     ]
-    lines += [f"⚠️ {escape(_(problem))}" for problem in problems]
+    lines += [f"⚠️ {escape(problem_text(problem))}" for problem in problems]
     if pending and incident.channel_id:
         steps = ", ".join(_(step) for step in pending)
         lines.append(_("⏳ Still being set up: {steps}. I'll message you when it lands.", steps=steps))
