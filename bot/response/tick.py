@@ -36,8 +36,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
-# A 'sending' row older than this belongs to a dead process (a Slack call gives up well before).
-LEASE = timedelta(seconds=30)
+# A 'sending' row older than its lease belongs to a dead process. The lease outlasts one Slack call
+# with all its retries (timeout x attempts), so a slow call is never taken over and sent twice:
+# 2 minutes at the default 15 s timeout, like pages; never under 30 s.
+MIN_LEASE = timedelta(seconds=30)
+
+
+def lease(runtime: Runtime) -> timedelta:
+    return max(MIN_LEASE, timedelta(seconds=8 * runtime.settings.slack_timeout_seconds))
+
+
 BATCH = 50
 MAX_ATTEMPTS = 8
 
@@ -74,7 +82,7 @@ def claim(runtime: Runtime, now: datetime) -> list[Claimed]:
         write_lock(session)
         due = or_(
             and_(ResponseTimer.status == "pending", ResponseTimer.due_at <= now),
-            and_(ResponseTimer.status == "sending", ResponseTimer.claimed_at < now - LEASE),
+            and_(ResponseTimer.status == "sending", ResponseTimer.claimed_at < now - lease(runtime)),
         )
         rows = session.scalars(
             select(ResponseTimer)

@@ -277,3 +277,29 @@ def test_a_security_incident_runs_its_own_checklist_on_the_steps_it_maps_to(db_u
         clock.advance(timedelta(minutes=14))  # 30m: the room hears the reminder (no commander yet)
         assert tick.run_due(h.runtime) == 1
         assert len(reminders(h.emulator.messages(incident.channel_id))) == 1
+
+
+def test_a_claim_whose_process_died_is_taken_over_after_the_lease_and_sent_once(db_url) -> None:
+    from tests.escalation.helpers import close, make_runtime
+
+    clock = ManualClock()
+    with _harness(db_url, clock) as h:
+        incident = h.declare("p1 Checkout returns 502")
+        clock.advance(timedelta(minutes=2, seconds=1))
+        [claimed] = tick.claim(h.runtime, clock.now())  # this process claims, then "dies" before sending
+        assert claimed.step == "confirm"
+        other = make_runtime(h.emulator, db_url, h.runtime.policy, clock)
+        try:
+            clock.advance(tick.lease(other) - timedelta(seconds=1))
+            assert tick.run_due(other) == 0  # still within the lease: the claim may be alive
+            assert nudges(h.emulator, incident.channel_id) == []
+            clock.advance(timedelta(seconds=2))
+            assert tick.run_due(other) == 1
+            # The first process wakes up: its claim is no longer its own, it records nothing.
+            assert tick.record(h.runtime, claimed, clock.now(), incident.channel_id, None) is False
+            assert len(nudges(h.emulator, incident.channel_id, "Confirm the incident")) == 1
+            [row] = [t for t in timers(h.runtime, incident.id, "step") if t.step == "confirm"]
+            assert row.status == "sent" and row.attempts == 2
+            assert len([e for e in clock_events(h.runtime, incident.id) if "overdue" in e.text]) == 1
+        finally:
+            close(other)
