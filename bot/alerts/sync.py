@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
@@ -18,11 +18,11 @@ from bot.alerts import metrics
 from bot.alerts.models import AlertGroup
 from bot.alerts.service import is_pg
 from bot.alerts.views import AlertGroupView
-from bot.i18n import _, ngettext
+from bot.i18n import N_, ngettext
 from bot.incidents import flows
 from bot.incidents.models import Incident, TimelineEvent
 from bot.incidents.service import IncidentError, write_lock
-from bot.incidents.timeline import EventKind, add_event
+from bot.incidents.timeline import EventKind, add_event, said
 from bot.ports import ChatError
 
 if TYPE_CHECKING:
@@ -193,19 +193,8 @@ def _declare(runtime: Runtime, group: AlertGroup) -> None:
             "previous_incident_id": group.previous_incident_id,
         }
         data.pop("ack_requested", None)
-        if group.mode == "auto" and not group.decided_by:
-            why = _("automatically")
-        elif group.decided_by == "timer":
-            why = _("after nobody answered the proposal")
-        else:
-            why = _("after {who} declared it", who=f"<@{group.decided_by}>")
-        text = _(
-            "Opened from a {source} alert {why}: {title}", source=group.source, why=why, title=group.title
-        )
-        if group.previous_incident_id:
-            text = _(
-                "{text} (fired again after {handle})", text=text, handle=f"INC-{group.previous_incident_id}"
-            )
+        text, spec = _opened(group)
+        data.update(spec)
         add_event(
             session,
             incident_id,
@@ -218,6 +207,32 @@ def _declare(runtime: Runtime, group: AlertGroup) -> None:
     metrics.group_outcome(group.source, "declared")
     if result.created:
         flows.refresh_summary(runtime, flows.current_view(runtime, incident_id))
+
+
+def _opened(group: AlertGroup) -> tuple[str, dict[str, Any]]:
+    """The timeline row of an incident opened by an alert, stored in English and rendered for the reader."""
+    values = {"source": group.source, "title": group.title, "who": f"<@{group.decided_by}>"}
+    if group.previous_incident_id:
+        values["handle"] = f"INC-{group.previous_incident_id}"
+        if group.mode == "auto" and not group.decided_by:
+            msgid = N_("Opened from a {source} alert automatically: {title} (fired again after {handle})")
+        elif group.decided_by == "timer":
+            msgid = N_(
+                "Opened from a {source} alert after nobody answered the proposal: {title} "
+                "(fired again after {handle})"
+            )
+        else:
+            msgid = N_(
+                "Opened from a {source} alert after {who} declared it: {title} (fired again after {handle})"
+            )
+    elif group.mode == "auto" and not group.decided_by:
+        msgid = N_("Opened from a {source} alert automatically: {title}")
+    elif group.decided_by == "timer":
+        msgid = N_("Opened from a {source} alert after nobody answered the proposal: {title}")
+    else:
+        msgid = N_("Opened from a {source} alert after {who} declared it: {title}")
+    used = {k: v for k, v in values.items() if "{" + k + "}" in msgid}
+    return said(msgid, **used)
 
 
 def _propose(runtime: Runtime, group: AlertGroup, snapshot: AlertGroupView) -> None:
@@ -311,18 +326,19 @@ def _change(runtime: Runtime, group: AlertGroup, change: str) -> None:
 
 
 def _resolution(runtime: Runtime, group: AlertGroup, snapshot: AlertGroupView) -> None:
+    if group.auto_resolve:
+        msgid = N_("The {source} alert group resolved — resolving the incident (auto_resolve).")
+    else:
+        msgid = N_("The {source} alert group resolved.")
+    resolved_text, resolved_spec = said(msgid, source=group.source)
     with runtime.session() as session:
         add_event(
             session,
             group.incident_id,  # type: ignore[arg-type]
             EventKind.ALERT,
             actor(group),
-            _(
-                "The {source} alert group resolved — resolving the incident (auto_resolve).",
-                source=group.source,
-            )
-            if group.auto_resolve
-            else _("The {source} alert group resolved.", source=group.source),
+            resolved_text,
+            data=resolved_spec,
             dedupe_key=f"alert-resolved:{group.id}:{group.activation}:{group.resolved_at.isoformat() if group.resolved_at else ''}",
         )
     if group.auto_resolve:

@@ -10,10 +10,10 @@ from bot.config.durations import format_duration
 from bot.escalation import messages, passes, service
 from bot.escalation.outbox import insert_events, insert_rows
 from bot.escalation.passes import PassReport, event, light_view, notice_row
-from bot.i18n import _
+from bot.i18n import N_
 from bot.incidents.models import Incident
 from bot.incidents.service import write_lock
-from bot.incidents.timeline import EventKind
+from bot.incidents.timeline import EventKind, said
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -43,15 +43,21 @@ def notice_response_breaches(runtime: Runtime) -> PassReport:
             policy = service.snapshot_policy(incident)
             target = incident.response_due_at - incident.declared_at
             incident.response_breach_at = now
+            # Stored in English with what renders it in the reader's language (bot.incidents.timeline.said).
+            said_text, spec = said(
+                N_("Response target missed: still unacknowledged {target} after declare"),
+                target=format_duration(target),
+            )
             events.append(
                 event(
                     incident.id,
                     EventKind.RESPONSE_BREACH,
-                    _(
-                        "Response target missed: still unacknowledged {target} after declare",
-                        target=format_duration(target),
-                    ),
-                    {"response_due_at": incident.response_due_at.isoformat(), "severity": incident.severity},
+                    said_text,
+                    {
+                        "response_due_at": incident.response_due_at.isoformat(),
+                        "severity": incident.severity,
+                        **spec,
+                    },
                     "response_breach",
                     incident.response_due_at,  # when it was missed, even if noticed late
                 )

@@ -15,14 +15,14 @@ from sqlalchemy.orm import defer
 from bot import metrics
 from bot.escalation import passes
 from bot.escalation.channels import Claim, channel_name, deliver
-from bot.escalation.messages import stop_reason_text
+from bot.escalation.messages import STOP_REASONS
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.escalation.outbox import insert_events
 from bot.escalation.passes import WORKER, PassReport, event, light_view
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.incidents.models import Incident
 from bot.incidents.service import write_lock
-from bot.incidents.timeline import EventKind
+from bot.incidents.timeline import EventKind, said
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -186,23 +186,20 @@ def stop_reason(row: PageOutbox, incident: Incident, state: EscalationState | No
 
 
 def note_cancelled(runtime: Runtime, rows: list[PageOutbox], now: datetime) -> None:
-    events = [
-        event(
-            row.incident_id,
-            EventKind.PAGE,
-            _(
-                "Page to {who} ({tier}) not sent: escalation stopped ({reason})",
-                who=f"<@{row.target}>",
-                tier=row.tier_name,
-                reason=stop_reason_text(row.error or "stopped"),
-            ),
-            {"outbox_id": row.id, "target": row.target, "status": "cancelled", "reason": row.error},
-            f"page:{row.id}:cancelled",
-            now,
+    events = []
+    for row in rows:
+        if row.kind != "page":
+            continue
+        code = row.error or "stopped"
+        text, spec = said(
+            N_("Page to {who} ({tier}) not sent: escalation stopped ({reason})"),
+            ("reason",) if code in STOP_REASONS else (),
+            who=f"<@{row.target}>",
+            tier=row.tier_name,
+            reason=STOP_REASONS.get(code, code),
         )
-        for row in rows
-        if row.kind == "page"
-    ]
+        data = {"outbox_id": row.id, "target": row.target, "status": "cancelled", "reason": row.error, **spec}
+        events.append(event(row.incident_id, EventKind.PAGE, text, data, f"page:{row.id}:cancelled", now))
     with runtime.session() as session:
         insert_events(session, events)
 

@@ -20,10 +20,10 @@ from bot.escalation.models import EscalationState
 from bot.escalation.outbox import insert_events, insert_rows
 from bot.escalation.passes import PassReport, event, light_view, notice_row
 from bot.escalation.targets import GroupCache, Resolved, resolve
-from bot.i18n import _
+from bot.i18n import N_
 from bot.incidents.models import Incident
 from bot.incidents.service import write_lock
-from bot.incidents.timeline import EventKind
+from bot.incidents.timeline import EventKind, said
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -194,7 +194,6 @@ def page_rung(
         )
         for user in users
     )
-    why = _("no targets configured") if not tier.targets else _("no one resolved")
     data = {
         "tier": tier.name,
         "tier_index": step.next_tier,
@@ -202,29 +201,38 @@ def page_rung(
         "users": users,
         "due_at": step.due.isoformat(),
     }
-    text = messages.escalation_text(step.ladder, step.next_tier, step.next_loop, users, why)
+    text, spec = messages.escalation_said(
+        step.ladder, step.next_tier, step.next_loop, users, bool(tier.targets)
+    )
     events.append(
         event(
             incident.id,
             EventKind.ESCALATION,
             text,
-            data,
+            {**data, **spec},
             f"escalation:{step.next_loop}:{step.next_tier}",
             now,
         )
     )
     for error in step.resolved.errors:
+        failed, spec = said(
+            N_("Could not resolve {target} for {tier}: {code}"),
+            target=error.target,
+            tier=tier.name,
+            code=error.code,
+        )
         events.append(
             event(
                 incident.id,
                 EventKind.PAGE_FAILED,
-                _(
-                    "Could not resolve {target} for {tier}: {code}",
-                    target=error.target,
-                    tier=tier.name,
-                    code=error.code,
-                ),
-                {"target": error.target, "error": error.code, "tier": tier.name, "loop": step.next_loop},
+                failed,
+                {
+                    "target": error.target,
+                    "error": error.code,
+                    "tier": tier.name,
+                    "loop": step.next_loop,
+                    **spec,
+                },
                 f"resolve:{step.next_loop}:{step.next_tier}:{error.target}",
                 now,
             )
@@ -249,12 +257,13 @@ def exhaust(
     state.next_at = None
     state.updated_at = now
     policy = service.snapshot_policy(incident)
+    exhausted, spec = said(N_("Escalation exhausted: nobody acknowledged after every tier was paged"))
     events.append(
         event(
             incident.id,
             EventKind.ESCALATION,
-            _("Escalation exhausted: nobody acknowledged after every tier was paged"),
-            {"exhausted": True, "loops": step.ladder.repeat + 1},
+            exhausted,
+            {"exhausted": True, "loops": step.ladder.repeat + 1, **spec},
             "escalation:exhausted",
             now,
         )

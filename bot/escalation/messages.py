@@ -11,6 +11,7 @@ from typing import Any
 from bot.config.durations import format_duration
 from bot.config.policy import EscalationPolicy
 from bot.i18n import N_, _, ngettext
+from bot.incidents.timeline import said
 from bot.incidents.views import IncidentView
 
 # Why a queued page was not sent (PageOutbox.error holds the code; the timeline shows these words).
@@ -43,34 +44,46 @@ def mentions(users: list[str]) -> str:
     return _(", ").join(f"<@{u}>" for u in users) if users else _("nobody")
 
 
-def escalation_text(
-    policy: EscalationPolicy, tier: int, loop: int, users: list[str], empty_reason: str
-) -> str:
-    """Timeline text for one rung of the ladder; `empty_reason` is already in the reader's words."""
+def escalation_said(
+    policy: EscalationPolicy, tier: int, loop: int, users: list[str], configured: bool
+) -> tuple[str, dict[str, Any]]:
+    """Timeline row for one rung of the ladder: English text and what renders it in any language."""
     name = policy.tiers[tier].name
-    who = mentions(users) if users else _("nobody ({reason})", reason=empty_reason)
+    if users:
+        who, translated = ", ".join(f"<@{u}>" for u in users), ()
+    else:
+        who = NOBODY_CONFIGURED if not configured else NOBODY_RESOLVED
+        translated = ("who",)
     if tier == 0 and loop == 0:
-        return _("Paging {tier}: {who}", tier=name, who=who)
+        return said(N_("Paging {tier}: {who}"), translated, tier=name, who=who)
     previous = policy.tiers[tier - 1] if tier else policy.tiers[-1]
     waited = format_duration(previous.timeout)
     if tier == 0:
-        return _(
-            "No acknowledgement within {waited} of paging {previous}: loop {loop} of {loops}, "
-            "paging {tier} again: {who}",
+        return said(
+            N_(
+                "No acknowledgement within {waited} of paging {previous}: loop {loop} of {loops}, "
+                "paging {tier} again: {who}"
+            ),
+            translated,
             waited=waited,
             previous=previous.name,
-            loop=loop + 1,
-            loops=policy.repeat + 1,
+            loop=str(loop + 1),
+            loops=str(policy.repeat + 1),
             tier=name,
             who=who,
         )
-    return _(
-        "No acknowledgement within {waited} of paging {previous}: paging {tier}: {who}",
+    return said(
+        N_("No acknowledgement within {waited} of paging {previous}: paging {tier}: {who}"),
+        translated,
         waited=waited,
         previous=previous.name,
         tier=name,
         who=who,
     )
+
+
+NOBODY_CONFIGURED = N_("nobody (no targets configured)")
+NOBODY_RESOLVED = N_("nobody (no one resolved)")
 
 
 def exhausted_text(incident: IncidentView, policy: EscalationPolicy) -> str:

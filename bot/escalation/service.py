@@ -22,9 +22,9 @@ from bot.escalation.outbox import insert_rows
 from bot.escalation.rotations import shift_at
 from bot.escalation.targets import GroupCache, TargetError, kind_of, resolve, resolve_one
 from bot.escalation.wake import nudge
-from bot.i18n import _
+from bot.i18n import N_
 from bot.incidents.models import Incident
-from bot.incidents.timeline import EventKind, add_event
+from bot.incidents.timeline import EventKind, add_event, said
 
 DEFAULT_POLICY = "default"
 
@@ -113,18 +113,13 @@ def follow_severity(session: Session, incident: Incident, now: datetime) -> None
         paged_at = state.next_at - old.tiers[min(state.tier, len(old.tiers) - 1)].timeout
         state.next_at = max(now, paged_at + new.tiers[min(state.tier, len(new.tiers) - 1)].timeout)
     state.updated_at = now
+    text, spec = said(
+        N_("Escalation follows the {severity} ladder ({ladder}) from here"),
+        severity=incident.severity.upper(),
+        ladder=name,
+    )
     add_event(
-        session,
-        incident.id,
-        EventKind.ESCALATION,
-        "warroom",
-        _(
-            "Escalation follows the {severity} ladder ({ladder}) from here",
-            severity=incident.severity.upper(),
-            ladder=name,
-        ),
-        data={"policy": name},
-        at=now,
+        session, incident.id, EventKind.ESCALATION, "warroom", text, data={"policy": name, **spec}, at=now
     )
     _wake_after_commit(session)
 
@@ -198,17 +193,27 @@ def page_by_hand(
             for user in resolved.users
         ],
     )
+    who = ", ".join(f"<@{u}>" for u in resolved.users)
+    text, spec = said(
+        N_("Paging by hand ({tier}): {who}"),
+        () if who else ("who",),
+        tier=tier_name,
+        who=who or N_("nobody"),
+    )
     add_event(
         session,
         incident.id,
         EventKind.ESCALATION,
         requested_by,
-        _(
-            "Paging by hand ({tier}): {who}",
-            tier=tier_name,
-            who=_(", ").join(f"<@{u}>" for u in resolved.users) or _("nobody"),
-        ),
-        data={"manual": True, "seq": seq, "targets": targets, "users": resolved.users, "tier": tier_name},
+        text,
+        data={
+            "manual": True,
+            "seq": seq,
+            "targets": targets,
+            "users": resolved.users,
+            "tier": tier_name,
+            **spec,
+        },
         at=now,
     )
     if ids:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from bot.i18n import set_default_language
+from bot.incidents.timeline import event_text
 from tests.alerts.helpers import (
     ANNOUNCE,
     ONCALL,
@@ -54,7 +55,12 @@ def test_an_alertmanager_alert_opens_an_incident_told_in_chinese(zh: Harness, to
     assert "*告警* 来自 prometheus" in summary and "结算接口 5xx 超过 5%" in summary
     assert "Labels:" not in summary
     opened = h.wait_until(lambda: timeline(h.runtime, incident.id, "alert"), 30)
-    assert opened[0].text == "由 prometheus 告警自动开启：结算接口 5xx 超过 5%"
+    # Stored in English, rendered in the reader's language.
+    assert opened[0].text == "Opened from a prometheus alert automatically: 结算接口 5xx 超过 5%"
+    assert (
+        event_text(opened[0].kind, opened[0].text, opened[0].data)
+        == "由 prometheus 告警自动开启：结算接口 5xx 超过 5%"
+    )
 
     # Another alert of the group is folded into the incident, and the room is told how many.
     second = am_alert(

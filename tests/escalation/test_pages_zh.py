@@ -16,6 +16,7 @@ from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
 from bot.escalation import engine
 from bot.i18n import set_default_language
+from bot.incidents.timeline import event_text
 from devkit.slack_emulator import blocks_to_text
 from tests.escalation.helpers import (
     DIRECTOR,
@@ -98,8 +99,10 @@ targets:
 
             [paged] = [e.text for e in timeline(runtime, incident.id, "page")]
             assert paged == f"已通过 Slack 私信、短信、邮件 呼叫 <@{ONCALL}>（tier1）"
-            [first] = [e.text for e in timeline(runtime, incident.id, "escalation")]
-            assert first == f"正在呼叫 tier1：<@{ONCALL}>"
+            # Escalation rows are stored in English and rendered in the reader's language.
+            [first] = timeline(runtime, incident.id, "escalation")
+            assert first.text == f"Paging tier1: <@{ONCALL}>"
+            assert event_text(first.kind, first.text, first.data) == f"正在呼叫 tier1：<@{ONCALL}>"
         finally:
             close(runtime)
 
@@ -114,7 +117,10 @@ def test_escalation_breach_and_exhaustion_are_told_in_chinese(emu, pg_url, chine
         engine.run_due(runtime)
         engine.run_due(runtime)
         assert len(pages(emu, LEAD, incident.id)) == 1
-        texts = [e.text for e in timeline(runtime, incident.id, "escalation", "response_breach")]
+        texts = [
+            event_text(e.kind, e.text, e.data)
+            for e in timeline(runtime, incident.id, "escalation", "response_breach")
+        ]
         assert f"呼叫 tier1 后 15m 内无人确认：升级呼叫 tier2：<@{LEAD}>" in texts
         assert "响应目标已超时：宣告后 15m 仍无人确认" in texts
         room = channel_texts(emu, incident.channel_id or "")
@@ -132,7 +138,7 @@ def test_escalation_breach_and_exhaustion_are_told_in_chinese(emu, pg_url, chine
         [exhausted] = [t for t in room if "*升级已用尽*" in t]
         assert "已呼叫 tier1 → tier2 → tier3（1 轮），仍无人确认" in exhausted
         assert "升级已用尽：所有层级都已呼叫，仍无人确认" in [
-            e.text for e in timeline(runtime, incident.id, "escalation")
+            event_text(e.kind, e.text, e.data) for e in timeline(runtime, incident.id, "escalation")
         ]
     finally:
         close(runtime)
