@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.audit.export import export
 from bot.config.policy import SEVERITY_KEYS
 from bot.escalation.targets import GroupCache
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.incidents import flows, service
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
@@ -95,7 +95,7 @@ def visible(client: WebClient, user_id: str, views: Sequence[IncidentView]) -> l
 @subcommand(
     "contacts",
     "contacts",
-    "Who is on call now at each desk, and the external support lines.",
+    N_("Who is on call now at each desk, and the external support lines."),
     in_incident=False,
 )
 def contacts(ctx: CommandContext) -> None:
@@ -105,7 +105,7 @@ def contacts(ctx: CommandContext) -> None:
     ctx.respond(text=text, blocks=blocks)
 
 
-@subcommand("audit", "audit", "Upload this incident's complete audit record (CSV and JSON).")
+@subcommand("audit", "audit", N_("Upload this incident's complete audit record (CSV and JSON)."))
 def audit(ctx: CommandContext) -> None:
     assert ctx.incident_id is not None
     with ctx.runtime.session() as session:

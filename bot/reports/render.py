@@ -4,15 +4,34 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from datetime import timedelta
+from functools import cache
 
 from bot.config.durations import format_duration
-from bot.i18n import N_, _
+from bot.i18n import N_, _, current_language, use_language
 from bot.reports.figures import STEPS, Report
 from bot.text import escape
 
 STEP_NAMES = {"acknowledge": N_("acknowledge"), "mitigate": N_("mitigate"), "resolve": N_("resolve")}
 SLACK_CHANNEL_URL = "https://slack.com/app_redirect?channel={channel}"
+# Fonts that carry Chinese glyphs (matplotlib's own DejaVu Sans does not): Debian's fonts-noto-cjk,
+# fonts-wqy-microhei / zenhei, Adobe's Source Han, and what macOS and Windows ship.
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "PingFang SC",
+    "Heiti SC",
+    "Microsoft YaHei",
+    "SimHei",
+)
+
+log = logging.getLogger(__name__)
 
 
 def duration(seconds: float | None) -> str:
@@ -198,13 +217,39 @@ def csv_text(report: Report) -> str:
     return out.getvalue()
 
 
+@cache
+def cjk_font() -> str | None:
+    """The first installed font of CJK_FONTS, or None."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return next((name for name in CJK_FONTS if name in installed), None)
+
+
 def chart_png(report: Report) -> bytes:
+    """The chart in the language in force; in English where no installed font has Chinese glyphs
+    (boxes instead of characters would say nothing: the report's text beside it stays Chinese)."""
+    language, font = current_language(), None
+    if language == "zh":
+        font = cjk_font()
+        if font is None:
+            log.warning(
+                "no CJK font installed (e.g. fonts-noto-cjk): the report chart's labels are in English"
+            )
+            language = "en"
+    with use_language(language):
+        return _chart(report, font)
+
+
+def _chart(report: Report, font: str | None) -> bytes:
     """Median time to acknowledge / mitigate / resolve per severity, in minutes, with the ack target."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display; set before pyplot loads
     from matplotlib.figure import Figure
 
+    # The font per text, not in rcParams: a process-wide setting would race between report threads.
+    family = {"fontfamily": font} if font else {}
     figure = Figure(figsize=(8, 4), dpi=100)  # a Figure, not pyplot: no global state across threads
     axes = figure.subplots()
     severities = [s for s in report.severities if s.incidents] or report.severities
@@ -217,7 +262,7 @@ def chart_png(report: Report) -> bytes:
         target = sev.target.total_seconds() / 60
         axes.hlines(target, i - 1.5 * width, i + 1.5 * width, colors="red", linestyles="dashed")
     axes.set_xticks(range(len(severities)), [s.severity.upper() for s in severities])
-    axes.set_ylabel(_("minutes (median)"))
+    axes.set_ylabel(_("minutes (median)"), **family)
     axes.set_title(
         _(
             "Response times {since} → {until} (red: ack target)",
@@ -225,8 +270,9 @@ def chart_png(report: Report) -> bytes:
             until=f"{report.until:%Y-%m-%d}",
         ),
         fontsize=9,
+        **family,
     )
-    axes.legend(fontsize=8)
+    axes.legend(prop={"size": 8, **({"family": font} if font else {})})
     axes.grid(axis="y", alpha=0.3)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
