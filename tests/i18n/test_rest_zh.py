@@ -6,10 +6,14 @@ from __future__ import annotations
 import warnings
 from datetime import UTC, datetime, timedelta
 
+from bot.clock import ManualClock
 from bot.config.policy import Policy
 from bot.i18n import use_language
 from bot.incidents import timeline
+from devkit.slack_emulator import blocks_to_text
 from tests.harness import Harness
+from tests.i18n.test_lifecycle_e2e import english_runs
+from tests.postmortem.helpers import T0
 
 
 def test_a_channel_that_cannot_be_made_is_told_in_chinese(sqlite_url: str) -> None:
@@ -58,3 +62,63 @@ def test_the_zh_report_chart_never_draws_boxes_for_missing_glyphs(sqlite_url: st
             warnings.simplefilter("always")
             render._chart(report, None)  # what it would have drawn without the fallback
         assert any("missing from font" in str(w.message) for w in caught)
+
+
+def _answer(h: Harness, text: str, user: str, channel: str | None = None) -> str:
+    [posted] = h.command(text, user=user, channel=channel).wait_responses(1, timeout=15)
+    return blocks_to_text(posted.get("blocks"), posted.get("text"))
+
+
+def test_drill_report_contacts_audit_and_action_items_in_chinese(sqlite_url: str) -> None:
+    clock = ManualClock(T0)
+    policy = Policy.model_validate(
+        {
+            "language": "zh",
+            "external_contacts": [{"name": "云服务商支持", "phone": "+86 400 000 0000", "note": "企业支持"}],
+        }
+    )
+    with Harness(sqlite_url, policy=policy, clock=clock) as h:
+        for user in (h.alice, h.bob):
+            h.emulator.users[user].locale = "zh-CN"
+        shown: dict[str, str] = {}
+        shown["contacts"] = _answer(h, "contacts", h.alice)
+        shown["report"] = _answer(h, "report", h.alice)
+        shown["drill"] = _answer(h, "drill p2 结算演练", h.alice)
+        h.wait_idle()
+        incident = h.latest_incident()
+        assert incident is not None and incident.channel_id
+        room = incident.channel_id
+        clock.advance(timedelta(minutes=3))
+        for command in (
+            "确认",
+            "action 增加连接数告警 @U0BOB",
+            "action done 1",
+            "review done",
+            "audit",
+            "解决",
+        ):
+            shown[command] = _answer(h, command, h.bob, room)
+            h.wait_idle()
+        assert "云服务商支持" in shown["contacts"] and "+86 400 000 0000" in shown["contacts"]
+        assert "事件报表" in shown["report"] and "演练不计入" in shown["report"]
+        assert "演练 INC-1" in shown["drill"]
+        assert "当前为已确认；复盘在解决之后进行" in shown["review done"]
+        assert "已上传审计记录" in shown["audit"]
+        room_text = "\n".join(
+            blocks_to_text(m.get("blocks"), m.get("text")) for m in h.emulator.messages(room)
+        )
+        assert "演练报告" in room_text and "响应步骤" in room_text
+        assert "INC-1 的审计记录" in room_text
+        assert "故障复盘草稿 v1" in room_text
+        for name, text in [*shown.items(), ("room", room_text)]:
+            leaks = english_runs(text)
+            assert not leaks, f"English in the zh {name}: {leaks}\n{text}"
+        # the draft itself: Warroom's rows in Chinese, the action item as typed
+        [draft] = [f for f in h.emulator.uploaded_files(room) if f.name.endswith(".md")]
+        body = draft.content.decode("utf-8")
+        part = body.split("## 时间线 (UTC)")[1].split("## 诊断记录")[0]
+        assert (
+            "行动项 1：增加连接数告警（负责人 @U0BOB）" in part and "行动项 1 已完成：增加连接数告警" in part
+        )
+        assert "已确认；升级已停止" in part
+        assert not english_runs(part.replace("Warroom", "")), part
