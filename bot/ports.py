@@ -114,6 +114,10 @@ class PagerPort(Protocol):
 
     def direct_message(self, user_id: str, text: str) -> Posted: ...
 
+    def language_of(self, user_id: str) -> str | None:
+        """The person's own language (their Slack locale) when Warroom speaks it, else None."""
+        ...
+
     def group_members(self, group_id: str) -> list[str]: ...
 
 

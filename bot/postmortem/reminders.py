@@ -163,7 +163,8 @@ def _remind(runtime: Runtime, session: Session, row: ReviewReminder, now: dateti
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return False
     user = incident.commander_id or incident.reporter_id
-    with use_language(policy.language):  # the incident's language, like its room and its draft
+    # A DM is read by one person: in their Slack language, else the incident's (like its room).
+    with use_language(runtime.pager.language_of(user) or policy.language):
         message = reminder_text(incident, row, now, policy.postmortem.review_within)
     try:
         runtime.pager.direct_message(user, message)

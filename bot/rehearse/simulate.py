@@ -22,6 +22,9 @@ class _NoSlack:
     def direct_message(self, user_id: str, text: str) -> Posted:
         raise ChatError("rehearsal", "a rehearsal sends nothing")
 
+    def language_of(self, user_id: str) -> str | None:
+        return None
+
     def group_members(self, group_id: str) -> list[str]:
         raise ChatError("rehearsal", "user groups are listed by Slack when the tier is paged")
 

@@ -16,7 +16,7 @@ from bot.ports import ChatError, FoundChannel, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
 from bot.slack.blocks import response as response_blocks
 from bot.slack.blocks import security as security_blocks
-from bot.slack.locale import language_for
+from bot.slack.locale import language_for, person_language
 from bot.text import escape
 
 
@@ -247,6 +247,9 @@ class SlackGateway:
                 return "not_found"
             raise
         return "deactivated" if user.get("deleted") else "active"
+
+    def language_of(self, user_id: str) -> str | None:
+        return person_language(self.client, user_id)
 
     def group_members(self, group_id: str) -> list[str]:
         response = _call("usergroups.users.list", self.client.usergroups_users_list, usergroup=group_id)

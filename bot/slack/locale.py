@@ -77,6 +77,13 @@ def language_for(client: WebClient, user_id: str | None, cache: LocaleCache | No
     return (cache or _PEOPLE).language(client, user_id) or default_language()
 
 
+def person_language(client: WebClient, user_id: str) -> str | None:
+    """The person's own language from their Slack locale, or None (not a person, not ours, no answer)."""
+    if user_id[:1] not in ("U", "W"):
+        return None
+    return _PEOPLE.language(client, user_id)
+
+
 def known_language_for(client: WebClient, user_id: str | None) -> str:
     """Like `language_for`, from the cache only (no Slack call): safe before `ack()`."""
     if not user_id:

@@ -122,3 +122,26 @@ def test_drill_report_contacts_audit_and_action_items_in_chinese(sqlite_url: str
         )
         assert "已确认；升级已停止" in part
         assert not english_runs(part.replace("Warroom", "")), part
+
+
+def test_the_review_reminder_dm_speaks_the_commanders_slack_language(sqlite_url: str) -> None:
+    """English workspace, Bob's Slack in Chinese: Bob's reminder is Chinese, the room stays English."""
+    from bot.postmortem import reminders
+
+    clock = ManualClock(T0)
+    with Harness(sqlite_url, clock=clock) as h:
+        h.emulator.users[h.bob].locale = "zh-CN"
+        incident = h.declare("p2 Checkout returns 502")
+        room = incident.channel_id
+        assert room
+        for command in ("ack", "resolve"):
+            clock.advance(timedelta(minutes=3))
+            h.reply(h.command(command, user=h.bob, channel=room), timeout=15)
+            h.wait_idle()
+        clock.advance(timedelta(days=3))
+        assert reminders.tick(h.runtime) == 1
+        [dm] = [m.get("text", "") for m in h.emulator.dms(h.bob) if "复盘" in m.get("text", "")]
+        assert "的故障复盘今天到期" in dm and "`/incident review done`" in dm, dm
+        assert not english_runs(dm.replace("Checkout returns 502", "")), dm
+        room_text = " ".join(m.get("text", "") for m in h.emulator.messages(room))
+        assert "resolved INC-1" in room_text

@@ -178,6 +178,9 @@ class FakePorts:
         )
         return f"F{len(self.uploads):08d}"
 
+    def language_of(self, user_id: str) -> str | None:
+        return None
+
     def direct_message(self, user_id: str, text: str) -> Posted:
         if self.fail_dm:
             raise ChatError(self.fail_dm)
