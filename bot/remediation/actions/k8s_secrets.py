@@ -24,7 +24,7 @@ from typing import Any
 from bot.diagnostics import k8s as diag
 from bot.diagnostics.base import CheckContext, UsageError
 from bot.diagnostics.k8s.client import call, core_api, get_json
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.remediation.actions.base import Action, ActionContext, Applied, Change, Preview, Refused
 from bot.remediation.actions.k8s import patch
 
@@ -394,7 +394,9 @@ ACTIONS = (
         kind="k8s",
         verb="rotate-secret",
         usage="<deployment> <key>[,<key>…] [secret=<name>] [ns=<namespace>]",
-        summary="new Secret with fresh values for the named keys; the deployment patched to it; rollout watched",
+        summary=N_(
+            "new Secret with fresh values for the named keys; the deployment patched to it; rollout watched"
+        ),
         guide="kubectl create secret … && kubectl set env / rollout restart (the guide's key rotation)",
         args=2,
         options=("ns", "namespace", "secret"),
