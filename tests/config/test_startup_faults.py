@@ -71,7 +71,8 @@ def test_bad_policy_files_are_one_message_naming_the_file(tmp_path: Path, name: 
     started = time.perf_counter()
     with pytest.raises(PolicyError) as caught:
         load_policy(path)
-    assert time.perf_counter() - started < 1.0
+    # A bomb or a deep nest used to hang for minutes; a loaded CI machine may take a second.
+    assert time.perf_counter() - started < 5.0
     assert expected in str(caught.value)
     env = _env(
         WARROOM_CONFIG=str(path),
@@ -94,9 +95,10 @@ def test_bad_policy_files_are_one_message_naming_the_file(tmp_path: Path, name: 
             assert len(output.strip().splitlines()) <= 3, output
 
 
-def test_unreachable_database_is_waited_for_with_backoff(tmp_path: Path) -> None:
+def test_unreachable_database_is_waited_for_with_backoff(tmp_path: Path, pg_url: str) -> None:
     port = free_port()  # nothing listens here until the proxy opens it
-    url = f"postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:{port}/test"
+    database = pg_url.rsplit("/", 1)[1]  # this test's own database: the shared one may hold anything
+    url = f"postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:{port}/{database}"
     config = tmp_path / "policy.yml"
     config.write_text("")
     http_port = free_port()
