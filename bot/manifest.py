@@ -18,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
+from bot.i18n import _
+
 EVENTS_PATH = "/slack/events"
 # `url:` of a slash command and `request_url:` of events and interactivity, with or without `- `.
 _URL_LINE = re.compile(r"^(?P<lead>\s*(?:-\s+)?(?:url|request_url):\s*)(?P<value>\S.*)$")
@@ -123,17 +125,18 @@ def _checked(text: str, *, socket_mode: bool, url: str | None) -> str:
 
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "manifest", help="Print the Slack app manifest with the Request URLs filled in (or for Socket Mode)."
+        "manifest",
+        help=_("Print the Slack app manifest with the Request URLs filled in (or for Socket Mode)."),
     )
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--url", help="the bot's public base URL, e.g. https://warroom.example.org")
+    mode.add_argument("--url", help=_("the bot's public base URL, e.g. https://warroom.example.org"))
     mode.add_argument(
         "--socket-mode",
         action="store_true",
-        help="the Socket Mode variant: no Request URLs (behind a firewall)",
+        help=_("the Socket Mode variant: no Request URLs (behind a firewall)"),
     )
     parser.add_argument(
-        "--file", default=None, help="manifest to start from (default: the packaged manifest.yml)"
+        "--file", default=None, help=_("manifest to start from (default: the packaged manifest.yml)")
     )
     parser.set_defaults(func=run)
 

@@ -25,15 +25,17 @@ from bot.postmortem.service import parse_incident_ref
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "audit",
-        help="export an incident's complete audit record (CSV or JSON)",
-        description="Every diagnostic and remediation of an incident: actor, time, channel, command, "
-        "outcome, findings. Secrets are masked.",
+        help=_("export an incident's complete audit record (CSV or JSON)"),
+        description=_(
+            "Every diagnostic and remediation of an incident: actor, time, channel, command, "
+            "outcome, findings. Secrets are masked."
+        ),
     )
-    parser.add_argument("--incident", required=True, help="the incident: 42 or INC-42")
+    parser.add_argument("--incident", required=True, help=_("the incident: 42 or INC-42"))
     parser.add_argument(
-        "--format", choices=("csv", "json"), default="csv", help="output format (default csv)"
+        "--format", choices=("csv", "json"), default="csv", help=_("output format (default csv)")
     )
-    parser.add_argument("-o", "--out", type=Path, metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument("-o", "--out", type=Path, metavar="FILE", help=_("write to FILE instead of stdout"))
     parser.set_defaults(func=run)
     return parser
 

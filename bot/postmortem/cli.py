@@ -31,22 +31,24 @@ from bot.postmortem.render import LANGUAGES, render
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "postmortem",
-        help="print or export an incident's postmortem draft",
-        description="Print the latest stored postmortem draft of an incident, or render one from its timeline.",
+        help=_("print or export an incident's postmortem draft"),
+        description=_(
+            "Print the latest stored postmortem draft of an incident, or render one from its timeline."
+        ),
     )
-    parser.add_argument("incident", help="the incident: 42 or INC-42")
+    parser.add_argument("incident", help=_("the incident: 42 or INC-42"))
     parser.add_argument(
-        "-o", "--out", type=Path, metavar="FILE", help="write the Markdown to FILE instead of stdout"
+        "-o", "--out", type=Path, metavar="FILE", help=_("write the Markdown to FILE instead of stdout")
     )
     parser.add_argument(
         "--language",
         choices=LANGUAGES,
-        help="language of the draft (default: the stored draft's, or the policy's)",
+        help=_("language of the draft (default: the stored draft's, or the policy's)"),
     )
     parser.add_argument(
-        "--fresh", action="store_true", help="render from the timeline now, ignoring stored drafts"
+        "--fresh", action="store_true", help=_("render from the timeline now, ignoring stored drafts")
     )
-    parser.add_argument("--draft", type=int, metavar="N", help="print stored draft version N")
+    parser.add_argument("--draft", type=int, metavar="N", help=_("print stored draft version N"))
     parser.set_defaults(func=run)
     return parser
 

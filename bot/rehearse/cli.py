@@ -105,14 +105,14 @@ def console_rehearsal(policy: Policy, args: str, now: datetime) -> Outcome:
 
 
 def _arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("--severity", default="p1", help="severity declared (default p1)")
+    parser.add_argument("--severity", default="p1", help=_("severity declared (default p1)"))
     parser.add_argument(
         "--at",
         default=None,
-        help='when it is declared, e.g. "2026-12-06 03:00 Asia/Shanghai" (default: now, UTC)',
+        help=_('when it is declared, e.g. "2026-12-06 03:00 Asia/Shanghai" (default: now, UTC)'),
     )
     parser.add_argument(
-        "--ack-after", default=None, help="acknowledge this long after the declaration, e.g. 20m"
+        "--ack-after", default=None, help=_("acknowledge this long after the declaration, e.g. 20m")
     )
     return parser
 
@@ -120,12 +120,14 @@ def _arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "rehearse",
-        help="play a declaration on a fake clock: who the policy pages when (nothing is sent)",
-        description="Play a declaration on a fake clock and print who is paged when, through every tier "
-        "and repeat, rotations, hand-offs and DST changes. Nothing is sent. Exit 1 when a tier pages nobody.",
+        help=_("play a declaration on a fake clock: who the policy pages when (nothing is sent)"),
+        description=_(
+            "Play a declaration on a fake clock and print who is paged when, through every tier "
+            "and repeat, rotations, hand-offs and DST changes. Nothing is sent. Exit 1 when a tier pages nobody."
+        ),
     )
     parser.add_argument(
-        "--policy", default=None, metavar="FILE", help="policy YAML (default: WARROOM_CONFIG)"
+        "--policy", default=None, metavar="FILE", help=_("policy YAML (default: WARROOM_CONFIG)")
     )
     _arguments(parser)
     parser.set_defaults(func=run)

@@ -24,18 +24,22 @@ from bot.reports.period import PeriodError, parse_since
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "report",
-        help="incidents by severity, response times against targets, missed targets, reviews, action items",
-        description="Incident figures for a period (drills left out): by severity, time to acknowledge / "
-        "mitigate / resolve (median and p90) against targets, targets missed, overdue reviews, open "
-        "action items by owner.",
+        help=_(
+            "incidents by severity, response times against targets, missed targets, reviews, action items"
+        ),
+        description=_(
+            "Incident figures for a period (drills left out): by severity, time to acknowledge / "
+            "mitigate / resolve (median and p90) against targets, targets missed, overdue reviews, open "
+            "action items by owner."
+        ),
     )
     parser.add_argument(
-        "--since", default="week", help="week, month, 14d or a date like 2026-11-01 (default: week)"
+        "--since", default="week", help=_("week, month, 14d or a date like 2026-11-01 (default: week)")
     )
-    parser.add_argument("--until", default=None, help="end of the period, a date (default: now)")
+    parser.add_argument("--until", default=None, help=_("end of the period, a date (default: now)"))
     parser.add_argument("--format", choices=("md", "csv"), default="md")
-    parser.add_argument("--chart", type=Path, metavar="FILE", help="also write the PNG chart to FILE")
-    parser.add_argument("-o", "--out", type=Path, metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--chart", type=Path, metavar="FILE", help=_("also write the PNG chart to FILE"))
+    parser.add_argument("-o", "--out", type=Path, metavar="FILE", help=_("write the report to FILE"))
     parser.set_defaults(func=run)
     return parser
 

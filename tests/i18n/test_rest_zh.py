@@ -3,8 +3,12 @@ Slack's error inside) told to a zh declarer and on the zh timeline; the zh postm
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bot.clock import ManualClock
 from bot.config.policy import Policy
@@ -145,3 +149,36 @@ def test_the_review_reminder_dm_speaks_the_commanders_slack_language(sqlite_url:
         assert not english_runs(dm.replace("Checkout returns 502", "")), dm
         room_text = " ".join(m.get("text", "") for m in h.emulator.messages(room))
         assert "resolved INC-1" in room_text
+
+
+def test_cli_verbs_help_in_chinese(tmp_path: Path) -> None:
+    """`warroom report|rehearse|postmortem|audit|manifest --help` follow the policy's language."""
+    policy = tmp_path / "policy.yml"
+    policy.write_text("language: zh\n")
+    env = {**os.environ, "WARROOM_CONFIG": str(policy), "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    expected = {
+        "report": "统计结束时间",
+        "rehearse": "在模拟时钟上演练一次宣布",
+        "postmortem": "打印已保存的第 N 版草稿",
+        "audit": "输出格式（默认 csv）",
+        "manifest": "机器人的公网基础 URL",
+    }
+    for verb, words in expected.items():
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", verb, "--help"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert words in result.stdout, result.stdout
+    # and the postmortem CLI's own notes: an unknown incident in Chinese
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "postmortem", "INC-x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and "不是事件" in result.stderr, result.stderr
