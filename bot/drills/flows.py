@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.drills import report
-from bot.i18n import _, use_language
+from bot.i18n import N_, use_language
 from bot.incidents.models import Incident
 from bot.incidents.service import write_lock
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.ports import ChatError
 from bot.reports.models import ReportPost
 
@@ -137,15 +137,14 @@ def _post(runtime: Runtime, session: Session, row: ReportPost, now: datetime) ->
         log.warning("drill report not posted: %s", exc.code, extra={"incident_id": incident_id})
         return 0
     row.status, row.posted_at, row.message_ts, row.error = "posted", now, posted.ts, None
-    with use_language(runtime.policy.language):
-        note = _("Drill report posted")
+    note, spoken = said(N_("Drill report posted"))  # told again in each reader's language
     add_event(
         session,
         incident_id,
         EventKind.NOTE,
         BOT_ACTOR,
         note,
-        data={"ts": posted.ts},
+        data={"ts": posted.ts, **spoken},
         dedupe_key=row.period,
         at=now,
     )

@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 
 from bot.escalation import service as escalation
 from bot.escalation.models import EscalationState
+from bot.i18n import N_
 from bot.incidents import service, setup
 from bot.incidents.models import Incident, SetupStep
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event
+from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,18 @@ def tick(runtime: Runtime) -> Repairs:
             .with_for_update(skip_locked=True)
         ):
             escalation.start(session, incident, now)
+            text, spoken = said(
+                N_(
+                    "Escalation started late: the declaration had been interrupted before its ladder was written"
+                )
+            )
             add_event(
                 session,
                 incident.id,
                 EventKind.ESCALATION,
                 BOT_ACTOR,
-                "Escalation started late: the declaration had been interrupted before its ladder was written",
+                text,
+                data=spoken,
                 dedupe_key="reconcile:ladder",
                 at=now,
             )

@@ -114,6 +114,11 @@ def test_drill_report_contacts_audit_and_action_items_in_chinese(sqlite_url: str
         assert "演练报告" in room_text and "响应步骤" in room_text
         assert "INC-1 的审计记录" in room_text
         assert "故障复盘草稿 v1" in room_text
+        with h.runtime.session() as session:  # the drill report's timeline row, stored in English
+            [posted] = [e for e in timeline.events(session, incident.id, {"note"}) if e.actor == "warroom"]
+            assert posted.text == "Drill report posted"
+            with use_language("zh"):
+                assert timeline.event_text(posted.kind, posted.text, posted.data) == "已发布演练报告"
         for name, text in [*shown.items(), ("room", room_text)]:
             leaks = english_runs(text)
             assert not leaks, f"English in the zh {name}: {leaks}\n{text}"
