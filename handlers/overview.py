@@ -34,6 +34,19 @@ def help_(ctx: CommandContext) -> None:
         ("p0|p1|p2|p3 <title>", _("Declare an incident and open its war room."), []),
         ("", _("Open the declare form."), []),
     ]
+    types = ctx.runtime.policy.incident_types
+    if types:
+        usages.append(
+            (
+                "<type> p0|p1|p2|p3 <title>",
+                _(
+                    "Declare an incident of a type — {types} — with its own desk and checklist "
+                    "(a private room where the type says so).",
+                    types=", ".join(f"`{name}`" for name in sorted(types)),
+                ),
+                [],
+            )
+        )
     usages += [(cmd.usage, _(cmd.summary), aliases_of(cmd.name)) for cmd in SUBCOMMANDS.values()]
     text, blocks = help_message(usages)
     ctx.respond(text=text, blocks=blocks)

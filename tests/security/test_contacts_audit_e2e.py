@@ -90,3 +90,14 @@ def test_audit_uploads_the_record_and_the_cli_prints_it(sqlite_url: str, capsys)
         args = argparse.Namespace(incident="INC-99", format="csv", out=None)
         assert audit_cli.run(args, Settings(database_url=sqlite_url)) == 1
         assert "no incident INC-99" in capsys.readouterr().err
+
+
+def test_help_names_the_typed_declare_and_the_types(sqlite_url: str) -> None:
+    types = {"payments": {"label": "支付事件", "escalation": "dev"}}
+    with Harness(sqlite_url, policy=Policy.model_validate({**POLICY, "incident_types": types})) as h:
+        shown = _answer(h, "help")
+    line = next(row for row in shown.splitlines() if "<type> p0|p1|p2|p3 <title>" in row)
+    assert "`payments`" in line and "`security`" not in line  # the policy's own types replace the default
+    with Harness(sqlite_url, policy=Policy.model_validate(POLICY)) as h:
+        shown = _answer(h, "help")
+    assert "`security`" in next(row for row in shown.splitlines() if "<type> p0|p1|p2|p3" in row)
