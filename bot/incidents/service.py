@@ -283,7 +283,7 @@ def resolve(session: Session, incident: Incident, actor: str, now: datetime) -> 
         )
     incident.status = "resolved"
     incident.resolved_at = now
-    event = add_event(session, incident.id, EventKind.RESOLVED, actor, "Resolved", at=now)
+    event = add_event(session, incident.id, EventKind.RESOLVED, actor, N_("Resolved"), at=now)
     return Change(
         incident.id, event.id if event else None, N_("{who} resolved {ref}."), who_ref(actor, incident.id)
     )
@@ -304,7 +304,7 @@ def reopen(session: Session, incident: Incident, actor: str, now: datetime) -> C
         incident.acknowledged_by = actor
     incident.status = "acknowledged"
     incident.resolved_at = None
-    event = add_event(session, incident.id, EventKind.REOPENED, actor, "Reopened", at=now)
+    event = add_event(session, incident.id, EventKind.REOPENED, actor, N_("Reopened"), at=now)
     return Change(
         incident.id, event.id if event else None, N_("{who} reopened {ref}."), who_ref(actor, incident.id)
     )

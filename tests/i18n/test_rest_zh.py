@@ -187,3 +187,28 @@ def test_cli_verbs_help_in_chinese(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2 and "不是事件" in result.stderr, result.stderr
+
+
+def test_every_row_warroom_writes_in_a_lifecycle_reads_in_chinese(sqlite_url: str) -> None:
+    """An English workspace's incident, its timeline read by a Chinese reader (the zh postmortem,
+    `/incident timeline` for a zh-CN person): Warroom's own rows are Chinese; typed text as typed."""
+    clock = ManualClock(T0)
+    with Harness(sqlite_url, clock=clock) as h:
+        h.reply(h.command("p1 Checkout down", user=h.alice), timeout=15)
+        h.wait_idle()
+        incident = h.latest_incident()
+        assert incident is not None and incident.channel_id
+        for command in ("ack", "sev p2", "mitigated", "action Do it @U0BOB", "action done 1", "resolve",
+                        "reopen", "resolve", "postmortem", "review done"):  # fmt: skip
+            clock.advance(timedelta(minutes=20))
+            h.reply(h.command(command, user=h.bob, channel=incident.channel_id), timeout=15)
+            h.wait_idle()
+        with h.runtime.session() as session, use_language("zh"):
+            rows = [
+                (e.kind, timeline.event_text(e.kind, e.text, e.data))
+                for e in timeline.events(session, incident.id)
+                if e.kind not in ("role", "note", "status_update")  # role keys and typed text stay
+            ]
+    shown = "\n".join(text.replace("Checkout down", "").replace("Do it", "") for _kind, text in rows)
+    assert not english_runs(shown), shown
+    assert "已重新打开" in shown and "已确认；升级已停止" in shown and "影响已止损" in shown
