@@ -14,14 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.clock import SystemClock
 from bot.config.settings import Settings
-from bot.db.engine import create_db_engine, make_session_factory
 from bot.i18n import _, use_language
-from bot.incidents.models import Incident
+from bot.incident_cli import Refused, emit, incident_session, refused
 from bot.postmortem import service
 from bot.postmortem.content import collect, policy_of
 from bot.postmortem.models import PostmortemDraft
@@ -72,25 +69,9 @@ def run(args: argparse.Namespace, settings: Settings | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings | None) -> int:
-    incident_id = service.parse_incident_ref(args.incident)
-    if incident_id is None:
-        print(
-            _("`{ref}` is not an incident: give its number, like 42 or INC-42.", ref=args.incident),
-            file=sys.stderr,
-        )
-        return 2
-    settings = settings or Settings()
-    engine = create_db_engine(settings.database_url)
     try:
-        with make_session_factory(engine)() as session:
-            incident = session.get(Incident, incident_id)
-            if incident is None:
-                where = make_url(settings.database_url).render_as_string(hide_password=True)
-                print(
-                    _("There is no incident INC-{id} in {where}.", id=incident_id, where=where),
-                    file=sys.stderr,
-                )
-                return 1
+        with incident_session(args.incident, settings or Settings()) as (session, incident):
+            incident_id = incident.id
             policy = policy_of(incident)
             draft = _stored(session, incident_id, args)
             with use_language(args.language or policy.language):
@@ -120,18 +101,6 @@ def _run(args: argparse.Namespace, settings: Settings | None) -> int:
                         id=incident_id,
                         language=language,
                     )
-    except SQLAlchemyError as exc:
-        print(
-            _("Cannot read the database: {error}. Has `warroom migrate` run?", error=exc.__class__.__name__),
-            file=sys.stderr,
-        )
-        return 1
-    finally:
-        engine.dispose()
-    if args.out:
-        args.out.write_text(body, encoding="utf-8")
-        print(_("{note}: written to {path}", note=note, path=args.out), file=sys.stderr)
-    else:
-        sys.stdout.write(body)
-        print(note, file=sys.stderr)
-    return 0
+    except Refused as exc:
+        return refused(exc)
+    return emit(body, note, args.out)
