@@ -24,6 +24,20 @@ def section(markdown: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": clip(markdown, SECTION_LIMIT)}}
 
 
+def sections(lines: list[str], limit: int = 2900) -> list[Block]:
+    """Lines packed into as few sections as fit: Slack refuses a section over 3,000 characters."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and sum(len(x) + 1 for x in chunk) + len(line) > limit:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(section("\n".join(chunk)))
+    return blocks
+
+
 def fields(pairs: list[tuple[str, str]]) -> Block:
     return {
         "type": "section",

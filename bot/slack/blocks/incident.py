@@ -25,6 +25,7 @@ from bot.slack.blocks.common import (
     fields,
     header,
     section,
+    sections,
     user,
     when,
 )
@@ -205,23 +206,19 @@ def declare_answer(incident: IncidentView, created: bool, problems: list[str], p
     return "\n".join(lines)
 
 
+def incident_line(view: IncidentView) -> str:
+    """One incident in a list: icon, handle, severity, title, status and its room."""
+    line = f"{SEVERITY_ICON.get(view.severity, '')} *{view.handle}* {view.severity_tag} {escape(view.title)}"
+    line += f" — {status_word(view.status)}"
+    return line + (f" — <#{view.channel_id}>" if view.channel_id else "")
+
+
 def incident_list(incidents: Sequence[IncidentView]) -> tuple[str, list[Block]]:
     if not incidents:
         return _("No open incidents. 🎉"), [section(_("No open incidents. 🎉"))]
-    lines = [
-        f"{SEVERITY_ICON.get(i.severity, '')} *{i.handle}* {i.severity_tag} {escape(i.title)} — {status_word(i.status)}"
-        + (f" — <#{i.channel_id}>" if i.channel_id else "")
-        for i in incidents
-    ]
+    lines = [incident_line(i) for i in incidents]
     blocks: list[Block] = [header(_("Open incidents ({n})", n=len(incidents)))]
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
-            blocks.append(section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(section("\n".join(chunk)))
+    blocks += sections(lines)
     return ngettext("{n} open incident", "{n} open incidents", len(incidents)), blocks[:MAX_BLOCKS]
 
 
@@ -284,15 +281,7 @@ def help_message(usages: Sequence[tuple[str, str, Sequence[str]]]) -> tuple[str,
             line += " " + _("(also: {aliases})", aliases=" ".join(f"`{a}`" for a in aliases))
         lines.append(line)
     blocks = [header(_("Warroom — /incident commands"))]
-    # Many verbs: split so no section passes Slack's 3,000 characters.
-    chunk: list[str] = []
-    for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > 2900:
-            blocks.append(section("\n".join(chunk)))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(section("\n".join(chunk)))
+    blocks += sections(lines)  # many verbs: no section may pass Slack's 3,000 characters
     return _("Warroom commands"), blocks
 
 
