@@ -10,6 +10,16 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from bot.db import create_db_engine, migrate
+from bot.i18n import DEFAULT_LANGUAGE, set_default_language
+
+
+@pytest.fixture(autouse=True)
+def _workspace_language_back_to_english() -> Iterator[None]:
+    """build_runtime sets the process-wide default language from its policy: a test that built a zh
+    runtime must not leave the next test in the same worker speaking Chinese."""
+    set_default_language(DEFAULT_LANGUAGE)
+    yield
+    set_default_language(DEFAULT_LANGUAGE)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
