@@ -172,7 +172,7 @@ def test_mysql_kill_idle_closes_sleep_connections_and_never_a_running_query(
         text = str(preview["text"]) + str(preview["blocks"])
         assert f"Close 3 idle connection(s) of user {mysql_user} on orders" in text
         # Whole numbers only: a thread id may also occur inside the random user name (wr_idle_c5256756).
-        shown = set(re.findall(r"\b\d+\b", text))
+        shown = set(re.findall(r"(?<!\d)\d+(?!\d)", text))
         assert all(str(c.thread_id()) in shown for c in idle) and str(busy.thread_id()) not in shown
         assert all(_alive(c.thread_id()) for c in idle)  # the preview closed nothing
         bot.click(preview, CAROL)
