@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -175,9 +176,26 @@ class ContextThreadPoolExecutor(ThreadPoolExecutor):
     """A pool whose tasks run in a copy of the submitter's context: Bolt runs listeners on a pool
     after the ack, and without this their log lines would lose the request and incident ids."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending = 0  # submitted and not finished: a shutdown or a test waits for it to be 0
+        self._pending_lock = threading.Lock()
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         context = copy_context()
-        return super().submit(context.run, fn, *args, **kwargs)
+        with self._pending_lock:
+            self._pending += 1
+        future = super().submit(context.run, fn, *args, **kwargs)
+        future.add_done_callback(self._finished)
+        return future
+
+    def _finished(self, _future: Future[Any]) -> None:
+        with self._pending_lock:
+            self._pending -= 1
+
+    @property
+    def pending(self) -> int:
+        return self._pending
 
 
 # War-room channel -> incident id, as listeners found it in the database. A channel belongs to one

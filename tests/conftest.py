@@ -10,16 +10,23 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from bot.db import create_db_engine, migrate
-from bot.i18n import DEFAULT_LANGUAGE, set_default_language
+from bot.i18n import DEFAULT_LANGUAGE, default_language, set_default_language
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _module_language_back_to_english() -> Iterator[None]:
+    """build_runtime sets the process-wide default language from its policy: a module whose runtime is
+    Chinese must not leave the next module in the same worker speaking Chinese."""
+    yield
+    set_default_language(DEFAULT_LANGUAGE)
 
 
 @pytest.fixture(autouse=True)
-def _workspace_language_back_to_english() -> Iterator[None]:
-    """build_runtime sets the process-wide default language from its policy: a test that built a zh
-    runtime must not leave the next test in the same worker speaking Chinese."""
-    set_default_language(DEFAULT_LANGUAGE)
+def _test_language_as_it_was() -> Iterator[None]:
+    """...nor a test whose own runtime is Chinese the next test (its module's language is kept)."""
+    before = default_language()
     yield
-    set_default_language(DEFAULT_LANGUAGE)
+    set_default_language(before)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

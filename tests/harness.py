@@ -110,10 +110,13 @@ class Harness:
         import time
 
         deadline = time.monotonic() + timeout
+        pool = getattr(self.app, "listener_executor", None) or getattr(self.app, "_listener_runner", None)
+        pool = getattr(pool, "listener_executor", pool)
         last = -1
         while time.monotonic() < deadline:
             count = len(self.emulator.calls)
-            if count == last:
+            # Quiet on the wire and no listener still running (a slow /diag posts its result later).
+            if count == last and getattr(pool, "pending", 0) == 0:
                 return
             last = count
             time.sleep(0.3)
