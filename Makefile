@@ -27,9 +27,8 @@ lint: $(STAMP)
 services:
 	bash scripts/start-services.sh
 
-# Three workers on two cores: the suite mostly waits on real processes (bots, engines, timers), not CPU.
 test: $(STAMP) lint services
-	$(BIN)/python -m pytest -n 3 --dist loadgroup --durations=25
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache warroom.db
