@@ -116,7 +116,7 @@ def _int(value: str | None) -> int:
 
 
 def _since_start(uptime: int | None) -> str:
-    if not uptime:
+    if uptime is None:  # 0 is an answer: a server started under a second ago
         return _("since the server started")
     days, hours = divmod(uptime // 3600, 24)
     if days:

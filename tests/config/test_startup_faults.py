@@ -20,7 +20,7 @@ import pytest
 from bot.config.loader import PolicyError, load_policy
 from devkit.slack_emulator import SlackEmulator
 from tests.escalation.processes import free_port
-from tests.support.tcp_proxy import TcpProxy
+from tests.support.tcp_proxy import TcpProxy, reserve_port
 
 SECRET = "0123456789abcdef0123456789abcdef"
 ALIAS_BOMB = """a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
@@ -96,7 +96,8 @@ def test_bad_policy_files_are_one_message_naming_the_file(tmp_path: Path, name: 
 
 
 def test_unreachable_database_is_waited_for_with_backoff(tmp_path: Path, pg_url: str) -> None:
-    port = free_port()  # nothing listens here until the proxy opens it
+    reserved = reserve_port()  # bound, not listening: refused until the proxy opens it
+    port = reserved.getsockname()[1]
     database = pg_url.rsplit("/", 1)[1]  # this test's own database: the shared one may hold anything
     url = f"postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:{port}/{database}"
     config = tmp_path / "policy.yml"
@@ -129,7 +130,7 @@ def test_unreachable_database_is_waited_for_with_backoff(tmp_path: Path, pg_url:
                 "retrying in 1s" in lines[0] and "retrying in 2s" in lines[1] and "retrying in 4s" in lines[2]
             )
             assert "Traceback" not in text
-            proxy = TcpProxy(("127.0.0.1", 5432), port=port)  # the database comes back
+            proxy = TcpProxy(("127.0.0.1", 5432), reserved=reserved)  # the database comes back
             deadline = time.monotonic() + 30
             healthy = False
             while time.monotonic() < deadline and not healthy:

@@ -7,12 +7,25 @@ import socket
 import threading
 
 
+def reserve_port() -> socket.socket:
+    """A bound, not listening socket: its port refuses connections until a TcpProxy listens on it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
 class TcpProxy:
     """Listens on `port` (0: any free one) and relays every connection to `target`; `close()` stops it."""
 
-    def __init__(self, target: tuple[str, int], port: int = 0):
+    def __init__(self, target: tuple[str, int], port: int = 0, reserved: socket.socket | None = None):
         self.target = target
-        self._listener = socket.create_server(("127.0.0.1", port))
+        # `reserved`: a socket the test bound earlier and did not listen on (connections to it are
+        # refused), so no other process can take the port between "closed" and "open".
+        if reserved is not None:
+            reserved.listen()
+            self._listener = reserved
+        else:
+            self._listener = socket.create_server(("127.0.0.1", port))
         self.port = self._listener.getsockname()[1]
         self._sockets: list[socket.socket] = [self._listener]
         self._thread = threading.Thread(target=self._accept, daemon=True)
