@@ -23,9 +23,9 @@ from bot.alerts.normalize import digest
 from bot.alerts.routing import decide
 from bot.alerts.views import alert_state_name
 from bot.config.alerts import AlertsConfig
+from bot.db.locks import write_lock
 from bot.i18n import _
 from bot.incidents.models import Incident
-from bot.incidents.service import write_lock
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -18,10 +18,11 @@ from bot.alerts import metrics
 from bot.alerts.models import AlertGroup
 from bot.alerts.service import is_pg
 from bot.alerts.views import AlertGroupView
+from bot.db.locks import write_lock
 from bot.i18n import N_, ngettext
 from bot.incidents import flows
 from bot.incidents.models import Incident, TimelineEvent
-from bot.incidents.service import IncidentError, write_lock
+from bot.incidents.service import IncidentError
 from bot.incidents.timeline import EventKind, add_event, said
 from bot.ports import ChatError
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.db.locks import write_lock
 from bot.drills import report
 from bot.i18n import N_, use_language
 from bot.incidents.models import Incident
-from bot.incidents.service import write_lock
 from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.ports import ChatError
 from bot.reports.models import ReportPost

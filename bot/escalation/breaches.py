@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.config.durations import format_duration
+from bot.db.locks import write_lock
 from bot.escalation import messages, passes, service
 from bot.escalation.outbox import insert_events, insert_rows
 from bot.escalation.passes import PassReport, event, light_view, notice_row
 from bot.i18n import N_
 from bot.incidents.models import Incident
-from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind, said
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import defer
 
 from bot import metrics
+from bot.db.locks import write_lock
 from bot.escalation import passes
 from bot.escalation.channels import Claim, channel_name, deliver
 from bot.escalation.messages import STOP_REASONS
@@ -21,7 +22,6 @@ from bot.escalation.outbox import insert_events
 from bot.escalation.passes import WORKER, PassReport, event, light_view
 from bot.i18n import N_, _
 from bot.incidents.models import Incident
-from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind, said
 
 if TYPE_CHECKING:

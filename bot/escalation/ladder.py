@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from bot.config.policy import EscalationPolicy
+from bot.db.locks import write_lock
 from bot.escalation import messages, passes, service
 from bot.escalation.models import EscalationState
 from bot.escalation.outbox import insert_events, insert_rows
@@ -22,7 +23,6 @@ from bot.escalation.passes import PassReport, event, light_view, notice_row
 from bot.escalation.targets import GroupCache, Resolved, resolve
 from bot.i18n import N_
 from bot.incidents.models import Incident
-from bot.incidents.service import write_lock
 from bot.incidents.timeline import EventKind, said
 
 if TYPE_CHECKING:

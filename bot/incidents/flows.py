@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import metrics
+from bot.db.locks import declare_lock, write_lock
 from bot.escalation import service as escalation
 from bot.i18n import _, default_language, use_language
 from bot.incidents import service, setup, setup_notices, setup_steps
@@ -82,7 +83,7 @@ def _open(
     Under a per-reporter lock, so replays and identical declarations sent at once find the first.
     """
     with runtime.session() as session:
-        service.declare_lock(session, reporter_id)
+        declare_lock(session, reporter_id)
         if request_key:
             existing = session.scalar(select(Incident.id).where(Incident.request_key == request_key))
             if existing is not None:
@@ -178,7 +179,7 @@ def refresh_summary(runtime: Runtime, view: IncidentView) -> None:
         # Not posted yet (set-up late or in flight): the set-up step shows this change rather than
         # it being skipped — unless the step recorded its message since `view` was read.
         with runtime.session() as session:
-            service.write_lock(session)
+            write_lock(session)
             incident = session.get(Incident, view.id, with_for_update=True, populate_existing=True)
             assert incident is not None
             if incident.summary_ts is None:
@@ -215,7 +216,7 @@ def change_status(runtime: Runtime, incident_id: int, actor: str, change: str) -
     apply, stop_reason = LIFECYCLE[change]
     now = runtime.clock.now()
     with runtime.session() as session:
-        service.write_lock(session)  # two people acking at once on SQLite: the second sees the first
+        write_lock(session)  # two people acking at once on SQLite: the second sees the first
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise IncidentError(_("There is no incident {ref}.", ref=f"INC-{incident_id}"))
@@ -245,7 +246,7 @@ def change_status(runtime: Runtime, incident_id: int, actor: str, change: str) -
 def set_severity(runtime: Runtime, incident_id: int, actor: str, severity: str) -> IncidentView:
     now = runtime.clock.now()
     with runtime.session() as session:
-        service.write_lock(session)
+        write_lock(session)
         incident = session.get(Incident, incident_id)
         if incident is None:
             raise IncidentError(_("There is no incident {ref}.", ref=f"INC-{incident_id}"))

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from bot.db.locks import write_lock
 from bot.escalation import service as escalation
 from bot.escalation.models import EscalationState
 from bot.i18n import N_
-from bot.incidents import service, setup
+from bot.incidents import setup
 from bot.incidents.models import Incident, SetupStep
 from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.runtime import Runtime
@@ -40,7 +41,7 @@ def tick(runtime: Runtime) -> Repairs:
         return repairs
     now = runtime.clock.now()
     with runtime.session() as session:
-        service.write_lock(session)
+        write_lock(session)
         no_ladder = select(EscalationState.incident_id).where(EscalationState.incident_id == Incident.id)
         for incident in session.scalars(
             select(Incident)

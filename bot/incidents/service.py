@@ -7,14 +7,12 @@ Callers (flows) commit and then tell the chat platform.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
 from bot.config.policy import SEVERITY_KEYS, Policy
@@ -102,30 +100,6 @@ def channel_name(
     tail = f"-{suffix}" if suffix else ""
     slug = slugify(title, max(0, 80 - len(base) - len(tail) - 1))
     return f"{base}-{slug}{tail}" if slug else f"{base}{tail}"
-
-
-def write_lock(session: Session) -> None:
-    """SQLite has no row locks: take the database write lock first so check-then-write is atomic.
-
-    On PostgreSQL this does nothing; callers lock rows (FOR UPDATE) or take an advisory lock.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def declare_lock(session: Session, reporter_id: str) -> None:
-    """Serialise one person's declarations, so identical ones sent at once open one incident.
-
-    A PostgreSQL advisory lock held to the end of the transaction (any replica); on SQLite, the
-    database write lock. Then the repeat check and the insert run as one atomic step.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(
-            hashlib.sha256(f"declare:{reporter_id}".encode()).digest()[:8], "big", signed=True
-        )
-        session.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    else:
-        write_lock(session)
 
 
 def declare(

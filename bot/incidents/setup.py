@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.policy import Policy
 from bot.db.guard import database_fault
+from bot.db.locks import write_lock
 from bot.incidents import service
 from bot.incidents.models import Incident, SetupStep
 from bot.incidents.setup_notices import tell
@@ -104,7 +105,7 @@ def backoff(attempt: int) -> timedelta:
 # ------------------------------------------------------------------------------------- claim / run
 def _claim(runtime: Runtime, incident_id: int, eager: bool) -> list[Claim]:
     with runtime.session() as session:
-        service.write_lock(session)
+        write_lock(session)
         incident = session.get(Incident, incident_id, populate_existing=True)
         assert incident is not None
         return _claim_in(session, runtime, incident, runtime.clock.now(), eager)
@@ -229,7 +230,7 @@ def _record(
 ) -> list[Claim]:
     now = runtime.clock.now()
     with runtime.session() as session:
-        service.write_lock(session)
+        write_lock(session)
         incident = session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
         assert incident is not None
         if result.get("channel_id") and incident.channel_id is None:

@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.config.reports import ReportsConfig
+from bot.db.locks import write_lock
 from bot.i18n import _, use_language
-from bot.incidents.service import write_lock
 from bot.ports import ChatError
 from bot.reports import figures, render
 from bot.reports.models import ReportPost

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from bot.db.locks import write_lock
 from bot.i18n import N_
 from bot.incidents import service as incidents
 from bot.incidents.models import ChecklistItem, Incident
-from bot.incidents.service import write_lock
 from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError
