@@ -11,10 +11,11 @@ from slack_sdk import WebClient
 from bot.i18n import _, use_language
 from bot.incidents import flows
 from bot.incidents.service import IncidentError
+from bot.incidents.views import status_word
 from bot.logs import bind_incident
 from bot.ports import ChatError
 from bot.runtime import Runtime
-from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTION, STATUS_ACTION, status_word
+from bot.slack.blocks.incident import ACK_ACTION, CHECKLIST_ACTION, RESOLVE_ACTION, STATUS_ACTION
 from bot.slack.blocks.modals import status_view
 from bot.slack.gateway import SlackGateway
 from bot.slack.locale import language_for

@@ -11,8 +11,9 @@ from slack_sdk import WebClient
 from bot.i18n import _, use_language
 from bot.incidents import flows, service
 from bot.incidents.timeline import EventKind
+from bot.incidents.views import status_word
 from bot.runtime import Runtime
-from bot.slack.blocks.incident import home_view, status_word
+from bot.slack.blocks.incident import home_view
 from bot.slack.gateway import SlackGateway
 from bot.slack.locale import language_for
 from bot.text import escape

@@ -9,9 +9,9 @@ from slack_sdk import WebClient
 from bot.i18n import N_, _
 from bot.incidents import flows, ownership
 from bot.incidents.service import IncidentError
+from bot.incidents.views import status_word
 from bot.ports import ChatError
 from bot.runtime import Runtime
-from bot.slack.blocks.incident import status_word
 from bot.slack.gateway import SlackGateway
 from handlers.parsing import parse_user
 from handlers.subcommands import CommandContext, subcommand

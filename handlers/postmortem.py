@@ -10,11 +10,11 @@ from bot.i18n import N_, _, ngettext
 from bot.idempotency import claim
 from bot.incidents.models import Incident
 from bot.incidents.service import IncidentError
+from bot.incidents.views import status_word
 from bot.postmortem import flows, reminders
 from bot.postmortem import service as postmortem
 from bot.postmortem.models import ReviewReminder
 from bot.postmortem.render import LANGUAGES
-from bot.slack.blocks.incident import status_word
 from bot.text import escape
 from handlers.subcommands import CommandContext, subcommand
 

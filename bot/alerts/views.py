@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.i18n import N_, _
+from bot.i18n import N_, word_for
 
 if TYPE_CHECKING:
     from bot.alerts.models import AlertGroup
@@ -27,7 +27,7 @@ STATE_NAMES = {
 
 
 def alert_state_name(key: str) -> str:
-    return _(STATE_NAMES[key]) if key in STATE_NAMES else key
+    return word_for(STATE_NAMES, key)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import re
 from pydantic import Field, field_validator
 
 from bot.config.strict import Strict
+from bot.config.zones import TimeZoneName
 from bot.i18n import _
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -20,7 +21,9 @@ class ReportsConfig(Strict):
     weekly_at: str = Field(
         default="mon 09:00", description="Weekday and local time of the weekly post, e.g. 'mon 09:00'."
     )
-    timezone: str = Field(default="UTC", description="IANA time zone of weekly_at, e.g. Asia/Shanghai.")
+    timezone: TimeZoneName = Field(
+        default="UTC", description="IANA time zone of weekly_at, e.g. Asia/Shanghai."
+    )
 
     @field_validator("weekly_at")
     @classmethod
@@ -39,19 +42,6 @@ class ReportsConfig(Strict):
                 )
             )
         return value.lower().strip()
-
-    @field_validator("timezone")
-    @classmethod
-    def _timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(
-                _("unknown time zone {value}: use an IANA name like Asia/Shanghai", value=repr(value))
-            ) from exc
-        return value
 
     def slot(self) -> tuple[int, int, int]:
         """(weekday 0=Monday, hour, minute) of the weekly post."""

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from bot.escalation import messages
 from bot.escalation.models import MANUAL_TIER, PageOutbox
 from bot.escalation.passes import WORKER
-from bot.i18n import N_, _
+from bot.i18n import N_, word_for
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError, DeliveryError, PageRequest
 
@@ -174,4 +174,4 @@ CHANNEL_NAMES = {
 
 def channel_name(channel: str) -> str:
     """How the timeline names a delivery channel, in the language in force."""
-    return _(CHANNEL_NAMES[channel]) if channel in CHANNEL_NAMES else channel
+    return word_for(CHANNEL_NAMES, channel)

@@ -10,9 +10,9 @@ from typing import Any
 
 from bot.config.durations import format_duration
 from bot.config.policy import EscalationPolicy
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, ngettext, word_for
 from bot.incidents.timeline import said
-from bot.incidents.views import IncidentView
+from bot.incidents.views import IncidentView, status_word
 
 # Why a queued page was not sent (PageOutbox.error holds the code; the timeline shows these words).
 STOP_REASONS = {
@@ -26,7 +26,7 @@ STOP_REASONS = {
 
 
 def stop_reason_text(code: str) -> str:
-    return _(STOP_REASONS[code]) if code in STOP_REASONS else code
+    return word_for(STOP_REASONS, code)
 
 
 def age_text(declared_at: datetime, now: datetime) -> str:
@@ -160,7 +160,7 @@ def email_body(
                 when=f"{incident.declared_at:%Y-%m-%d %H:%M}",
                 age=age_text(incident.declared_at, now),
             ),
-            _("Status: {status}", status=status_text(incident.status)),
+            _("Status: {status}", status=status_word(incident.status)),
             _("{paged_as}.", paged_as=_paged_as(tier_name, reason, requested_by)),
             "",
             _(
@@ -169,19 +169,6 @@ def email_body(
             ),
         ]
     )
-
-
-# An incident's status as a page names it (the stored value is the English key).
-STATUSES = {
-    "declared": N_("declared"),
-    "acknowledged": N_("acknowledged"),
-    "mitigated": N_("mitigated"),
-    "resolved": N_("resolved"),
-}
-
-
-def status_text(status: str) -> str:
-    return _(STATUSES[status]) if status in STATUSES else status
 
 
 def webhook_payload(

@@ -24,6 +24,7 @@ from bot.i18n.catalog import (
     ngettext,
     set_default_language,
     use_language,
+    word_for,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "ngettext",
     "set_default_language",
     "use_language",
+    "word_for",
 ]

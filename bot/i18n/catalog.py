@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -107,6 +107,12 @@ def ngettext(singular: str, plural: str, n: int, /, **values: object) -> str:
 def N_(message: str) -> str:
     """Mark a constant for the catalog; translate it where it is rendered: `_(CONSTANT)`."""
     return message
+
+
+def word_for(words: Mapping[str, str], key: str) -> str:
+    """A stored key (a status, a reason code) in the language in force, through its table of
+    `N_` msgids; a key the table does not know is shown as it is."""
+    return gettext(words[key]) if key in words else key
 
 
 _ = gettext

@@ -6,13 +6,26 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, word_for
 
 if TYPE_CHECKING:
     from bot.incidents.models import Incident
 
 
 DRILL = N_("DRILL")
+
+# An incident's status as people read it (the stored value is the English key).
+STATUS_WORDS = {
+    "declared": N_("declared"),
+    "acknowledged": N_("acknowledged"),
+    "mitigated": N_("mitigated"),
+    "resolved": N_("resolved"),
+}
+
+
+def status_word(status: str) -> str:
+    """An incident's status in the reader's language (lower case, inside a sentence)."""
+    return word_for(STATUS_WORDS, status)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ from bot.db.locks import write_lock
 from bot.i18n import N_
 from bot.incidents import service as incidents
 from bot.incidents.models import ChecklistItem, Incident
-from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
 from bot.incidents.views import IncidentView
 from bot.ports import ChatError
 from bot.response import timers
@@ -167,47 +166,36 @@ def _record_nudge(session: Session, incident: Incident, item: Claimed, now: date
     )
     if checklist is not None and checklist.nudged_at is None:
         checklist.nudged_at = now
-    text, spoken = said(
-        N_("⏰ {step} is overdue: still open {over} past its {budget} budget"),
-        ("step",) if item.step in NAMES else (),
-        step=NAMES.get(item.step, item.step),
-        over=timers.format_over(now - item.due_at),
-        budget=timers.format_over(item.due_at - incident.declared_at),
-    )
-    add_event(
+    timers.clock_event(
         session,
         incident.id,
-        EventKind.RESPONSE_CLOCK,
-        BOT_ACTOR,
-        text,
+        now,
+        N_("⏰ {step} is overdue: still open {over} past its {budget} budget"),
+        ("step",) if item.step in NAMES else (),
         data={
             "step": item.step,
             "due_at": item.due_at.isoformat(),
             "over_seconds": int((now - item.due_at).total_seconds()),
-            **spoken,
         },
         dedupe_key=f"step-overdue:{item.step}",
-        at=now,
+        step=NAMES.get(item.step, item.step),
+        over=timers.format_over(now - item.due_at),
+        budget=timers.format_over(item.due_at - incident.declared_at),
     )
 
 
 def _record_reminder(session: Session, incident: Incident, item: Claimed, now: datetime, to: str) -> None:
     person = to.startswith(("U", "W"))
-    text, spoken = said(
-        N_("Status reminder sent to {who}: no status update for {quiet}"),
-        () if person else ("who",),
-        who=f"<@{to}>" if person else N_("the room"),
-        quiet=timers.format_over(now - item.quiet_since),
-    )
-    add_event(
+    timers.clock_event(
         session,
         incident.id,
-        EventKind.RESPONSE_CLOCK,
-        BOT_ACTOR,
-        text,
-        data={"reminder": item.seq, "to": to, **spoken},
+        now,
+        N_("Status reminder sent to {who}: no status update for {quiet}"),
+        () if person else ("who",),
+        data={"reminder": item.seq, "to": to},
         dedupe_key=f"status-reminder:{item.seq}",
-        at=now,
+        who=f"<@{to}>" if person else N_("the room"),
+        quiet=timers.format_over(now - item.quiet_since),
     )
 
 

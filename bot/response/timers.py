@@ -14,6 +14,7 @@ Decisions (docs/response-clock.md):
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -169,26 +170,46 @@ def step_ticked(session: Session, incident: Incident, item: ChecklistItem, done:
     late = now - item.due_at
     item.late_seconds = int(late.total_seconds())
     budget = item.due_at - incident.declared_at
-    # Stored in English with what renders it again: the timeline and the postmortem in their language.
-    text, spoken = said(
-        N_("{step} done {late} late (budget {budget} from the declaration)"),
-        ("step",),
-        step=NAMES[item.step],
-        late=format_over(late),
-        budget=format_over(budget),
-    )
-    add_event(
+    clock_event(
         session,
         incident.id,
-        EventKind.RESPONSE_CLOCK,
-        BOT_ACTOR,
-        text,
+        now,
+        N_("{step} done {late} late (budget {budget} from the declaration)"),
+        ("step",),
         data={
             "step": item.step,
             "late_seconds": item.late_seconds,
             "budget_seconds": int(budget.total_seconds()),
-            **spoken,
         },
+        step=NAMES[item.step],
+        late=format_over(late),
+        budget=format_over(budget),
+    )
+
+
+def clock_event(
+    session: Session,
+    incident_id: int,
+    now: datetime,
+    msgid: str,
+    translated: tuple[str, ...] = (),
+    *,
+    data: dict[str, Any],
+    dedupe_key: str | None = None,
+    **values: str,
+) -> None:
+    """A response-clock line on the timeline, by the bot.
+
+    Stored in English with what renders it again: the timeline and the postmortem in their language."""
+    text, spoken = said(msgid, translated, **values)
+    add_event(
+        session,
+        incident_id,
+        EventKind.RESPONSE_CLOCK,
+        BOT_ACTOR,
+        text,
+        data={**data, **spoken},
+        dedupe_key=dedupe_key,
         at=now,
     )
 

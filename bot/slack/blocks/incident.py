@@ -9,7 +9,7 @@ from bot.i18n import N_, _, ngettext
 from bot.incidents.models import TimelineEvent
 from bot.incidents.setup_steps import problem_text
 from bot.incidents.timeline import event_text, kind_label
-from bot.incidents.views import ChecklistView, IncidentView
+from bot.incidents.views import ChecklistView, IncidentView, status_word
 from bot.response.steps import LABELS
 from bot.response.timers import format_over
 from bot.security.types import SECURITY_TEXTS
@@ -39,23 +39,12 @@ STATUS_ACTION = "incident_status_update"
 RESOLVE_ACTION = "incident_resolve"
 CHECKLIST_ACTION = "incident_checklist"
 
-STATUS_WORD = {
-    "declared": N_("declared"),
-    "acknowledged": N_("acknowledged"),
-    "mitigated": N_("mitigated"),
-    "resolved": N_("resolved"),
-}
 STATUS_TITLE = {
     "declared": N_("Declared"),
     "acknowledged": N_("Acknowledged"),
     "mitigated": N_("Mitigated"),
     "resolved": N_("Resolved"),
 }
-
-
-def status_word(status: str) -> str:
-    """An incident's status in the reader's language (lower case, inside a sentence)."""
-    return _(STATUS_WORD[status]) if status in STATUS_WORD else status
 
 
 def title_line(incident: IncidentView) -> str:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.escalation.messages import age_text, status_text
+from bot.escalation.messages import age_text
 from bot.i18n import _
+from bot.incidents.views import status_word
 from bot.ports import PageRequest
 from bot.text import escape
 
@@ -67,7 +68,7 @@ def page_message(request: PageRequest, now: datetime | None = None) -> tuple[str
                         f"^{{date_short_pretty}} {{time}}|{incident.declared_at:%Y-%m-%d %H:%M} UTC>",
                     ),
                 },
-                {"type": "mrkdwn", "text": _("*Status*\n{status}", status=status_text(incident.status))},
+                {"type": "mrkdwn", "text": _("*Status*\n{status}", status=status_word(incident.status))},
                 {"type": "mrkdwn", "text": _("*War room*\n{room}", room=room)},
             ],
         },

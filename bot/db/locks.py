@@ -1,0 +1,50 @@
+"""Write locks that work the same on PostgreSQL and SQLite: check-then-write as one atomic step."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import time
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Session
+
+# A declaration runs after Slack's ack, so it may wait longer than an interactive command for
+# SQLite's single writer: twenty identical clicks at once queue behind each other, and the busy
+# handler's polling is not fair, so one 2 s wait can lose to later arrivals on a loaded machine.
+DECLARE_PATIENCE_SECONDS = 10.0
+
+
+def write_lock(session: Session) -> None:
+    """SQLite has no row locks: take the database write lock first so check-then-write is atomic.
+
+    On PostgreSQL this does nothing; callers lock rows (FOR UPDATE) or take an advisory lock.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def declare_lock(session: Session, reporter_id: str) -> None:
+    """Serialise one person's declarations, so identical ones sent at once open one incident.
+
+    A PostgreSQL advisory lock held to the end of the transaction (any replica); on SQLite, the
+    database write lock, tried again until DECLARE_PATIENCE_SECONDS have passed. Then the repeat
+    check and the insert run as one atomic step.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(
+            hashlib.sha256(f"declare:{reporter_id}".encode()).digest()[:8], "big", signed=True
+        )
+        session.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        return
+    deadline = time.monotonic() + DECLARE_PATIENCE_SECONDS
+    while True:
+        try:
+            write_lock(session)
+            return
+        except sa_exc.OperationalError as exc:
+            locked = isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig).lower()
+            if not locked or time.monotonic() >= deadline:
+                raise
+            session.rollback()  # nothing was read or written yet: start the transaction afresh
