@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.app import build_runtime
 from bot.clock import Clock
 from bot.config.loader import load_policy_text
 from bot.config.policy import Policy
 from bot.config.settings import Settings
+from bot.db import create_db_engine, make_session_factory
+from bot.db.engine import session_scope
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.incidents import flows
+from bot.incidents import service as incidents
 from bot.incidents.models import Incident, TimelineEvent
 from bot.runtime import Runtime
 from devkit.slack_emulator import SlackEmulator, collect_actions
@@ -123,3 +128,35 @@ def channel_texts(emu: SlackEmulator, channel_id: str) -> list[str]:
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+def seed_open_incidents(
+    db_url: str,
+    policy: Policy,
+    channels: list[str],
+    now: datetime,
+    name: str,
+    arm: Callable[[Session, Incident], None],
+) -> list[int]:
+    """Open p2 incidents with rooms, as if just declared at `now` (for the bot processes to find);
+    `arm` starts what the test is about (the ladder, the response clock) as the declare flow does."""
+    engine = create_db_engine(db_url)
+    ids = []
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            for n, channel in enumerate(channels):
+                incident, _ = incidents.declare(
+                    session,
+                    policy,
+                    severity="p2",
+                    title=f"{name.capitalize()} {n}",
+                    reporter_id=REPORTER,
+                    origin_channel_id=None,
+                    now=now,
+                )
+                incident.channel_id, incident.channel_name = channel, f"inc-{name}-{n}"
+                arm(session, incident)
+                ids.append(incident.id)
+    finally:
+        engine.dispose()
+    return ids

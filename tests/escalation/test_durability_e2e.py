@@ -14,9 +14,8 @@ from bot.db import create_db_engine, make_session_factory
 from bot.db.engine import session_scope
 from bot.escalation import service as escalation
 from bot.escalation.models import EscalationState, PageOutbox
-from bot.incidents import service as incidents
 from bot.incidents.models import Incident
-from tests.escalation.helpers import DIRECTOR, LEAD, ONCALL, REPORTER, pages
+from tests.escalation.helpers import DIRECTOR, LEAD, ONCALL, REPORTER, pages, seed_open_incidents
 from tests.escalation.processes import BotProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -105,28 +104,15 @@ escalation:
 
 def _seed_incidents(pg_url: str, policy_text: str, channels: list[str], start_in: float) -> list[int]:
     """200 open incidents whose tier 1 falls due `start_in` seconds from now, as if just declared."""
-    policy = load_policy_text(policy_text)
-    engine = create_db_engine(pg_url)
     due = datetime.now(UTC) + timedelta(seconds=start_in)
-    ids = []
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            for n, channel in enumerate(channels):
-                incident, _ = incidents.declare(
-                    session,
-                    policy,
-                    severity="p2",
-                    title=f"Replica test {n}",
-                    reporter_id=REPORTER,
-                    origin_channel_id=None,
-                    now=due,
-                )
-                incident.channel_id, incident.channel_name = channel, f"inc-replica-{n}"
-                escalation.start(session, incident, due)
-                ids.append(incident.id)
-    finally:
-        engine.dispose()
-    return ids
+    return seed_open_incidents(
+        pg_url,
+        load_policy_text(policy_text),
+        channels,
+        due,
+        "replica",
+        lambda session, incident: escalation.start(session, incident, due),
+    )
 
 
 def test_two_replicas_page_every_key_exactly_once(emu, pg_url, tmp_path) -> None:

@@ -11,13 +11,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.config.loader import load_policy_text
-from bot.db import create_db_engine, make_session_factory
-from bot.db.engine import session_scope
-from bot.incidents import service as incidents
 from bot.incidents.models import Incident, TimelineEvent
 from bot.response import timers as response_timers
 from bot.response.models import ResponseTimer
-from tests.escalation.helpers import ONCALL, REPORTER
+from tests.escalation.helpers import ONCALL, REPORTER, seed_open_incidents
 from tests.escalation.processes import BotProcess
 from tests.response.helpers import nudges, reminders, summary_text
 from tests.setup_faults.support import room_complete, rows, write_config
@@ -81,26 +78,14 @@ status_reminders: {{p2: null}}
 def _seed(db_url: str, channels: list[str]) -> list[int]:
     """Open incidents with rooms, declared now, their clocks armed as the declare flow does."""
     policy = load_policy_text(REPLICAS)
-    engine = create_db_engine(db_url)
-    ids = []
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            for n, channel in enumerate(channels):
-                incident, _ = incidents.declare(
-                    session,
-                    policy,
-                    severity="p2",
-                    title=f"Replica clock {n}",
-                    reporter_id=REPORTER,
-                    origin_channel_id=None,
-                    now=datetime.now(UTC),
-                )
-                incident.channel_id, incident.channel_name = channel, f"inc-clock-{n}"
-                response_timers.plan(session, incident, policy)
-                ids.append(incident.id)
-    finally:
-        engine.dispose()
-    return ids
+    return seed_open_incidents(
+        db_url,
+        policy,
+        channels,
+        datetime.now(UTC),
+        "clock",
+        lambda session, incident: response_timers.plan(session, incident, policy),
+    )
 
 
 @pytest.mark.postgres
