@@ -191,7 +191,7 @@ def connections(ctx: CheckContext) -> Report:
         _int(status.get("max_used_connections")),
         _int(status.get("connection_errors_max_connections")),
     )
-    uptime = _int(status.get("uptime")) or None
+    uptime = _int(status["uptime"]) if status.get("uptime") is not None else None  # 0 s is an answer
     report = evaluate_connections(connected, maximum, max_used, refused, uptime)
     report.detail = (
         format_pairs(

@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
 # A 'sending' row older than its lease belongs to a dead process. The lease outlasts one Slack call
 # with all its retries (timeout x attempts), so a slow call is never taken over and sent twice:
-# 2 minutes at the default 15 s timeout, like pages; never under 30 s.
-MIN_LEASE = timedelta(seconds=30)
+# 2 minutes at the default 15 s timeout, like pages; never under 10 s.
+MIN_LEASE = timedelta(seconds=10)
 
 
 def lease(runtime: Runtime) -> timedelta:

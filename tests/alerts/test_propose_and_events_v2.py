@@ -23,6 +23,7 @@ from tests.alerts.helpers import (
     post,
 )
 from tests.harness import Harness
+from tests.support.raw_http import raw_post
 
 
 def _proposal(h: Harness) -> dict:
@@ -190,6 +191,8 @@ def test_events_v2_without_dedup_key_gets_one_and_bad_events_are_400(
 def test_body_over_one_mib_is_413_and_not_json_is_400(harness: Harness, token: tuple[str, str]) -> None:
     h = harness
     big = b'{"alerts": "' + b"x" * (1024 * 1024) + b'"}'
-    assert post(h.url, "prometheus", None, token[1], raw=big).status == 413
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token[1]}"}
+    port = int(h.url.rsplit(":", 1)[1])
+    assert raw_post(port, "/alerts/prometheus", {**headers, "Content-Length": str(len(big))}, big) == 413
     assert post(h.url, "prometheus", None, token[1], raw=b"{not json").status == 400
     assert event_count(h.runtime) == 0

@@ -7,11 +7,9 @@ and answer malformed bodies 400/401 — never a 500, never a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from devkit.slack_emulator import SlackEmulator
 from devkit.slack_emulator.driver import sign
 from tests.escalation.helpers import SIGNING_SECRET
 from tests.escalation.processes import BotProcess
+from tests.support.raw_http import raw_post
 
 MARKER = "BODY-MARKER-7f3a"
 
@@ -49,28 +48,11 @@ def _signed(body: str, content_type: str, timestamp: str | None = None) -> dict[
     }
 
 
-def _raw_post(port: int, path: str, headers: dict[str, str], body: bytes) -> int:
-    """Send the headers, then as much body as the server accepts; the status it answered with."""
-    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(head.encode())
-        with contextlib.suppress(OSError):  # the server answered and closed without reading it all
-            sock.sendall(body)
-        reply = b""
-        while b"\r\n" not in reply:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            reply += chunk
-    return int(reply.split(b" ", 2)[1])
-
-
 def test_big_bodies_are_refused_unread(bot: BotProcess) -> None:
     ten_mb = (MARKER * (10 * 1024 * 1024 // len(MARKER))).encode()
     started = time.monotonic()
     for path in ("/slack/events", "/alerts/grafana", "/anything"):
-        status = _raw_post(
+        status = raw_post(
             bot.port, path, {"Content-Type": "text/plain", "Content-Length": str(len(ten_mb))}, ten_mb
         )
         assert status == 413, path
@@ -79,7 +61,7 @@ def test_big_bodies_are_refused_unread(bot: BotProcess) -> None:
         f"{len(part):x}\r\n".encode() + part + b"\r\n"
         for part in [ten_mb[i : i + 65536] for i in range(0, 2 * 1024 * 1024, 65536)]
     )
-    status = _raw_post(
+    status = raw_post(
         bot.port,
         "/slack/events",
         {"Content-Type": "text/plain", "Transfer-Encoding": "chunked"},

@@ -28,8 +28,8 @@ CLOCK = f"""
 escalation:
   tiers:
     - {{name: tier1, targets: [{ONCALL}], timeout: 10m}}
-response_steps: {{confirm: {{budget: 3s}}, {NO_OTHER_STEPS}}}
-status_reminders: {{p1: 6s}}
+response_steps: {{confirm: {{budget: 2s}}, {NO_OTHER_STEPS}}}
+status_reminders: {{p1: 4s}}
 """
 
 
@@ -45,14 +45,14 @@ def test_nudge_summary_timeline_and_a_reminder_that_updates_silence(emu, db_url,
         assert bot.driver.command("/incident", "ack", user_id=ONCALL, channel_id=room.id).status == 200
 
         [nudge] = emu.wait_for(lambda: nudges(emu, room.id, "Confirm the incident"), timeout=10)
-        assert "past its 3s budget" in nudge
+        assert "past its 2s budget" in nudge
         emu.wait_for(lambda: "⏰ *Overdue:* Confirm the incident" in summary_text(emu, room.id), timeout=5)
         [dm] = emu.wait_for(lambda: reminders(emu.dms(ONCALL)), timeout=10)
         assert "No status update on *INC-1*" in dm
-        # Updates every 2 s (under the 6 s interval): no reminder while they keep coming.
+        # Updates every second or so (under the 4 s interval): no reminder while they keep coming.
         for n in range(5):
             bot.driver.command("/incident", f"status step {n}", user_id=ONCALL, channel_id=room.id)
-            time.sleep(2)
+            time.sleep(1)
         assert len(reminders(emu.dms(ONCALL))) == 1
         assert len(nudges(emu, room.id)) == 1  # once, however many ticks ran since
         emu.wait_for(lambda: len(reminders(emu.dms(ONCALL))) == 2, timeout=12)  # quiet again: reminded
@@ -114,9 +114,9 @@ def test_two_replicas_nudge_each_room_exactly_once(emu, pg_url, tmp_path) -> Non
 def test_sigkill_between_claim_and_send_still_nudges_once_after_restart(
     emu, db_url, tmp_path, monkeypatch
 ) -> None:
-    # Slack calls time out after 3 s here, so a dead process's claim is free after the 30 s minimum lease.
-    monkeypatch.setenv("SLACK_TIMEOUT_SECONDS", "3")
-    config = write_config(tmp_path, CLOCK.replace("{p1: 6s}", "{p1: null}").replace("3s", "4s"))
+    # Slack calls time out after 1 s here, so a dead process's claim is free after the 10 s minimum lease.
+    monkeypatch.setenv("SLACK_TIMEOUT_SECONDS", "1")
+    config = write_config(tmp_path, CLOCK.replace("{p1: 4s}", "{p1: null}").replace("2s", "4s"))
     first = BotProcess("first", emu, db_url, config, tmp_path).wait_healthy()
     second = None
     try:
@@ -148,7 +148,7 @@ def test_sigkill_between_claim_and_send_still_nudges_once_after_restart(
         assert len(_clock_events(db_url)) == 1
         [incident] = rows(db_url, Incident)
         assert incident.channel_id == room.id
-        print(f"nudge delivered {took:.1f}s after the SIGKILL (lease 30s)")
+        print(f"nudge delivered {took:.1f}s after the SIGKILL (lease 10s)")
     finally:
         first.stop()
         if second is not None:
