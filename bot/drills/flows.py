@@ -2,10 +2,11 @@
 
 The resolve hook writes the row and posts it at once; the tick (every few seconds, any replica)
 posts what is left — a Slack error is retried with backoff — and writes the row for a resolved
-drill that has none (a process that died between the resolve's commit and its hook). Rows are
-claimed FOR UPDATE SKIP LOCKED and marked posted in the claiming transaction, so a report is
-posted once whatever the number of replicas. Keyed by the resolve time: a later resolve (after a
-reopen) gets its own report.
+drill that has none (a process that died between the resolve's commit and its hook). A row is
+claimed, sent with no transaction open and recorded posted (with its timeline note) only if the
+claim is still ours (bot.reports.posts), so a slow Slack holds no database lock and a report is
+posted once whatever the number of replicas; a claim whose process died is taken over after the
+lease. Keyed by the resolve time: a later resolve (after a reopen) gets its own report.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.db.locks import write_lock
 from bot.drills import report
 from bot.i18n import N_, use_language
 from bot.incidents.models import Incident
 from bot.incidents.timeline import BOT_ACTOR, EventKind, add_event, said
-from bot.ports import ChatError
+from bot.reports import posts
 from bot.reports.models import ReportPost
 
 if TYPE_CHECKING:
@@ -36,6 +36,13 @@ TICK_SECONDS = 5.0
 PREFIX = "drill-report:"
 LOOK_BACK = timedelta(days=7)  # resolved drills the tick still writes a missing row for
 MAX_ATTEMPTS = 20
+
+
+def backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(300, 2**attempt))
+
+
+KIND = posts.Kind(PREFIX, MAX_ATTEMPTS, backoff)
 
 
 def _period(incident: Incident) -> str:
@@ -99,56 +106,39 @@ def reconcile(runtime: Runtime, now: datetime) -> None:
 def post_due(runtime: Runtime) -> int:
     """Post every due drill report; returns how many were posted."""
     posted = 0
-    while True:
-        now = runtime.clock.now()
-        with runtime.session() as session:
-            write_lock(session)
-            row = session.scalar(
-                select(ReportPost)
-                .where(
-                    ReportPost.period.like(f"{PREFIX}%"),
-                    ReportPost.status == "pending",
-                    ReportPost.next_attempt_at <= now,
-                )
-                .order_by(ReportPost.next_attempt_at, ReportPost.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-            if row is None:
-                return posted
-            posted += _post(runtime, session, row, now)
+    while (item := posts.claim(runtime, KIND, runtime.clock.now())) is not None:
+        posted += _post(runtime, item)
+    return posted
 
 
-def _post(runtime: Runtime, session: Session, row: ReportPost, now: datetime) -> int:
-    incident_id = int(row.period.removeprefix(PREFIX).split(":", 1)[0])
-    incident = session.get(Incident, incident_id)
-    row.attempts += 1
-    if incident is None:
-        row.status, row.error = "failed", "no_incident"
+def _post(runtime: Runtime, item: posts.Claimed) -> int:
+    """Send one claimed report (no transaction open) and record it with its timeline note."""
+    incident_id = int(item.period.removeprefix(PREFIX).split(":", 1)[0])
+    with runtime.session() as session, use_language(runtime.policy.language):
+        incident = session.get(Incident, incident_id)
+        text = report.render(report.build(session, incident, runtime.policy)) if incident else None
+    if text is None:
+        posts.record(runtime, KIND, item, runtime.clock.now(), error="no_incident", final=True)
         return 0
-    with use_language(runtime.policy.language):
-        text = report.render(report.build(session, incident, runtime.policy))
-    try:
-        posted = runtime.warroom.notify(row.channel_id, text)
-    except ChatError as exc:
-        row.error = exc.code
-        row.status = "failed" if row.attempts >= MAX_ATTEMPTS else "pending"
-        row.next_attempt_at = now + timedelta(seconds=min(300, 2**row.attempts))
-        log.warning("drill report not posted: %s", exc.code, extra={"incident_id": incident_id})
-        return 0
-    row.status, row.posted_at, row.message_ts, row.error = "posted", now, posted.ts, None
-    note, spoken = said(N_("Drill report posted"))  # told again in each reader's language
-    add_event(
-        session,
-        incident_id,
-        EventKind.NOTE,
-        BOT_ACTOR,
-        note,
-        data={"ts": posted.ts, **spoken},
-        dedupe_key=row.period,
-        at=now,
+    message = text
+
+    def note(session: Session, row: ReportPost) -> None:
+        line, spoken = said(N_("Drill report posted"))  # told again in each reader's language
+        data = {"ts": row.message_ts, **spoken}
+        add_event(
+            session,
+            incident_id,
+            EventKind.NOTE,
+            BOT_ACTOR,
+            line,
+            data=data,
+            dedupe_key=row.period,
+            at=row.posted_at,
+        )
+
+    return int(
+        posts.send(runtime, KIND, item, lambda: runtime.warroom.notify(item.channel_id, message).ts, note)
     )
-    return 1
 
 
 def tick(runtime: Runtime) -> int:

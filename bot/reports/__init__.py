@@ -12,6 +12,8 @@ Decisions
 - Overdue reviews: resolved incidents whose review deadline (the postmortem timer row) has passed
   without `/incident review done`. Open action items: every item not done, by owner, whatever the window.
 - The weekly post goes to `announce_channel` at `reports.weekly_at` in `reports.timezone` (default
-  Monday 09:00 UTC, wall-clock across DST) for the seven days before; the week's
-  row (unique key) is claimed once across replicas and marked posted in the same transaction.
+  Monday 09:00 UTC, wall-clock across DST) for the seven days before; the week's row (unique key)
+  is claimed once across replicas, posted with no transaction open and recorded posted afterwards
+  if the claim is still ours (`posts`: the same steps for drill reports), so a slow Slack holds no
+  database lock.
 """

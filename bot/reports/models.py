@@ -21,9 +21,13 @@ class ReportPost(Base):
     channel_id: Mapped[str] = mapped_column(String(32))
     since: Mapped[datetime] = mapped_column(UTCDateTime)
     until: Mapped[datetime] = mapped_column(UTCDateTime)
-    # pending -> posted | failed (after MAX_ATTEMPTS); a failed attempt stays pending, later.
+    # pending -> sending (claimed; Slack is called with no transaction open) -> posted, or back to
+    # pending with a later next_attempt_at, or failed after MAX_ATTEMPTS; a 'sending' claim older
+    # than the lease is taken over (its process died). skipped: a weekly slot never posted.
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_ts: Mapped[str | None] = mapped_column(String(32))

@@ -2,10 +2,12 @@
 
 Every replica's tick writes the current week's row (unique `period`, ON CONFLICT DO NOTHING) once
 the week's slot has come (`reports.weekly_at` in `reports.timezone`, default Monday 09:00 UTC),
-then claims due rows FOR UPDATE SKIP LOCKED and posts while holding the row: another replica skips
-it, and the row is marked posted in the same transaction. A bot that was down for weeks posts only
-the latest week. The figures and the chart are made before the claim, so
-no lock waits on matplotlib.
+then claims a due row, makes the figures and the chart, posts and records (bot.reports.posts): the
+claim and the record are short transactions of their own, and Slack is called with none open, so a
+slow Slack holds no database lock; another replica skips a claimed row, and takes it over only if
+the claim outlived its lease. A Slack error is tried again RETRY_AFTER later, MAX_ATTEMPTS times.
+The chart is uploaded after the figures are recorded as posted; a failed upload is logged, not
+retried. A bot that was down for weeks posts only the latest week.
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.config.reports import ReportsConfig
-from bot.db.locks import write_lock
 from bot.i18n import _, use_language
 from bot.ports import ChatError
-from bot.reports import figures, render
+from bot.reports import figures, posts, render
 from bot.reports.models import ReportPost
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 60.0
 RETRY_AFTER = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
+KIND = posts.Kind("weekly:", MAX_ATTEMPTS, lambda attempt: RETRY_AFTER)
 
 
 def week_slot(now: datetime, config: ReportsConfig | None = None) -> datetime:
@@ -83,61 +85,27 @@ def plan(runtime: Runtime, now: datetime) -> None:
         )
 
 
-def _due(runtime: Runtime, now: datetime) -> ReportPost | None:
-    with runtime.session() as session:
-        return session.scalar(
-            select(ReportPost)
-            .where(
-                ReportPost.period.like("weekly:%"),
-                ReportPost.status == "pending",
-                ReportPost.next_attempt_at <= now,
-            )
-            .order_by(ReportPost.next_attempt_at)
-            .limit(1)
-        )
-
-
 def tick(runtime: Runtime) -> int:
     """Post the week's report if it is due; returns how many were posted (0 or 1)."""
     now = runtime.clock.now()
     plan(runtime, now)
-    peeked = _due(runtime, now)
-    if peeked is None:
+    item = posts.claim(runtime, KIND, now)
+    if item is None:  # nothing due, or another replica has it
         return 0
     with use_language(runtime.policy.language):
         with runtime.session() as session:
-            report = figures.build(session, runtime.policy, peeked.since, peeked.until, now)
+            report = figures.build(session, runtime.policy, item.since, item.until, now)
         text = render.slack_text(report)
         chart = render.chart_png(report)
         title = _(
             "Incident report {since} → {until}",
-            since=f"{peeked.since:%Y-%m-%d}",
-            until=f"{peeked.until:%Y-%m-%d}",
+            since=f"{item.since:%Y-%m-%d}",
+            until=f"{item.until:%Y-%m-%d}",
         )
-    with runtime.session() as session:
-        write_lock(session)
-        row = session.scalar(
-            select(ReportPost)
-            .where(
-                ReportPost.id == peeked.id, ReportPost.status == "pending", ReportPost.next_attempt_at <= now
-            )
-            .with_for_update(skip_locked=True)
-        )
-        if row is None:  # another replica has it, or posted it meanwhile
-            return 0
-        row.attempts += 1
-        try:
-            posted = runtime.warroom.notify(row.channel_id, text)
-        except ChatError as exc:
-            row.error = exc.code
-            if row.attempts >= MAX_ATTEMPTS:
-                row.status = "failed"
-            row.next_attempt_at = now + RETRY_AFTER
-            log.warning("weekly report not posted: %s (attempt %d)", exc.code, row.attempts)
-            return 0
-        row.status, row.posted_at, row.message_ts, row.error = "posted", now, posted.ts, None
-        try:
-            runtime.files.upload(row.channel_id, f"report-{row.until:%Y-%m-%d}.png", title, chart, "")
-        except ChatError as exc:  # the figures are posted; the chart is a picture of them
-            log.warning("weekly report chart not uploaded: %s", exc.code)
+    if not posts.send(runtime, KIND, item, lambda: runtime.warroom.notify(item.channel_id, text).ts):
+        return 0
+    try:  # after the figures are recorded as posted: the chart is a picture of them, not retried
+        runtime.files.upload(item.channel_id, f"report-{item.until:%Y-%m-%d}.png", title, chart, "")
+    except ChatError as exc:
+        log.warning("weekly report chart not uploaded: %s", exc.code)
     return 1
