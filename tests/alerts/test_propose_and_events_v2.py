@@ -145,7 +145,10 @@ def test_confirm_within_declares_once_with_two_replicas(db_url: str, token: tupl
                 thread.join(30)
             h.wait_until(lambda: groups(h.runtime)[0].state == "declared", 15)
             assert len(incidents(h.runtime)) == 1
-            assert len([c for c in h.emulator.calls_to("conversations.create") if c.ok]) == 1
+            made = lambda: [c for c in h.emulator.calls_to("conversations.create") if c.ok]  # noqa: E731
+            h.wait_until(made, 15)  # the room is made after the declare commits
+            h.wait_idle()
+            assert len(made()) == 1
         finally:
             other.executor.shutdown(wait=True)
             other.engine.dispose()
