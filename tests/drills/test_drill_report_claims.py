@@ -11,36 +11,13 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.drills import flows as drill_reports
 from bot.incidents import flows
-from bot.incidents.models import Incident
 from bot.incidents.timeline import EventKind
 from bot.reports import posts
 from bot.reports.models import ReportPost
 from bot.response.tick import lease
 from bot.runtime import Runtime
-from tests.escalation.helpers import ONCALL, REPORTER, close, guide_policy, make_runtime, timeline
-
-
-def _reports(emu, channel_id: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    return [m for m in emu.messages(channel_id) if "Drill report" in m.get("text", "")]
-
-
-def _resolved_drill(runtime: Runtime) -> Incident:
-    """A drill resolved by a process that died before its hook: the row is left to the tick."""
-    result = flows.declare(
-        runtime,
-        severity="p1",
-        title="Checkout drill",
-        reporter_id=REPORTER,
-        origin_channel_id="C_GENERAL",
-        request_key=None,
-        drill=True,
-    )
-    runtime.hooks.clear()
-    flows.change_status(runtime, result.incident.id, ONCALL, "resolved")
-    with runtime.session() as session:
-        incident = session.get(Incident, result.incident.id)
-        assert incident is not None and incident.channel_id
-        return incident
+from tests.drills.helpers import declare_drill, reports
+from tests.escalation.helpers import ONCALL, close, guide_policy, make_runtime, timeline
 
 
 def _row(runtime: Runtime) -> ReportPost:
@@ -56,7 +33,7 @@ def test_a_slow_drill_report_on_sqlite_does_not_block_a_note(emu, sqlite_url, mo
     clock = ManualClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
     runtime = make_runtime(emu, sqlite_url, guide_policy(), clock)
     try:
-        drill = _resolved_drill(runtime)
+        drill = declare_drill(runtime, resolved_by_a_dead_process=True)
         calling = threading.Event()
         notify = runtime.warroom.notify
 
@@ -78,7 +55,7 @@ def test_a_slow_drill_report_on_sqlite_does_not_block_a_note(emu, sqlite_url, mo
         finally:
             ticking.join(15)
         assert done == [1]
-        assert len(_reports(emu, drill.channel_id)) == 1
+        assert len(reports(emu, drill.channel_id)) == 1
         notes = [e.text for e in timeline(runtime, drill.id, EventKind.NOTE)]
         assert "Debrief at 10:00" in notes and notes.count("Drill report posted") == 1
         row = _row(runtime)
@@ -91,20 +68,20 @@ def test_a_drill_report_claim_whose_process_died_is_taken_over_and_posted_once(e
     clock = ManualClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
     dead, other = (make_runtime(emu, db_url, guide_policy(), clock) for _ in range(2))
     try:
-        drill = _resolved_drill(dead)
+        drill = declare_drill(dead, resolved_by_a_dead_process=True)
         drill_reports.reconcile(dead, clock.now())
         claimed = posts.claim(dead, drill_reports.KIND, clock.now())  # claimed, then the process "dies"
         assert claimed is not None and claimed.channel_id == drill.channel_id
 
         clock.advance(lease(other) - timedelta(seconds=1))
         assert drill_reports.tick(other) == 0  # still within the lease: the claim may be alive
-        assert _reports(emu, drill.channel_id) == []
+        assert reports(emu, drill.channel_id) == []
         clock.advance(timedelta(seconds=2))
         assert drill_reports.tick(other) == 1
         assert drill_reports.tick(other) == 0
         # The first process wakes up: its claim is no longer its own, it records nothing.
         assert posts.record(dead, drill_reports.KIND, claimed, clock.now(), ts="1.000001") is False
-        [posted] = _reports(emu, drill.channel_id)
+        [posted] = reports(emu, drill.channel_id)
         assert "DRILL INC-1 P1: Checkout drill" in posted["text"]
         assert _report_notes(other, drill.id) == ["Drill report posted"]
         row = _row(other)
@@ -118,12 +95,12 @@ def test_a_drill_report_whose_incident_is_gone_fails_without_a_post(emu, sqlite_
     clock = ManualClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
     runtime = make_runtime(emu, sqlite_url, guide_policy(), clock)
     try:
-        drill = _resolved_drill(runtime)
+        drill = declare_drill(runtime, resolved_by_a_dead_process=True)
         drill_reports.reconcile(runtime, clock.now())
         with runtime.session() as session:  # a row whose incident is not in the database (any more)
             session.scalars(select(ReportPost)).one().period = "drill-report:999:20261203T090000"
         assert drill_reports.post_due(runtime) == 0
-        assert _reports(emu, drill.channel_id) == []
+        assert reports(emu, drill.channel_id) == []
         row = _row(runtime)
         assert (row.status, row.attempts, row.error, row.claimed_by) == ("failed", 1, "no_incident", None)
         clock.advance(timedelta(hours=1))
