@@ -15,7 +15,7 @@ from bot.incidents.service import IncidentError, validate_title
 from bot.incidents.timeline import EventKind
 from bot.runtime import Runtime
 from bot.slack.blocks.incident import declare_answer
-from bot.slack.blocks.modals import DECLARE_CALLBACK, STATUS_CALLBACK, declare_view
+from bot.slack.blocks.modals import DECLARE_CALLBACK, DRILL_BLOCK, STATUS_CALLBACK, declare_view
 from bot.slack.gateway import SlackGateway
 from bot.slack.locale import known_language_for, language_for
 from handlers.faults import NOT_DECLARED, Attempt, Outcome
@@ -36,12 +36,18 @@ def _value(state: dict[str, Any], block: str) -> str:
     return element.get("value") or ""
 
 
+def _checked(state: dict[str, Any], block: str) -> bool:
+    element = state.get("values", {}).get(block, {}).get("value", {})
+    return bool(element.get("selected_options"))
+
+
 def register(app: App, runtime: Runtime) -> None:
     @app.view(DECLARE_CALLBACK)
     def declare_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
         severity = _value(view["state"], "severity")
         title = _value(view["state"], "title")
         kind = _value(view["state"], "incident_type")  # the Type select; "none" or absent: ordinary
+        drill = _checked(view["state"], DRILL_BLOCK)
         user_id = body["user"]["id"]
         # Errors go in the ack, which cannot wait for Slack: the cached language (the form's opener).
         with use_language(known_language_for(client, user_id)):
@@ -55,10 +61,16 @@ def register(app: App, runtime: Runtime) -> None:
                 return
         ack()
         with use_language(language_for(client, user_id)):
-            declare_form(view, user_id, severity, title, kind, client)
+            declare_form(view, user_id, severity, title, kind, drill, client)
 
     def declare_form(
-        view: dict[str, Any], user_id: str, severity: str, title: str, kind: str, client: WebClient
+        view: dict[str, Any],
+        user_id: str,
+        severity: str,
+        title: str,
+        kind: str,
+        drill: bool,
+        client: WebClient,
     ) -> None:
         attempt = Attempt()
         try:
@@ -70,6 +82,7 @@ def register(app: App, runtime: Runtime) -> None:
                 origin_channel_id=view.get("private_metadata") or None,
                 request_key=f"view:{view['id']}",
                 incident_type=kind if kind in runtime.policy.incident_types else None,
+                drill=drill,
             )
         except Exception as exc:
             trouble = attempt.trouble(exc, NOT_DECLARED)

@@ -140,3 +140,35 @@ def test_a_diag_run_in_a_drill_room_is_not_counted(sqlite_url: str) -> None:
         assert _metric(h.url, series) == before
         record_diagnostic(h.runtime, result, actor=h.alice, channel_id=real.channel_id)
         assert _metric(h.url, series) == before + 1
+
+
+def test_the_declare_form_declares_a_drill_when_its_box_is_ticked(sqlite_url: str) -> None:
+    with Harness(sqlite_url) as h:
+        h.command("")
+        modal = h.emulator.wait_for(lambda: h.emulator.open_modals(h.alice), timeout=5)[-1]
+        box = next(b for b in modal["blocks"] if b.get("block_id") == "drill")
+        assert box["optional"] is True and box["element"]["type"] == "checkboxes"
+        assert all(len(o["description"]["text"]) <= 75 for o in box["element"]["options"])  # Slack's limit
+        state = {
+            "severity": {"value": {"type": "static_select", "selected_option": {"value": "p2"}}},
+            "title": {"value": {"type": "plain_text_input", "value": "Failover rehearsal"}},
+            "drill": {"value": {"type": "checkboxes", "selected_options": [{"value": "drill"}]}},
+        }
+        h.driver.view_submission(h.alice, "declare_incident", state, private_metadata="C_GENERAL")
+        room = h.emulator.wait_for(lambda: h.emulator.find_channel_prefix("drill-"), timeout=10)
+        h.wait_idle()
+        incident = h.latest_incident()
+        assert incident is not None and incident.is_drill and incident.title == "Failover rehearsal"
+        assert room.name.endswith("-failover-rehearsal")
+
+        # Unticked, the same form declares a real incident.
+        h.command("")
+        h.emulator.wait_for(lambda: len(h.emulator.open_modals(h.alice)) >= 1, timeout=5)
+        state["title"] = {"value": {"type": "plain_text_input", "value": "Checkout returns 502"}}
+        state["drill"] = {"value": {"type": "checkboxes", "selected_options": []}}
+        h.driver.view_submission(h.alice, "declare_incident", state, private_metadata="C_GENERAL")
+        real = h.emulator.wait_for(
+            lambda: (i := h.latest_incident()) is not None and i.title == "Checkout returns 502" and i,
+            timeout=10,
+        )
+        assert real.is_drill is False

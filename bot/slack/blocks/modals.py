@@ -10,6 +10,7 @@ from bot.slack.blocks.security import type_block
 
 DECLARE_CALLBACK = "declare_incident"
 STATUS_CALLBACK = "incident_status_update"
+DRILL_BLOCK = "drill"
 
 
 def _plain(text: str) -> dict[str, str]:
@@ -42,6 +43,26 @@ def declare_view(policy: Policy, origin_channel: str | None) -> dict[str, Any]:
                 "element": {"type": "plain_text_input", "action_id": "value", "max_length": 150},
             },
             *([type_block(policy)] if policy.incident_types else []),
+            {
+                "type": "input",
+                "block_id": DRILL_BLOCK,
+                "optional": True,
+                "label": _plain(_("Drill")),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": "value",
+                    "options": [
+                        {
+                            "text": _plain(_("This is a drill")),
+                            # Slack allows 75 characters in an option's description.
+                            "description": _plain(
+                                _("The real response, marked DRILL; kept out of metrics and reports.")
+                            ),
+                            "value": "drill",
+                        }
+                    ],
+                },
+            },
         ],
     }
 
