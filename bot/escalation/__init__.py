@@ -40,10 +40,11 @@ Exactly once
 - Claiming takes due rows FOR UPDATE SKIP LOCKED and, in the same transaction, share-locks the
   incident's ladder row and re-reads `active`: an ack that committed first cancels the page; an ack
   that commits after the claim came after the page left. The ack does not wait for Slack.
-- A delivered Slack DM is written back at once; a row whose process died while sending is taken
-  again after a 2-minute lease and only its undelivered channels are retried. The one window left
-  is a crash between Slack's "ok" and that write (milliseconds): that page may be sent twice —
-  for a pager, a duplicate is the lesser evil than a lost page.
+- A delivered Slack DM is written back at once (queued to one writer per process that commits many
+  pages at a time: `progress`); a row whose process died while sending is taken again after a
+  2-minute lease and only its undelivered channels are retried. The one window left is a crash
+  between Slack's "ok" and that write (milliseconds): that page may be sent twice — for a pager,
+  a duplicate is the lesser evil than a lost page.
 - Failed deliveries go back to 'pending' with backoff (2, 4, 8 … 60 s, 8 attempts); Slack answers
   that cannot change (user_not_found, …) fail at once. Each attempt is a timeline event.
 

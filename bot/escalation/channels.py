@@ -1,6 +1,6 @@
 """Delivering one claimed outbox row on each of its channels: Slack DM or notice, invite, SMS, e-mail, webhook.
 
-Nothing here touches a transaction except `save_progress`, the one-row write that keeps a
+Nothing here touches a transaction; `save_progress` queues the write (bot.escalation.progress) that keeps a
 delivered DM from being sent again if this process dies before the batch is recorded.
 """
 
@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
-
-from bot.escalation import messages
-from bot.escalation.models import MANUAL_TIER, PageOutbox
+from bot.escalation import messages, progress
+from bot.escalation.models import MANUAL_TIER
 from bot.escalation.passes import WORKER
 from bot.i18n import N_, word_for
 from bot.incidents.views import IncidentView
@@ -136,22 +134,15 @@ def deliver(runtime: Runtime, claim: Claim, first: bool) -> Claim:
 
 
 def save_progress(runtime: Runtime, claim: Claim) -> None:
-    """Write the DM's success at once: if this process dies before `record`, the row is taken again
-    after its lease and the DM is not sent a second time (only what had not succeeded is retried)."""
+    """The DM's success, for the crash window before `record` (bot.escalation.progress)."""
     result = claim.results["slack"]
-    table = PageOutbox.__table__
-    try:
-        with runtime.engine.begin() as connection:  # one UPDATE, no ORM: this runs once per page
-            connection.execute(
-                table.update()
-                .where(table.c.id == claim.id)
-                .values(
-                    deliveries={**claim.deliveries, "slack": result},
-                    sent_at=func.coalesce(table.c.sent_at, datetime.fromisoformat(result["at"])),
-                )
-            )
-    except Exception:  # `record` writes the same again; this is only the crash-window guard
-        log.warning("could not save page progress for outbox row %s", claim.id, exc_info=True)
+    progress.save(
+        runtime.engine,
+        claim.id,
+        claim.attempt,
+        {**claim.deliveries, "slack": result},
+        datetime.fromisoformat(result["at"]),
+    )
 
 
 def invite(runtime: Runtime, channel_id: str, user: str) -> dict[str, Any]:

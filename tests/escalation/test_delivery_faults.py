@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
-from bot.escalation import engine
+from bot.escalation import delivery, engine, progress
+from bot.escalation.channels import deliver
+from bot.escalation.ladder import advance_ladders
 from tests.escalation.helpers import (
     GUIDE_POLICY,
     ONCALL,
@@ -95,3 +98,39 @@ def test_a_person_slack_does_not_know_fails_at_once_and_says_so(emu, db_url) -> 
         assert "U0GONE" in event.text and "user_not_found" in event.text and "giving up" in event.text
     finally:
         close(runtime)
+
+
+def test_a_dm_sent_by_a_process_that_died_before_recording_is_not_sent_again(emu, db_url) -> None:
+    """The crash window between the DM and `record`: the DM's success is saved on its own
+    (bot.escalation.progress), so the replica that takes the row after its lease skips the DM."""
+    clock = ManualClock()
+    dead = make_runtime(emu, db_url, guide_policy(), clock)
+    other = make_runtime(emu, db_url, guide_policy(), clock)
+    try:
+        incident = declare(dead)
+        advance_ladders(dead)
+        claims, _ = delivery.claim_due(dead, clock.now(), None)
+        [claim] = [c for c in claims if c.kind == "page"]
+        deliver(dead, claim, first=True)  # the DM leaves; the process dies before the invite and record
+        assert len(pages(emu, ONCALL, incident.id)) == 1
+        emu.wait_for(
+            lambda: next(r for r in outbox(dead, incident.id) if r.id == claim.id).deliveries.get("slack"),
+            timeout=5,
+        )
+
+        clock.advance(delivery.LEASE + timedelta(seconds=1))
+        engine.run_due(other)
+        assert len(pages(emu, ONCALL, incident.id)) == 1  # not paged twice
+        [row] = [r for r in outbox(other, incident.id) if r.id == claim.id]
+        assert (row.status, row.attempts) == ("sent", 2)
+        assert row.deliveries["slack"]["by"] == claim.results["slack"]["by"]  # the first DM's record
+        assert row.deliveries["invite"]["ok"] is True  # what had not succeeded was done by the other
+
+        # A progress write that arrives after the outcome is recorded changes nothing.
+        progress.save(other.engine, row.id, claim.attempt, {"slack": {"ok": False}}, clock.now())
+        time.sleep(0.3)
+        [again] = [r for r in outbox(other, incident.id) if r.id == claim.id]
+        assert (again.status, again.deliveries) == ("sent", row.deliveries)
+    finally:
+        close(dead)
+        close(other)

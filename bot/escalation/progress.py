@@ -1,0 +1,70 @@
+"""Page progress: a DM's success written right after Slack took it, many pages to one commit.
+
+The crash-window guard of delivery: if this process dies between a DM and `record`, the row is
+taken again after its lease and the DM is not sent twice. One writer thread per engine drains what
+the senders queued and writes it in one transaction, so a burst of a thousand pages costs a few
+commits instead of a thousand (each a pooled connection and a WAL flush the senders waited on).
+A write only lands on the attempt it belongs to while that attempt is still sending: once
+`record` has written the outcome (which holds the same result), a late progress write changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func
+
+from bot.escalation.models import PageOutbox
+
+log = logging.getLogger(__name__)
+
+_writers: dict[int, _Writer] = {}
+_writers_lock = threading.Lock()
+
+
+class _Writer:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="warroom-page-progress", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        table = PageOutbox.__table__
+        statement = (
+            table.update()
+            .where(
+                table.c.id == bindparam("row_id"),
+                table.c.status == "sending",
+                table.c.attempts == bindparam("attempt"),
+            )
+            .values(
+                deliveries=bindparam("progress"),
+                sent_at=func.coalesce(table.c.sent_at, bindparam("first_sent")),
+            )
+        )
+        while True:
+            batch = [self.queue.get()]
+            while True:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(statement, batch)
+            except Exception:  # `record` writes the same again; this is only the crash-window guard
+                log.warning("could not save the progress of %d pages", len(batch), exc_info=True)
+
+
+def save(engine: Engine, row_id: int, attempt: int, deliveries: dict[str, Any], sent_at: datetime) -> None:
+    """Queue the row's deliveries so far; written within milliseconds, off the sender's thread."""
+    with _writers_lock:
+        writer = _writers.get(id(engine))
+        if writer is None or writer.engine is not engine:
+            writer = _writers[id(engine)] = _Writer(engine)
+    writer.queue.put({"row_id": row_id, "attempt": attempt, "progress": deliveries, "first_sent": sent_at})
