@@ -49,7 +49,10 @@ def find_manifest(explicit: str | None = None) -> Path | None:
 
 def request_url(base: str) -> str:
     """The one Request URL Bolt answers on, from a base URL with or without its path."""
-    parts = urlsplit(base.strip())
+    try:
+        parts = urlsplit(base.strip())
+    except ValueError as exc:
+        raise ManifestError(f"{base!r} is not a URL: {exc}") from exc
     if parts.scheme != "https" or not parts.netloc:
         raise ManifestError(f"{base!r} is not an https:// URL: Slack only sends requests to HTTPS endpoints")
     if parts.query or parts.fragment:

@@ -24,8 +24,10 @@ __all__ = ["DeliveryError", "aws_call", "aws_client", "aws_target", "redact"]
 def redact(address: str) -> str:
     """A form of an address fit for logs: +86******0000, a***@example.com, https://host/…"""
     if address.startswith(("http://", "https://")):
-        parts = urlsplit(address)
-        return f"{parts.scheme}://{parts.hostname}/…"
+        try:
+            return f"{urlsplit(address).scheme}://{urlsplit(address).hostname}/…"
+        except ValueError:  # not a URL urllib can read: say only what kind it is
+            return address.partition("://")[0] + "://…"
     if "@" in address:
         local, _, domain = address.partition("@")
         return f"{local[:1]}***@{domain}"

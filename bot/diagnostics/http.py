@@ -93,7 +93,15 @@ def _backend(policy: Policy, timings: Timings) -> Any:
 def parse_url(raw: str) -> tuple[str, str, int, str]:
     """(scheme, host, port, url) of an http(s) URL, or a UsageError saying what is wrong."""
     url = raw if "://" in raw else f"http://{raw}"
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # an unbalanced [ or ] reads as a broken IPv6 literal
+        raise UsageError(
+            _(
+                "`{raw}` is not a URL Warroom can read: write it like https://shop.example.com/health.",
+                raw=raw,
+            )
+        ) from exc
     if parts.scheme not in ("http", "https"):
         raise UsageError(_("`{raw}` is not an http:// or https:// URL.", raw=raw))
     try:

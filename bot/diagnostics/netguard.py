@@ -156,8 +156,8 @@ def configured_endpoints(policy: Policy) -> set[tuple[str, int | None]]:
         if not service.health_url:
             continue
         url = service.health_url if "://" in service.health_url else f"http://{service.health_url}"
-        parts = urlsplit(url)
         try:
+            parts = urlsplit(url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:
             continue

@@ -131,6 +131,9 @@ def test_unsigned_tampered_or_foreign_sns_messages_are_refused(h: Harness, sns: 
     plain = sns.alarm("ALARM")
     plain["SigningCertURL"] = plain["SigningCertURL"].replace("https://", "http://")
     assert post(h.url, "aws", plain, None).status == 401
+    unreadable = sns.alarm("ALARM")
+    unreadable["SigningCertURL"] = "https://[sns.us-east-1.amazonaws.com/cert.pem"  # broken IPv6 literal
+    assert post(h.url, "aws", unreadable, None).status == 401
     unsigned = {k: v for k, v in sns.alarm("ALARM").items() if k != "Signature"}
     assert post(h.url, "aws", unsigned, None).status == 401
     bad_confirm = sns.confirmation()

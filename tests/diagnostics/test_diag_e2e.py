@@ -137,3 +137,13 @@ def test_where_the_bot_cannot_post_the_answer_is_ephemeral(h: Harness) -> None:
     assert "of 5 PINGs" in blocks_to_text(posts[-1].get("blocks"), posts[-1].get("text"))
     assert h.emulator.messages("C_QUIET") == []
     assert _audit(h, since)[0].channel_id == "C_QUIET"
+
+
+def test_a_url_urllib_cannot_read_is_a_usage_error_not_a_500(h: Harness) -> None:
+    """Found by the fuzz test: an ANSI escape is stripped, and the `[` left reads as a broken IPv6 URL."""
+    since = _last_audit_id(h)
+    response = h.command("http get ==web\x1b[31m", name="/diag")
+    assert response.status == 200
+    assert "is not a URL Warroom can read" in h.reply(response, timeout=0.5)
+    h.wait_idle()
+    assert _audit(h, since) == []

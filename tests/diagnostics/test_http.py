@@ -105,6 +105,7 @@ def test_a_name_resolving_to_link_local_is_refused(policy: Policy, monkeypatch: 
         ("http ftp://x/", "is not an http:// or https:// URL"),
         ("http http://bad_host!/", "is not a valid host name"),
         ("http http://x:99999/", "invalid port"),
+        ("http ==web[31m", "is not a URL Warroom can read"),  # an unbalanced [ reads as broken IPv6
         ("http http://x/ method=POST", "read-only"),
         ("http", "Missing arguments"),
     ],

@@ -35,7 +35,10 @@ class SignatureError(Exception):
 def allowed_url(url: object, host_pattern: str) -> str:
     if not isinstance(url, str):
         raise SignatureError("no URL")
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:
+        raise SignatureError("URL unreadable") from exc
     if parts.scheme != "https" or not parts.hostname or not re.fullmatch(host_pattern, parts.hostname):
         raise SignatureError(f"URL host not allowed: {parts.hostname!r}")
     return url
