@@ -1,6 +1,6 @@
 """Random text at every `/diag` and `/remediate` verb, through signed requests to the real endpoint.
 
-A seeded generator (the seed is printed on failure, and WARROOM_FUZZ_SEED replays one) builds
+A seeded generator (fixed seeds; the seed is printed on failure, WARROOM_FUZZ_SEED replays one) builds
 inputs that start like a real command — verb, target, check — and go on with hostile pieces:
 Slack broadcasts and links, NUL and bidi overrides, shell and SQL metacharacters, IPv6 spellings
 of the metadata address, huge numbers, quotes left open, very long words. Whatever comes in:
@@ -53,8 +53,16 @@ PLAUSIBLE = [
 ]  # fmt: skip
 
 
-def _seed() -> int:
-    return int(os.environ.get("WARROOM_FUZZ_SEED", "0")) or random.SystemRandom().randrange(1, 2**32)
+# Fixed seeds keep the suite deterministic (a test that fails one run in ten is a defect); each is a
+# seed that once found a bug, or a plain one. WARROOM_FUZZ_SEED=<n> replays one, =random explores.
+SEEDS = (2521007677, 20261203, 20261204)  # 2521007677: an unbalanced `[` made urllib raise (a 500)
+
+
+def _seeds() -> tuple[int, ...]:
+    chosen = os.environ.get("WARROOM_FUZZ_SEED", "")
+    if chosen == "random":
+        return (random.SystemRandom().randrange(1, 2**32),)
+    return (int(chosen),) if chosen else SEEDS
 
 
 def _verbs(policy: Policy) -> list[tuple[str, str]]:
@@ -148,8 +156,8 @@ def _answer(h: Harness, response: Any, channel: str) -> str | None:
     return None
 
 
-def test_random_text_at_every_diag_and_remediate_verb(tmp_path: Path, records: Records) -> None:
-    seed = _seed()
+@pytest.mark.parametrize("seed", _seeds())
+def test_random_text_at_every_diag_and_remediate_verb(seed: int, tmp_path: Path, records: Records) -> None:
     rng = random.Random(seed)
     url = f"sqlite:///{tmp_path / 'warroom.db'}"
     engine = create_db_engine(url)
