@@ -96,8 +96,9 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def migrate(engine: Engine) -> None:
-    """Apply every Alembic migration to `engine` (idempotent; run by `warroom migrate` and at start)."""
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Apply the Alembic migrations to `engine` up to `revision` (idempotent; run by `warroom migrate`
+    and at start, always to head; tests stop at an older revision to write rows from before a change)."""
     from alembic import command
     from alembic.config import Config
 
@@ -111,4 +112,4 @@ def migrate(engine: Engine) -> None:
             # Replicas starting together on an empty database: one migrates, the others wait, then find it done.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7267961)")
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)

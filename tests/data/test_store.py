@@ -21,7 +21,7 @@ NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 def test_migrations_match_models(db_url: str) -> None:
     engine = create_db_engine(db_url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     engine.dispose()
     assert diff == []
 

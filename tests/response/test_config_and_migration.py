@@ -6,12 +6,10 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 
 from bot.config.loader import PolicyError, load_policy_text
 from bot.config.policy import Policy
-from bot.db.engine import MIGRATIONS, create_db_engine
+from bot.db.engine import create_db_engine, migrate
 
 SPEC_TEXT = """
 response_steps:                # budgets count from the declaration; null = no clock
@@ -87,11 +85,8 @@ OLD_TEXTS = (
 
 def test_checklist_rows_from_before_the_clock_get_their_step(tmp_path) -> None:
     engine = create_db_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    migrate(engine, "0007")
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0007")
         connection.exec_driver_sql(
             "INSERT INTO incidents (id, title, severity, status, reporter_id, declared_at, response_due_at,"
             " policy_snapshot, setup_errors, updated_at) VALUES (1, 'Old', 'p1', 'resolved', 'U1',"
@@ -107,9 +102,8 @@ def test_checklist_rows_from_before_the_clock_get_their_step(tmp_path) -> None:
         connection.exec_driver_sql(
             "INSERT INTO checklist_items (incident_id, position, text) VALUES (2, 0, 'Rotate the key at once')"
         )
+    migrate(engine)
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
         rows = connection.execute(
             sa.text("SELECT incident_id, position, step FROM checklist_items ORDER BY incident_id, position")
         )
