@@ -1,19 +1,34 @@
-"""Write locks that work the same on PostgreSQL and SQLite: check-then-write as one atomic step."""
+"""Write locks that work the same on PostgreSQL and SQLite (check-then-write as one atomic step), and
+the lease of a claim whose holder calls Slack."""
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
 import time
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
 
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
 # A declaration runs after Slack's ack, so it may wait longer than an interactive command for
 # SQLite's single writer: twenty identical clicks at once queue behind each other, and the busy
 # handler's polling is not fair, so one 2 s wait can lose to later arrivals on a loaded machine.
 DECLARE_PATIENCE_SECONDS = 10.0
+# A 'sending' claim older than its lease belongs to a dead process. The lease outlasts one Slack call
+# with all its retries (timeout x attempts), so a slow call is never taken over and sent twice:
+# 2 minutes at the default 15 s timeout, like pages; never under 10 s.
+MIN_LEASE = timedelta(seconds=10)
+
+
+def claim_lease(runtime: Runtime) -> timedelta:
+    """How long a claim that calls Slack (a response-clock timer, a report post) stays its holder's."""
+    return max(MIN_LEASE, timedelta(seconds=8 * runtime.settings.slack_timeout_seconds))
 
 
 def write_lock(session: Session) -> None:

@@ -27,10 +27,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from bot.db.locks import write_lock
+from bot.db.locks import claim_lease, write_lock
 from bot.ports import ChatError
 from bot.reports.models import ReportPost
-from bot.response.tick import lease
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -63,7 +62,7 @@ def claim(runtime: Runtime, kind: Kind, now: datetime) -> Claimed | None:
         write_lock(session)
         due = or_(
             and_(ReportPost.status == "pending", ReportPost.next_attempt_at <= now),
-            and_(ReportPost.status == "sending", ReportPost.claimed_at < now - lease(runtime)),
+            and_(ReportPost.status == "sending", ReportPost.claimed_at < now - claim_lease(runtime)),
         )
         row = session.scalar(
             select(ReportPost)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from bot.db.locks import write_lock
+from bot.db.locks import claim_lease, write_lock
 from bot.i18n import N_
 from bot.incidents import service as incidents
 from bot.incidents.models import ChecklistItem, Incident
@@ -35,16 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 1.0
-# A 'sending' row older than its lease belongs to a dead process. The lease outlasts one Slack call
-# with all its retries (timeout x attempts), so a slow call is never taken over and sent twice:
-# 2 minutes at the default 15 s timeout, like pages; never under 10 s.
-MIN_LEASE = timedelta(seconds=10)
-
-
-def lease(runtime: Runtime) -> timedelta:
-    return max(MIN_LEASE, timedelta(seconds=8 * runtime.settings.slack_timeout_seconds))
-
-
 BATCH = 50
 MAX_ATTEMPTS = 8
 
@@ -81,7 +71,7 @@ def claim(runtime: Runtime, now: datetime) -> list[Claimed]:
         write_lock(session)
         due = or_(
             and_(ResponseTimer.status == "pending", ResponseTimer.due_at <= now),
-            and_(ResponseTimer.status == "sending", ResponseTimer.claimed_at < now - lease(runtime)),
+            and_(ResponseTimer.status == "sending", ResponseTimer.claimed_at < now - claim_lease(runtime)),
         )
         rows = session.scalars(
             select(ResponseTimer)

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from bot.clock import ManualClock
+from bot.db.locks import claim_lease
 from bot.drills import flows as drill_reports
 from bot.incidents import flows
 from bot.incidents.timeline import EventKind
 from bot.reports import posts
 from bot.reports.models import ReportPost
-from bot.response.tick import lease
 from bot.runtime import Runtime
 from tests.drills.helpers import declare_drill, reports
 from tests.escalation.helpers import ONCALL, close, guide_policy, make_runtime, timeline
@@ -73,7 +73,7 @@ def test_a_drill_report_claim_whose_process_died_is_taken_over_and_posted_once(e
         claimed = posts.claim(dead, drill_reports.KIND, clock.now())  # claimed, then the process "dies"
         assert claimed is not None and claimed.channel_id == drill.channel_id
 
-        clock.advance(lease(other) - timedelta(seconds=1))
+        clock.advance(claim_lease(other) - timedelta(seconds=1))
         assert drill_reports.tick(other) == 0  # still within the lease: the claim may be alive
         assert reports(emu, drill.channel_id) == []
         clock.advance(timedelta(seconds=2))

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
 from bot.db.engine import create_db_engine, migrate
+from bot.db.locks import claim_lease
 from bot.incidents.timeline import EventKind
 from bot.reports import posts, weekly
 from bot.reports.models import ReportPost
-from bot.response.tick import lease
 from bot.runtime import Runtime
 from devkit.slack_emulator import SlackEmulator
 from tests.escalation.helpers import close, make_runtime, timeline
@@ -173,7 +173,7 @@ def test_a_weekly_claim_whose_process_died_is_taken_over_after_the_lease_and_pos
             row = _this_week(dead)
             assert (row.status, row.claimed_by) == ("sending", dead.worker_id)
 
-            clock.advance(lease(other) - timedelta(seconds=1))
+            clock.advance(claim_lease(other) - timedelta(seconds=1))
             assert weekly.tick(other) == 0  # still within the lease: the claim may be alive
             assert _reports(emu) == []
             clock.advance(timedelta(seconds=2))

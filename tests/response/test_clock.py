@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from bot.clock import ManualClock
 from bot.config.loader import load_policy_text
+from bot.db.locks import claim_lease
 from bot.i18n import use_language
 from bot.incidents import flows
 from bot.incidents.timeline import event_text
@@ -290,7 +291,7 @@ def test_a_claim_whose_process_died_is_taken_over_after_the_lease_and_sent_once(
         assert claimed.step == "confirm"
         other = make_runtime(h.emulator, db_url, h.runtime.policy, clock)
         try:
-            clock.advance(tick.lease(other) - timedelta(seconds=1))
+            clock.advance(claim_lease(other) - timedelta(seconds=1))
             assert tick.run_due(other) == 0  # still within the lease: the claim may be alive
             assert nudges(h.emulator, incident.channel_id) == []
             clock.advance(timedelta(seconds=2))
