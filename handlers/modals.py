@@ -29,16 +29,20 @@ def open_declare_modal(
     SlackGateway(client).open_view(trigger_id, declare_view(runtime.policy, origin_channel))
 
 
+def _element(state: dict[str, Any], block: str) -> dict[str, Any]:
+    """A form block's input as Slack sends it (every element of ours has action_id `value`)."""
+    return state.get("values", {}).get(block, {}).get("value", {})
+
+
 def _value(state: dict[str, Any], block: str) -> str:
-    element = state.get("values", {}).get(block, {}).get("value", {})
+    element = _element(state, block)
     if "selected_option" in element:
         return (element.get("selected_option") or {}).get("value", "")
     return element.get("value") or ""
 
 
 def _checked(state: dict[str, Any], block: str) -> bool:
-    element = state.get("values", {}).get(block, {}).get("value", {})
-    return bool(element.get("selected_options"))
+    return bool(_element(state, block).get("selected_options"))
 
 
 def register(app: App, runtime: Runtime) -> None:

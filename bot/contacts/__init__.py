@@ -25,9 +25,10 @@ def redact(address: str) -> str:
     """A form of an address fit for logs: +86******0000, a***@example.com, https://host/…"""
     if address.startswith(("http://", "https://")):
         try:
-            return f"{urlsplit(address).scheme}://{urlsplit(address).hostname}/…"
+            parts = urlsplit(address)
         except ValueError:  # not a URL urllib can read: say only what kind it is
             return address.partition("://")[0] + "://…"
+        return f"{parts.scheme}://{parts.hostname}/…"
     if "@" in address:
         local, _, domain = address.partition("@")
         return f"{local[:1]}***@{domain}"

@@ -120,7 +120,7 @@ def _post(runtime: Runtime, item: posts.Claimed) -> int:
     if text is None:
         posts.record(runtime, KIND, item, runtime.clock.now(), error="no_incident", final=True)
         return 0
-    message = text
+    message: str = text  # narrowed for the closure below
 
     def note(session: Session, row: ReportPost) -> None:
         line, spoken = said(N_("Drill report posted"))  # told again in each reader's language

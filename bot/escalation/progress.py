@@ -22,6 +22,7 @@ from bot.escalation.models import PageOutbox
 
 log = logging.getLogger(__name__)
 
+IDLE_SECONDS = 30.0  # a writer with nothing to write for this long ends (an engine may be disposed of)
 _writers: dict[int, _Writer] = {}
 _writers_lock = threading.Lock()
 
@@ -48,7 +49,15 @@ class _Writer:
             )
         )
         while True:
-            batch = [self.queue.get()]
+            try:
+                batch = [self.queue.get(timeout=IDLE_SECONDS)]
+            except queue.Empty:
+                with _writers_lock:  # `save` puts under this lock: nothing can arrive once we are gone
+                    if self.queue.empty():
+                        if _writers.get(id(self.engine)) is self:
+                            del _writers[id(self.engine)]
+                        return
+                continue
             while True:
                 try:
                     batch.append(self.queue.get_nowait())
@@ -67,4 +76,6 @@ def save(engine: Engine, row_id: int, attempt: int, deliveries: dict[str, Any], 
         writer = _writers.get(id(engine))
         if writer is None or writer.engine is not engine:
             writer = _writers[id(engine)] = _Writer(engine)
-    writer.queue.put({"row_id": row_id, "attempt": attempt, "progress": deliveries, "first_sent": sent_at})
+        writer.queue.put(
+            {"row_id": row_id, "attempt": attempt, "progress": deliveries, "first_sent": sent_at}
+        )
