@@ -318,7 +318,9 @@ def _target_fix(kind: str, name: str, outcome: str, timeout: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------- the table
-def diagnose(settings: Settings, config: str | None, manifest: Path | None, timeout: float) -> list[Row]:
+def diagnose(
+    settings: Settings, config: str | None, manifest: Path | None, timeout: float, post: bool = False
+) -> list[Row]:
     policy, rows = check_policy(config)
     if policy is not None:
         rows += check_policy_sense(policy)
@@ -329,7 +331,7 @@ def diagnose(settings: Settings, config: str | None, manifest: Path | None, time
     if policy is not None:
         from bot.doctor_contacts import check_contacts
 
-        rows += check_contacts(settings, policy, timeout)
+        rows += check_contacts(settings, policy, timeout, post)
     if policy is None:
         rows.append(skip(_("targets"), _("not checked: fix the policy file first")))
     else:
@@ -381,6 +383,11 @@ def add_parser(subparsers: Any) -> None:
         default=DEFAULT_TIMEOUT,
         help=_("seconds per network check (default {seconds})", seconds=f"{DEFAULT_TIMEOUT:g}"),
     )
+    parser.add_argument(
+        "--post",
+        action="store_true",
+        help=_("also post the contact check's findings to announce_channel, as the weekly job does"),
+    )
     parser.set_defaults(func=run)
 
 
@@ -392,7 +399,7 @@ def run(args: argparse.Namespace) -> int:
         if args.manifest and manifest is None:
             print(_("--manifest {path}: no such file", path=args.manifest), file=sys.stderr)
             return 2
-        rows = diagnose(settings, config, manifest, args.timeout)
+        rows = diagnose(settings, config, manifest, args.timeout, args.post)
         print(render(rows))
     return 1 if any(row.status is Status.FAIL for row in rows) else 0
 

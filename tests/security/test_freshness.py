@@ -3,6 +3,10 @@ announce_channel; and the same contact check in `warroom doctor` — all against
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -125,3 +129,33 @@ def test_doctor_checks_the_same_contacts(sqlite_url: str) -> None:
         good = {"escalation": {"tiers": [{"name": "t1", "targets": ["U0CAROL", "S0SEC"], "timeout": "5m"}]}}
         rows = check_contacts(settings, Policy.model_validate(good), timeout=5)
         assert [(r.status, "2 people and groups" in r.detail) for r in rows] == [(Status.OK, True)]
+
+
+def test_doctor_post_puts_the_findings_in_announce_channel(sqlite_url: str, tmp_path) -> None:
+    with Harness(sqlite_url, policy=Policy.model_validate(POLICY)) as h:
+        _setup(h)
+        config = tmp_path / "policy.yml"
+        config.write_text(json.dumps(POLICY))  # JSON is YAML
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": h.emulator.bot_token,
+            "SLACK_API_URL": h.emulator.api_url,
+            "DATABASE_URL": sqlite_url,
+            "WARROOM_CONFIG": str(config),
+        }
+        printed = subprocess.run(  # the real CLI; fixed arguments
+            [sys.executable, "-m", "bot.cli", "doctor", "--post", "--timeout", "5"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert printed.returncode == 1, printed.stdout + printed.stderr  # the problems are failures
+        assert "contacts posted" in printed.stdout and "C0ANNOUNCE" in printed.stdout
+        [post] = _posts(h)
+        assert "Contact check: 5 problem(s)" in post and "<@U0GONE>" in post
+        assert "<!channel>" not in post
+
+        # Without --post doctor only prints.
+        again = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "doctor", "--timeout", "5"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert "contacts posted" not in again.stdout and len(_posts(h)) == 1
