@@ -159,3 +159,14 @@ def test_doctor_post_puts_the_findings_in_announce_channel(sqlite_url: str, tmp_
             env=env, capture_output=True, text=True, timeout=60,
         )  # fmt: skip
         assert "contacts posted" not in again.stdout and len(_posts(h)) == 1
+
+        # Slack refusing the post is a problem doctor names, with its fix; nothing is posted.
+        h.emulator.fail("chat.postMessage", error="not_in_channel", times=None)
+        refused = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "doctor", "--post", "--timeout", "5"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert (
+            "Slack refused the post: not_in_channel" in refused.stdout and "invite the bot" in refused.stdout
+        )
+        assert len(_posts(h)) == 1
