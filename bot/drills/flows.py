@@ -114,7 +114,11 @@ def post_due(runtime: Runtime) -> int:
 def _post(runtime: Runtime, item: posts.Claimed) -> int:
     """Send one claimed report (no transaction open) and record it with its timeline note."""
     incident_id = int(item.period.removeprefix(PREFIX).split(":", 1)[0])
-    with runtime.session() as session, use_language(runtime.policy.language):
+    with (
+        posts.preparing(runtime, KIND, item),
+        runtime.session() as session,
+        use_language(runtime.policy.language),
+    ):
         incident = session.get(Incident, incident_id)
         text = report.render(report.build(session, incident, runtime.policy)) if incident else None
     if text is None:

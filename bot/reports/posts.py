@@ -19,7 +19,8 @@ A process killed during the send leaves its row 'sending'; after the lease anoth
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -77,6 +78,18 @@ def claim(runtime: Runtime, kind: Kind, now: datetime) -> Claimed | None:
         row.status, row.claimed_at, row.claimed_by = "sending", now, runtime.worker_id
         row.attempts += 1
         return Claimed(row.id, row.period, row.channel_id, row.since, row.until, row.attempts)
+
+
+@contextmanager
+def preparing(runtime: Runtime, kind: Kind, item: Claimed) -> Iterator[None]:
+    """Work between the claim and the send (building the post's text and chart). A failure there is
+    a bug, not a fault: it is recorded as this attempt's error and raised, so the post is tried again
+    after the kind's backoff and at most `max_attempts` times — not claimed anew after every lease."""
+    try:
+        yield
+    except Exception as exc:
+        record(runtime, kind, item, runtime.clock.now(), error=type(exc).__name__)
+        raise
 
 
 def record(

@@ -92,7 +92,7 @@ def tick(runtime: Runtime) -> int:
     item = posts.claim(runtime, KIND, now)
     if item is None:  # nothing due, or another replica has it
         return 0
-    with use_language(runtime.policy.language):
+    with posts.preparing(runtime, KIND, item), use_language(runtime.policy.language):
         with runtime.session() as session:
             report = figures.build(session, runtime.policy, item.since, item.until, now)
         text = render.slack_text(report)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy import select
 
@@ -212,3 +213,37 @@ def test_report_post_rows_from_before_the_claims_keep_their_state(tmp_path) -> N
             ]
     finally:
         old.dispose()
+
+
+def test_a_report_that_cannot_be_built_is_tried_again_after_its_backoff_not_after_every_lease(
+    sqlite_url: str, monkeypatch
+) -> None:
+    clock = ManualClock(MONDAY)
+    with SlackEmulator() as emu:
+        emu.add_channel("announcements", id=ANNOUNCE)
+        runtime = make_runtime(emu, sqlite_url, load_policy_text(POLICY), clock=clock)
+        try:
+            _posted_before(runtime)
+
+            def broken_chart(report: object) -> bytes:
+                raise RuntimeError("matplotlib broke")
+
+            monkeypatch.setattr(weekly.render, "chart_png", broken_chart)  # a bug, not a fault
+            with pytest.raises(RuntimeError):
+                weekly.tick(runtime)
+            assert _reports(emu) == []
+            row = _this_week(runtime)
+            assert (row.status, row.attempts, row.error, row.claimed_by) == (
+                "pending",
+                1,
+                "RuntimeError",
+                None,
+            )
+            assert row.next_attempt_at == MONDAY + weekly.RETRY_AFTER
+
+            monkeypatch.undo()
+            clock.advance(weekly.RETRY_AFTER)
+            assert weekly.tick(runtime) == 1
+            assert len(_reports(emu)) == 1 and _this_week(runtime).status == "posted"
+        finally:
+            close(runtime)
