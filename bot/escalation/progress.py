@@ -16,7 +16,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func
+from sqlalchemy import Engine, bindparam, func, select
 
 from bot.escalation.models import PageOutbox
 
@@ -36,13 +36,22 @@ class _Writer:
 
     def _run(self) -> None:
         table = PageOutbox.__table__
-        statement = (
-            table.update()
+        # SKIP LOCKED: a row `record` holds is skipped, never waited for — this transaction holds
+        # several rows, `record` holds its batch's, and waiting on each other would deadlock.
+        # `record` writes the same result anyway. (SQLite has no row locks: the clause is dropped.)
+        mine = (
+            select(table.c.id)
             .where(
                 table.c.id == bindparam("row_id"),
                 table.c.status == "sending",
                 table.c.attempts == bindparam("attempt"),
             )
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        statement = (
+            table.update()
+            .where(table.c.id == mine)
             .values(
                 deliveries=bindparam("progress"),
                 sent_at=func.coalesce(table.c.sent_at, bindparam("first_sent")),
