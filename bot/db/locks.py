@@ -9,6 +9,7 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from psycopg import errors as pg_errors
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Session
@@ -16,8 +17,8 @@ from sqlalchemy.orm import Session
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-# A declaration runs after Slack's ack, so it may wait longer than an interactive command for
-# SQLite's single writer: twenty identical clicks at once queue behind each other, and the busy
+# A declaration runs after Slack's ack, so it may wait longer than an interactive command for the
+# per-person lock (PostgreSQL) or SQLite's single writer: twenty identical clicks at once queue behind each other, and the busy
 # handler's polling is not fair, so one 2 s wait can lose to later arrivals on a loaded machine.
 DECLARE_PATIENCE_SECONDS = 10.0
 # A 'sending' claim older than its lease belongs to a dead process. The lease outlasts one Slack call
@@ -44,22 +45,26 @@ def declare_lock(session: Session, reporter_id: str) -> None:
     """Serialise one person's declarations, so identical ones sent at once open one incident.
 
     A PostgreSQL advisory lock held to the end of the transaction (any replica); on SQLite, the
-    database write lock, tried again until DECLARE_PATIENCE_SECONDS have passed. Then the repeat
+    database write lock. Each try waits the usual lock limit; a lock still held is tried again until
+    DECLARE_PATIENCE_SECONDS have passed. Then the repeat
     check and the insert run as one atomic step.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        key = int.from_bytes(
-            hashlib.sha256(f"declare:{reporter_id}".encode()).digest()[:8], "big", signed=True
-        )
-        session.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    key = int.from_bytes(hashlib.sha256(f"declare:{reporter_id}".encode()).digest()[:8], "big", signed=True)
     deadline = time.monotonic() + DECLARE_PATIENCE_SECONDS
     while True:
         try:
-            write_lock(session)
+            if postgres:
+                session.execute(sql("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            else:
+                write_lock(session)
             return
         except sa_exc.OperationalError as exc:
-            locked = isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig).lower()
-            if not locked or time.monotonic() >= deadline:
+            # Only a lock another declaration holds is waited out; a database that does not answer
+            # is told at once (its own error), so the declarer learns within seconds either way.
+            held = isinstance(exc.orig, pg_errors.LockNotAvailable) or (
+                isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig).lower()
+            )
+            if not held or time.monotonic() >= deadline:
                 raise
             session.rollback()  # nothing was read or written yet: start the transaction afresh
