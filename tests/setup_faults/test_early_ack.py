@@ -2,7 +2,8 @@
 replica — stops escalation. Real `warroom run` processes, Slack made slow on one set-up method.
 
 Each run declares three incidents acknowledged 0, 300 and 1,000 ms after their declaration was
-answered, plus a control incident nobody acknowledges: its tier 2 page proves the ticks ran past
+answered, one marked mitigated and one resolved as soon as their summary is up (the room still being
+set up), plus a control incident nobody acknowledges: its tier 2 page proves the ticks ran past
 tier 2's due time, so the absence of the others' tier 2 pages means something.
 """
 
@@ -18,12 +19,13 @@ from bot.incidents.models import Incident
 from devkit.slack_emulator import SlackEmulator, collect_actions
 from tests.escalation.helpers import LEAD, ONCALL, REPORTER
 from tests.escalation.processes import BotProcess
-from tests.setup_faults.support import pages, rows, write_config
+from tests.setup_faults.support import pages, rows, summaries, write_config
 
 pytestmark = [pytest.mark.slow]
 
 SLOW = [("pins.add", 0.5), ("conversations.create", 1.0), ("chat.postMessage", 0.3)]
 DELAYS = (0.0, 0.3, 1.0)
+CHANGES = (("mitigated", "mitigated"), ("resolve", "resolved"))  # command, the status it leaves
 
 
 def _ack_button(emu: SlackEmulator, title: str) -> tuple[str, str] | None:
@@ -35,6 +37,16 @@ def _ack_button(emu: SlackEmulator, title: str) -> tuple[str, str] | None:
                 a.action_id == "incident_ack" for a in collect_actions(message.get("blocks"))
             ):
                 return channel.id, message["ts"]
+    return None
+
+
+def _summary(emu: SlackEmulator, title: str) -> tuple[str, str] | None:
+    """The room's summary for this incident, posted (and answering commands) while set-up goes on."""
+    for channel in list(emu.channels.values()):
+        if channel.name.startswith("inc-"):
+            for message in summaries(emu, channel.id):
+                if title in str(message.get("text", "")):
+                    return channel.id, message["ts"]
     return None
 
 
@@ -50,6 +62,14 @@ def _declare_and_ack(
     print(f"{title}: acked {time.monotonic() - started:.3f}s after the declare was sent")
 
 
+def _declare_and_change(
+    emu: SlackEmulator, declarer: BotProcess, changer: BotProcess, title: str, command: str
+) -> None:
+    assert declarer.driver.command("/incident", f"p1 {title}", user_id=REPORTER).status == 200
+    channel, _ts = emu.wait_for(lambda: _summary(emu, title), timeout=15, interval=0.005)
+    assert changer.driver.command("/incident", command, user_id=ONCALL, channel_id=channel).status == 200
+
+
 def _run(emu: SlackEmulator, db_url: str, tmp_path, slow: tuple[str, float], replicas: int) -> None:
     config = write_config(tmp_path)
     bots = [BotProcess(f"bot-{n}", emu, db_url, config, tmp_path) for n in range(replicas)]
@@ -63,6 +83,11 @@ def _run(emu: SlackEmulator, db_url: str, tmp_path, slow: tuple[str, float], rep
             threading.Thread(target=_declare_and_ack, args=(emu, declarer, acker, t, d))
             for t, d in zip(titles, DELAYS, strict=True)
         ]
+        changed = {f"Early {cmd}": status for cmd, status in CHANGES}
+        threads += [
+            threading.Thread(target=_declare_and_change, args=(emu, declarer, acker, f"Early {cmd}", cmd))
+            for cmd, _ in CHANGES
+        ]
         for thread in threads:
             thread.start()
         assert declarer.driver.command("/incident", "p1 Control nobody acks", user_id=REPORTER).status == 200
@@ -71,9 +96,15 @@ def _run(emu: SlackEmulator, db_url: str, tmp_path, slow: tuple[str, float], rep
         # The control incident reaching tier 2 proves tier 2's due time has come and gone for all.
         emu.wait_for(lambda: pages(emu, LEAD, "Control nobody acks"), timeout=20)
         time.sleep(1.2)  # one more tick on every replica
-        for title in titles:
+        for title in [*titles, *changed]:
             assert pages(emu, LEAD, title) == [], f"{title}: tier 2 paged after the ack"
             assert len(pages(emu, ONCALL, title)) <= 1
+        stopped = rows(db_url, Incident, Incident.title.in_(list(changed)))
+        assert {i.title: i.status for i in stopped} == changed
+        assert [
+            s.stopped_reason
+            for s in rows(db_url, EscalationState, EscalationState.incident_id.in_([i.id for i in stopped]))
+        ] == [changed[i.title] for i in stopped]
         acked = rows(db_url, Incident, Incident.title.in_(titles))
         assert [i.status for i in acked] == ["acknowledged"] * 3 and {i.acknowledged_by for i in acked} == {
             ONCALL
