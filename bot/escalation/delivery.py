@@ -73,7 +73,9 @@ def send_due(runtime: Runtime, only_ids: Iterable[int] | None = None) -> PassRep
             return report
 
 
-def send_batch(runtime: Runtime, wanted: list[int] | None) -> PassReport:
+def send_batch(runtime: Runtime, wanted: list[int] | None, later: list[Claim] | None = None) -> PassReport:
+    """Claim a batch and send its pages; then the rest (invites, SMS, ...) and the record — or, given
+    `later`, leave those to `finish(later)` so that a burst's next batches of pages go first."""
     report = PassReport()
     now = runtime.clock.now()
     started = time.monotonic()
@@ -84,16 +86,27 @@ def send_batch(runtime: Runtime, wanted: list[int] | None) -> PassReport:
         note_cancelled(runtime, cancelled, now)
     if claims:
         list(_senders.map(lambda c: deliver(runtime, c, first=True), claims))
-        paged = time.monotonic()
-        list(_senders.map(lambda c: deliver(runtime, c, first=False), claims))
-        report.sent, report.failed = record(runtime, claims)
         log.debug(
-            "sent %d (claim %.0f ms, pages %.0f ms, rest+record %.0f ms)",
+            "paged %d (claim %.0f ms, pages %.0f ms)",
             len(claims),
             (claimed - started) * 1000,
-            (paged - claimed) * 1000,
-            (time.monotonic() - paged) * 1000,
+            (time.monotonic() - claimed) * 1000,
         )
+        if later is None:
+            report += finish(runtime, claims)
+        else:
+            later.extend(claims)
+            report.paged += len(claims)
+    return report
+
+
+def finish(runtime: Runtime, claims: list[Claim]) -> PassReport:
+    """The rest of each claimed row's channels, in parallel, then its outcome recorded."""
+    report = PassReport()
+    started = time.monotonic()
+    list(_senders.map(lambda c: deliver(runtime, c, first=False), claims))
+    report.sent, report.failed = record(runtime, claims)
+    log.debug("finished %d (rest+record %.0f ms)", len(claims), (time.monotonic() - started) * 1000)
     return report
 
 

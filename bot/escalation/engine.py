@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from bot.escalation.breaches import notice_response_breaches
-from bot.escalation.delivery import send_batch, send_due
+from bot.escalation.channels import Claim
+from bot.escalation.delivery import finish, send_batch, send_due
 from bot.escalation.ladder import advance_batch, advance_ladders
 from bot.escalation.models import EscalationState, PageOutbox
 from bot.escalation.passes import PassReport
@@ -81,20 +83,28 @@ def run_due(runtime: Runtime, *, raise_errors: bool = False) -> PassReport:
     """Everything due at the clock's now (tests with a ManualClock call this).
 
     Ladder steps and sends alternate batch by batch, so with a thousand incidents due at once the
-    first pages leave while later ladders are still being stepped.
+    first pages leave while later ladders are still being stepped; the invites, SMS, e-mail and the
+    record of every paged row follow once the last page of the pass has left (`delivery.finish`).
     """
     report = PassReport()
     groups, seen = GroupCache(runtime.pager), set[int]()
+    later: list[Claim] = []  # paged rows whose invites, SMS and record wait for the pass's last page
     try:
         report += notice_response_breaches(runtime)
         while True:
             stepped, more = advance_batch(runtime, groups, seen)
-            sent = send_batch(runtime, None)
+            sent = send_batch(runtime, None, later)
             report += stepped
             report += sent
             if not more and not sent.work:
-                return report
+                break
+        if later:
+            report += finish(runtime, later)
+        return report
     except Exception:  # one bad pass must not stop the scheduler; the rows are still there
+        if later:  # the pages that left are still recorded (their DMs are kept by progress anyway)
+            with suppress(Exception):
+                report += finish(runtime, later)
         if raise_errors:
             raise
         log.exception("escalation pass failed")

@@ -26,6 +26,7 @@ class PassReport:
     sent: int = 0
     failed: int = 0
     cancelled: int = 0
+    paged: int = 0  # DMs sent whose row is finished (invites, SMS, record) later in the pass
 
     def __iadd__(self, other: PassReport) -> PassReport:
         for name in vars(self):

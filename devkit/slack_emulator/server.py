@@ -357,6 +357,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     server_version = "SlackEmulator/1.0"
+    # Kept-alive connections, as slack.com keeps them; without TCP_NODELAY the body written after the
+    # headers waits for the client's delayed ACK (40 ms a call).
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # tests read calls, not access logs
         pass
