@@ -82,12 +82,16 @@ def _emulator_process(conn: Connection, users: tuple[str, ...], channels: int, l
     emu.stop()
 
 
-def floor(count: int, workers: int = 32) -> float:
+def floor(count: int, workers: int = 32, pooled: bool = True) -> float:
     """Seconds this machine needs for `count` bare chat.postMessage calls to the same emulator with the
-    same parallelism as the outbox: the hardware's floor for `count` pages, nothing of Warroom's."""
+    same parallelism as the outbox: the hardware's floor for `count` pages, nothing of Warroom's but
+    the client. `pooled`: over kept-alive connections (bot.slack.client); else slack_sdk's own
+    WebClient, a new connection per call."""
     from concurrent.futures import ThreadPoolExecutor
 
     from slack_sdk import WebClient
+
+    from bot.slack.client import PooledWebClient
 
     conn, child_conn = multiprocessing.get_context("spawn").Pipe()
     slack = multiprocessing.get_context("spawn").Process(
@@ -95,7 +99,7 @@ def floor(count: int, workers: int = 32) -> float:
     )
     slack.start()
     api_url, token, _channels = conn.recv()
-    client = WebClient(token=token, base_url=api_url)
+    client = (PooledWebClient if pooled else WebClient)(token=token, base_url=api_url)
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(
@@ -251,8 +255,10 @@ def main() -> None:
     full = run(args.incidents, *common)
     print(_line("full", full))
     bare = floor(args.incidents)
+    fresh = floor(args.incidents, pooled=False)
     print(
-        f"floor     {args.incidents} bare chat.postMessage calls, 32 in parallel, same emulator: {bare * 1000:.0f} ms "
+        f"floor     {args.incidents} bare chat.postMessage calls, 32 in parallel, same emulator: "
+        f"{bare * 1000:.0f} ms kept-alive, {fresh * 1000:.0f} ms with a new connection per call "
         f"(a burst of {args.incidents} DMs cannot all leave sooner on this machine)"
     )
     ratio = full.p99 / base.p99 if base.p99 > 0 else float("inf")

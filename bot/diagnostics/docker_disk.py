@@ -7,7 +7,9 @@ this check to the docker adapter.
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import Future
 from typing import Any
 
 from bot.diagnostics import docker
@@ -15,12 +17,37 @@ from bot.diagnostics.base import Check, CheckContext, Fix, Report, format_table,
 from bot.i18n import N_, _
 
 # The engine computes one disk usage at a time and answers a second caller 409 instead of queueing
-# it (two people running `/diag docker df` at once, or a build's prune): wait our turn, briefly.
+# it. In this process, people asking at once share the one computation in flight (single flight);
+# against another process's (a replica, a build's prune) we wait our turn, briefly.
 # Engine 28 says so with a 500 and this text, not with a status of its own.
 _BUSY_WAIT_SECONDS = 0.25
+_in_flight: dict[str, Future[dict[str, Any]]] = {}
+_in_flight_lock = threading.Lock()
 
 
 def _usage(api: Any, ctx: CheckContext) -> dict[str, Any]:
+    key = str(ctx.target.url)
+    with _in_flight_lock:
+        shared = _in_flight.get(key)
+        if shared is None:
+            mine: Future[dict[str, Any]] = Future()
+            _in_flight[key] = mine
+    if shared is not None:
+        return shared.result(timeout=ctx.timeout * 0.8)  # its answer, or its error, is ours too
+    try:
+        usage = _usage_when_free(api, ctx)
+    except BaseException as exc:
+        mine.set_exception(exc)
+        raise
+    else:
+        mine.set_result(usage)
+        return usage
+    finally:
+        with _in_flight_lock:
+            _in_flight.pop(key, None)
+
+
+def _usage_when_free(api: Any, ctx: CheckContext) -> dict[str, Any]:
     import docker as docker_library
 
     deadline = time.monotonic() + ctx.timeout * 0.8

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from bot.config.policy import EscalationPolicy
 from bot.db.locks import write_lock
@@ -102,11 +103,14 @@ def peek_steps(
         .where(EscalationState.active.is_(True), EscalationState.next_at <= now)
         .order_by(EscalationState.next_at)
         .limit(passes.BATCH)
+        # Read only where its key is not cached yet (service.snapshot_policy): one per YAML, not per row.
+        .options(defer(Incident.policy_snapshot))
     )
     if seen:
         query = query.where(EscalationState.incident_id.not_in(seen))
     with runtime.session() as session:
         rows = session.execute(query).all()
+        policies = {incident.id: service.snapshot_policy(incident) for _, incident in rows}
     steps = []
     for state, incident in rows:
         key = (state.incident_id, state.tier, state.loop)
@@ -114,7 +118,7 @@ def peek_steps(
         if _group_backoff.get(key, 0.0) > time.monotonic():
             continue
         assert state.next_at is not None
-        policy = service.snapshot_policy(incident)
+        policy = policies[incident.id]
         ladder = service.ladder(policy, state.policy)
         step = Step(incident.id, state.tier, state.loop, state.next_at, ladder)
         step.next_tier, step.next_loop = plan(state.tier, state.loop, ladder)
@@ -148,6 +152,7 @@ def apply_steps(runtime: Runtime, steps: list[Step], now: datetime) -> PassRepor
             .order_by(EscalationState.incident_id)
             # NO KEY UPDATE: excludes acks and other ticks, but not FK checks of unrelated inserts.
             .with_for_update(skip_locked=True, key_share=True, of=[EscalationState, Incident])
+            .options(defer(Incident.policy_snapshot))
             .execution_options(populate_existing=True)
         ).all()
         rows: list[dict[str, Any]] = []

@@ -36,17 +36,18 @@ def snapshot_policy(incident: Incident) -> Policy:
     """The policy as it was at declare time.
 
     Parsed once per distinct snapshot: incidents declared under one YAML share one key, so a
-    thousand open incidents cost one validation. Keyed by content, never by id, so a cache entry
-    can never belong to another database's incident.
+    thousand open incidents cost one validation — and, with the snapshot column left unloaded
+    (`defer`), one read: the snapshot is touched only when its key is not cached yet. Keyed by
+    content (the digest, or the snapshot itself for an incident without one), never by id, so a
+    cache entry can never belong to another database's incident.
     """
-    snapshot = incident.policy_snapshot or {}
-    key = repr(snapshot)
+    key = incident.policy_key or repr(incident.policy_snapshot or {})
     with _snapshots_lock:
         policy = _snapshots.get(key)
         if policy is not None:
             _snapshots.move_to_end(key)
             return policy
-    policy = Policy.model_validate(snapshot)
+    policy = Policy.model_validate(incident.policy_snapshot or {})
     with _snapshots_lock:
         _snapshots[key] = policy
         while len(_snapshots) > 64:

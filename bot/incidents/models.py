@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +11,12 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, UTCDateTime, utcnow
+
+
+def snapshot_key(snapshot: dict[str, Any]) -> str:
+    """The value of `Incident.policy_key` for a policy snapshot: equal snapshots, equal keys."""
+    canonical = json.dumps(snapshot, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class Incident(Base):
@@ -37,6 +45,9 @@ class Incident(Base):
     response_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The policy as it was at declare time (SPEC §4: editing the YAML does not change a running ladder).
     policy_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # sha256 of the snapshot's canonical JSON: incidents declared under one YAML share it, so a pass
+    # over a thousand of them reads one snapshot, not a thousand (bot.escalation.service).
+    policy_key: Mapped[str | None] = mapped_column(String(64))
     setup_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     # What the declarer was told about set-up: None, "late" (some step is late), "done" (told it landed).
     setup_notice: Mapped[str | None] = mapped_column(String(8))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.config.policy import SEVERITY_KEYS, Policy
 from bot.i18n import N_, _, default_language, use_language
 from bot.incidents.checklist import RESPONSE_STEPS
-from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent
+from bot.incidents.models import ChecklistItem, Incident, RoleAssignment, TimelineEvent, snapshot_key
 from bot.incidents.timeline import EventKind, add_event, said, who_ref
 from bot.incidents.views import ChecklistView, IncidentView
 from bot.response import timers as response_timers
@@ -122,6 +122,7 @@ def declare(
         if existing is not None:
             return existing, False
     sev = policy.severity(severity)
+    snapshot = policy.model_dump(mode="json")
     incident = Incident(
         title=title,
         severity=severity,
@@ -131,7 +132,8 @@ def declare(
         request_key=request_key,
         declared_at=now,
         response_due_at=now + sev.response,
-        policy_snapshot=policy.model_dump(mode="json"),
+        policy_snapshot=snapshot,
+        policy_key=snapshot_key(snapshot),
         setup_errors=[],
         is_drill=drill,
     )
