@@ -6,16 +6,19 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from bot.alerts import timers
 from bot.alerts.models import AlertEvent, AlertGroup
 from bot.config.loader import load_policy_text
 from bot.config.policy import Policy
 from bot.incidents.models import Incident, TimelineEvent
 from bot.runtime import Runtime
+from devkit.slack_emulator import SlackEmulator
 
 ONCALL = "U0ONCALL"
 ANNOUNCE = "C0ANNOUNCE"
@@ -198,3 +201,20 @@ def timeline(runtime: Runtime, incident_id: int, kind: str | None = None) -> lis
 def all_text(message: dict[str, Any]) -> str:
     """The text a person sees in a message: its text and every text in its blocks."""
     return message.get("text", "") + "\n" + json.dumps(message.get("blocks") or [], ensure_ascii=False)
+
+
+T = TypeVar("T")
+
+
+def wait_ticking(
+    runtime: Runtime, emulator: SlackEmulator, predicate: Callable[[], T], timeout: float = 15
+) -> T:
+    """Poll `predicate`, running the alerts tick between polls as the scheduler does every second
+    (the harness runs no scheduler): what waits for a room's set-up — a fold, a resolution notice, a
+    storm's listing — is told on a later tick, as in production."""
+
+    def ticked() -> T:
+        timers.tick(runtime)
+        return predicate()
+
+    return emulator.wait_for(ticked, timeout=timeout, interval=0.5)

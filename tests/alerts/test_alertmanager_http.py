@@ -14,6 +14,7 @@ from tests.alerts.helpers import (
     incidents,
     post,
     timeline,
+    wait_ticking,
 )
 from tests.harness import Harness
 
@@ -86,7 +87,11 @@ def test_same_payload_twice_changes_nothing_and_repeats_fold(
     for instance in ("b", "c", "d"):
         alerts = [first, am_alert("HighErrorRate", labels={"instance": instance})]
         assert post(h.url, "prometheus", am_webhook(alerts), token[1]).status == 200
-    h.wait_until(lambda: groups(h.runtime)[0].told_repeats == 3 and groups(h.runtime)[0].dirty_at is None, 15)
+    wait_ticking(
+        h.runtime,
+        h.emulator,
+        lambda: groups(h.runtime)[0].told_repeats == 3 and groups(h.runtime)[0].dirty_at is None,
+    )
     assert len(incidents(h.runtime)) == 1
     channel = h.incident_channel()
     folds = [m for m in h.emulator.messages(channel.id) if "Alert repeated" in m.get("text", "")]
@@ -101,17 +106,21 @@ def test_resolution_is_told_with_a_resolve_button_and_a_new_firing_opens_a_linke
     harness: Harness, token: tuple[str, str]
 ) -> None:
     h = harness
+    # The room exists in Slack a second before the bot hears so: the resolution arrives while the
+    # war room is still being set up, and is told on a later tick, once the room is recorded.
+    h.emulator.latency("conversations.create", 1.0, after=True)
     alert = am_alert("HighErrorRate")
     post(h.url, "prometheus", am_webhook([alert]), token[1])
     [group] = _wait_group(h, "declared")
     channel = h.wait_until(lambda: h.incident_channel(), 15)
     resolved = {**alert, "status": "resolved"}
     assert post(h.url, "prometheus", am_webhook([resolved]), token[1]).status == 200
-    notice = h.wait_until(
+    notice = wait_ticking(
+        h.runtime,
+        h.emulator,
         lambda: next(
             (m for m in h.emulator.messages(channel.id) if "alert group resolved" in m.get("text", "")), None
         ),
-        15,
     )
     assert "incident_resolve" in all_text(notice)  # the Resolve button
     assert incidents(h.runtime)[0].status == "declared"  # no auto_resolve on this route: people decide

@@ -20,6 +20,7 @@ from tests.alerts.helpers import (
     policy,
     post,
     timeline,
+    wait_ticking,
 )
 from tests.harness import Harness
 
@@ -37,8 +38,11 @@ def zh(db_url: str, token: tuple[str, str]) -> Iterator[Harness]:
 
 def _room_message(h: Harness, channel: str, needle: str) -> dict:
     try:
-        return h.wait_until(
-            lambda: next((m for m in h.emulator.messages(channel) if needle in all_text(m)), None), 30
+        return wait_ticking(
+            h.runtime,
+            h.emulator,
+            lambda: next((m for m in h.emulator.messages(channel) if needle in all_text(m)), None),
+            timeout=30,
         )
     except TimeoutError:
         print([all_text(m) for m in h.emulator.messages(channel)])

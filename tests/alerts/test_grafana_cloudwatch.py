@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.alerts.helpers import ANNOUNCE, ONCALL, all_text, event_count, groups, incidents, policy, post
+from tests.alerts.helpers import (
+    ANNOUNCE,
+    ONCALL,
+    all_text,
+    event_count,
+    groups,
+    incidents,
+    policy,
+    post,
+    wait_ticking,
+)
 from tests.alerts.sns import FakeSNS
 from tests.harness import Harness
 
@@ -94,8 +104,10 @@ def test_grafana_webhook_opens_an_incident_with_its_silence_link(h: Harness, tok
     resolved = json.loads(json.dumps(GRAFANA).replace('"firing"', '"resolved"'))
     resolved["alerts"][0]["endsAt"] = "2021-10-12T10:01:03Z"
     assert post(h.url, "grafana", resolved, token[1]).status == 200
-    h.wait_until(
-        lambda: any("alert group resolved" in m.get("text", "") for m in h.emulator.messages(channel.id)), 15
+    wait_ticking(
+        h.runtime,
+        h.emulator,
+        lambda: any("alert group resolved" in m.get("text", "") for m in h.emulator.messages(channel.id)),
     )
 
 

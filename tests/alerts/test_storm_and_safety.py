@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.alerts import timers
 from tests.alerts.helpers import (
     ANNOUNCE,
     ONCALL,
@@ -19,6 +18,7 @@ from tests.alerts.helpers import (
     policy,
     post,
     timeline,
+    wait_ticking,
 )
 from tests.harness import Harness
 
@@ -38,13 +38,13 @@ def test_past_the_threshold_new_groups_fold_into_one_storm_incident(
     for name in names:
         assert post(h.url, "prometheus", am_webhook([am_alert(name)], group=name), token[1]).status == 200
 
-    def settled() -> bool:
-        # The scheduler's 1 s alerts tick, which the harness does not run: the storm's notice waits
-        # for the storm's room, made by the room set-up after the declaration commits.
-        timers.tick(h.runtime)
-        return len(groups(h.runtime)) == 8 and all(g.dirty_at is None for g in groups(h.runtime))
-
-    h.emulator.wait_for(settled, timeout=30, interval=0.5)
+    # The storm's notice waits for the storm's room, made by the set-up after the declaration commits.
+    wait_ticking(
+        h.runtime,
+        h.emulator,
+        lambda: len(groups(h.runtime)) == 8 and all(g.dirty_at is None for g in groups(h.runtime)),
+        timeout=30,
+    )
     states = sorted(g.state for g in groups(h.runtime) if not g.is_storm)
     assert states == ["declared"] * 3 + ["stormed"] * 4
     assert len(incidents(h.runtime)) == 4  # three rooms, then one storm room instead of four more
