@@ -124,7 +124,7 @@ def claim_due(
             query = query.where(PageOutbox.id.in_(wanted))
         rows = session.scalars(
             query.order_by(PageOutbox.next_attempt_at, PageOutbox.id)
-            .limit(passes.BATCH)
+            .limit(passes.SEND_BATCH)
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         ).all()

@@ -93,8 +93,10 @@ def run_due(runtime: Runtime, *, raise_errors: bool = False) -> PassReport:
         report += notice_response_breaches(runtime)
         while True:
             stepped, more = advance_batch(runtime, groups, seen)
-            sent = send_batch(runtime, None, later)
             report += stepped
+            sent = PassReport()
+            while (batch := send_batch(runtime, None, later)).work:  # every page this step made due
+                sent += batch
             report += sent
             if not more and not sent.work:
                 break

@@ -15,6 +15,9 @@ from bot.incidents.timeline import BOT_ACTOR, EventKind
 from bot.incidents.views import IncidentView
 
 BATCH = 250  # read as `passes.BATCH` at call time, so a test can make batches small
+# Pages claimed at once: four rounds of the 32 senders. Small enough that replicas share a burst (each
+# claims a slice while the other sends), large enough that a claim's round trip is paid per 128 pages.
+SEND_BATCH = 128  # as BATCH, read at call time
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 

@@ -122,6 +122,7 @@ def test_acks_racing_the_tick_at_the_boundary_never_let_a_page_out_after_commit(
 ) -> None:
     # Small batches spread the tick's claims over ~100 ms, so acks land before, between and after them.
     monkeypatch.setattr(passes, "BATCH", 3)
+    monkeypatch.setattr(passes, "SEND_BATCH", 3)
     clock = ManualClock()
     runtime = make_runtime(emu, pg_url, guide_policy(), clock)
     outcomes: dict[str, int] = {}

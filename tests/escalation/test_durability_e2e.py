@@ -133,6 +133,9 @@ def test_two_replicas_page_every_key_exactly_once(emu, pg_url, tmp_path) -> None
         emu.wait_for(
             lambda: len([m for m in emu.dms(ONCALL) if "Cart empty" in m.get("text", "")]), timeout=10
         )
+        # The on-call person types the ack in the room once invited there (the room exists in Slack a
+        # moment before the bot has recorded it; a command sent in between is told it is no war room).
+        emu.wait_for(lambda: ONCALL in emu.channels[declared.id].members, timeout=20)
         assert b.driver.command("/incident", "ack", user_id=ONCALL, channel_id=declared.id).status == 200
 
         expected_pages = (
