@@ -54,6 +54,13 @@ def _this_week(runtime: Runtime) -> ReportPost:
         return row
 
 
+def _assert_waits_its_retry(runtime: Runtime, error: str) -> None:
+    """The first attempt failed: the post is unclaimed, pending, and waits RETRY_AFTER before the next."""
+    row = _this_week(runtime)
+    assert (row.status, row.attempts, row.error, row.claimed_by) == ("pending", 1, error, None)
+    assert row.next_attempt_at == MONDAY + weekly.RETRY_AFTER
+
+
 def _when_posting(runtime: Runtime, monkeypatch) -> threading.Event:  # type: ignore[no-untyped-def]
     """Set once the bot has started the weekly post's Slack call (the call itself is unchanged)."""
     calling = threading.Event()
@@ -111,14 +118,7 @@ def test_a_weekly_post_slack_refused_is_posted_once_after_the_retry(db_url: str)
             emu.fail("chat.postMessage", error="fatal_error", times=1)
             assert weekly.tick(runtime) == 0
             assert _reports(emu) == [] and emu.uploaded_files(ANNOUNCE) == []  # no chart without figures
-            row = _this_week(runtime)
-            assert (row.status, row.attempts, row.error, row.claimed_by) == (
-                "pending",
-                1,
-                "fatal_error",
-                None,
-            )
-            assert row.next_attempt_at == MONDAY + weekly.RETRY_AFTER
+            _assert_waits_its_retry(runtime, "fatal_error")
 
             clock.advance(weekly.RETRY_AFTER - timedelta(seconds=1))
             assert weekly.tick(runtime) == 0  # not before its retry
@@ -232,14 +232,7 @@ def test_a_report_that_cannot_be_built_is_tried_again_after_its_backoff_not_afte
             with pytest.raises(RuntimeError):
                 weekly.tick(runtime)
             assert _reports(emu) == []
-            row = _this_week(runtime)
-            assert (row.status, row.attempts, row.error, row.claimed_by) == (
-                "pending",
-                1,
-                "RuntimeError",
-                None,
-            )
-            assert row.next_attempt_at == MONDAY + weekly.RETRY_AFTER
+            _assert_waits_its_retry(runtime, "RuntimeError")
 
             monkeypatch.undo()
             clock.advance(weekly.RETRY_AFTER)
