@@ -18,7 +18,7 @@ from bot.config.loader import load_policy_text
 from bot.config.policy import Policy
 from bot.incidents.models import Incident, TimelineEvent
 from bot.runtime import Runtime
-from devkit.slack_emulator import SlackEmulator
+from tests.harness import Harness
 
 ONCALL = "U0ONCALL"
 ANNOUNCE = "C0ANNOUNCE"
@@ -206,15 +206,13 @@ def all_text(message: dict[str, Any]) -> str:
 T = TypeVar("T")
 
 
-def wait_ticking(
-    runtime: Runtime, emulator: SlackEmulator, predicate: Callable[[], T], timeout: float = 15
-) -> T:
+def wait_ticking(h: Harness, predicate: Callable[[], T], timeout: float = 15) -> T:
     """Poll `predicate`, running the alerts tick between polls as the scheduler does every second
     (the harness runs no scheduler): what waits for a room's set-up — a fold, a resolution notice, a
     storm's listing — is told on a later tick, as in production."""
 
     def ticked() -> T:
-        timers.tick(runtime)
+        timers.tick(h.runtime)
         return predicate()
 
-    return emulator.wait_for(ticked, timeout=timeout, interval=0.5)
+    return h.emulator.wait_for(ticked, timeout=timeout, interval=0.5)

@@ -88,8 +88,7 @@ def test_same_payload_twice_changes_nothing_and_repeats_fold(
         alerts = [first, am_alert("HighErrorRate", labels={"instance": instance})]
         assert post(h.url, "prometheus", am_webhook(alerts), token[1]).status == 200
     wait_ticking(
-        h.runtime,
-        h.emulator,
+        h,
         lambda: groups(h.runtime)[0].told_repeats == 3 and groups(h.runtime)[0].dirty_at is None,
     )
     assert len(incidents(h.runtime)) == 1
@@ -116,8 +115,7 @@ def test_resolution_is_told_with_a_resolve_button_and_a_new_firing_opens_a_linke
     resolved = {**alert, "status": "resolved"}
     assert post(h.url, "prometheus", am_webhook([resolved]), token[1]).status == 200
     notice = wait_ticking(
-        h.runtime,
-        h.emulator,
+        h,
         lambda: next(
             (m for m in h.emulator.messages(channel.id) if "alert group resolved" in m.get("text", "")), None
         ),

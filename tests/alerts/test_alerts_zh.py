@@ -39,8 +39,7 @@ def zh(db_url: str, token: tuple[str, str]) -> Iterator[Harness]:
 def _room_message(h: Harness, channel: str, needle: str) -> dict:
     try:
         return wait_ticking(
-            h.runtime,
-            h.emulator,
+            h,
             lambda: next((m for m in h.emulator.messages(channel) if needle in all_text(m)), None),
             timeout=30,
         )

@@ -105,8 +105,7 @@ def test_grafana_webhook_opens_an_incident_with_its_silence_link(h: Harness, tok
     resolved["alerts"][0]["endsAt"] = "2021-10-12T10:01:03Z"
     assert post(h.url, "grafana", resolved, token[1]).status == 200
     wait_ticking(
-        h.runtime,
-        h.emulator,
+        h,
         lambda: any("alert group resolved" in m.get("text", "") for m in h.emulator.messages(channel.id)),
     )
 

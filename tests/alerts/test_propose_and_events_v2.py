@@ -167,14 +167,13 @@ def test_events_v2_trigger_ack_resolve(harness: Harness, token: tuple[str, str])
     assert event_count(h.runtime) == 1
     post(h.url, "pd", pd_event("trigger", "srv01/disk", token[1], timestamp="2026-12-03T03:05:00Z"), None)
 
-    wait_ticking(h.runtime, h.emulator, lambda: groups(h.runtime)[0].told_repeats == 1)
+    wait_ticking(h, lambda: groups(h.runtime)[0].told_repeats == 1)
     assert post(h.url, "pd", pd_event("acknowledge", "srv01/disk", token[1]), None).status == 202
     h.wait_until(lambda: incidents(h.runtime)[0].status == "acknowledged", 10)
     assert post(h.url, "pd", pd_event("resolve", "srv01/disk", token[1]), None).status == 202
     channel = h.incident_channel()
     wait_ticking(
-        h.runtime,
-        h.emulator,
+        h,
         lambda: any("alert group resolved" in m.get("text", "") for m in h.emulator.messages(channel.id)),
     )
     assert len(incidents(h.runtime)) == 1

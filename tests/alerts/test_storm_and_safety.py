@@ -40,8 +40,7 @@ def test_past_the_threshold_new_groups_fold_into_one_storm_incident(
 
     # The storm's notice waits for the storm's room, made by the set-up after the declaration commits.
     wait_ticking(
-        h.runtime,
-        h.emulator,
+        h,
         lambda: len(groups(h.runtime)) == 8 and all(g.dirty_at is None for g in groups(h.runtime)),
         timeout=30,
     )
