@@ -15,6 +15,7 @@ Duplicates are counted from what Slack received: DMs per (person, incident, tier
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import multiprocessing
 import os
@@ -144,6 +145,7 @@ def run(
             warroom_tick_seconds=tick,
         )
         runtimes = [build_runtime(settings, policy, run_migrations=False) for _ in range(replicas)]
+        gc.freeze()  # as `warroom run` does once started (bot.cli)
         schedulers = [start_scheduler(rt) for rt in runtimes]
         time.sleep(2 * tick)  # the schedulers are ticking before any incident exists
 

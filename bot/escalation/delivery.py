@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import defer
 
 from bot import metrics
@@ -161,8 +161,6 @@ def claim_due(
                 row.status, row.error = "cancelled", stop
                 cancelled.append(row)
                 continue
-            row.status, row.claimed_at, row.claimed_by = "sending", now, WORKER
-            row.attempts += 1
             claims.append(
                 Claim(
                     row.id,
@@ -175,10 +173,17 @@ def claim_due(
                     row.text,
                     row.requested_by,
                     row.due_at,
-                    row.attempts,
+                    row.attempts + 1,
                     dict(row.deliveries or {}),
                     light_view(incident, runtime.policy).outside(),  # pages leave the room
                 )
+            )
+        if claims:  # one statement for the batch (the rows are locked), not the ORM's one per row
+            table = PageOutbox.__table__
+            session.execute(
+                update(table)
+                .where(table.c.id.in_([c.id for c in claims]))
+                .values(status="sending", claimed_at=now, claimed_by=WORKER, attempts=table.c.attempts + 1)
             )
     return claims, cancelled
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bot.db.bulk import insert_ignoring
 from bot.escalation.models import PageOutbox
 from bot.incidents.models import TimelineEvent
 
@@ -31,27 +31,15 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     A key that exists already (another replica, a replayed step) is silently kept as it was:
     the unique key, not the caller, is what makes a page happen once.
     """
-    if not rows:
-        return []
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     values = [{**_DEFAULTS, "deliveries": {}, **row} for row in rows]
-    table = PageOutbox.__table__
-    statement = module.insert(table).on_conflict_do_nothing(index_elements=list(KEY)).returning(table.c.id)
-    return [row_id for (row_id,) in session.execute(statement, values)]
+    return insert_ignoring(session, PageOutbox.__table__, values, list(KEY), returning="id")
 
 
-def insert_events(session: Session, events: list[dict[str, Any]]) -> int:
+def insert_events(session: Session, events: list[dict[str, Any]]) -> None:
     """Timeline events in one statement, each at most once per (incident, dedupe_key).
 
     The same rule as bot.incidents.timeline.add_event, without a savepoint per event: a tick that
     records a thousand pages must not pay four round trips for each.
     """
-    if not events:
-        return 0
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    table = TimelineEvent.__table__
     values = [{"link": None, "data": {}, "text": "", **event} for event in events]
-    statement = module.insert(table).on_conflict_do_nothing(index_elements=["incident_id", "dedupe_key"])
-    return session.execute(statement, values).rowcount or 0
+    insert_ignoring(session, TimelineEvent.__table__, values, ["incident_id", "dedupe_key"])

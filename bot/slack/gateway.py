@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from slack_sdk import WebClient
@@ -16,6 +17,7 @@ from bot.ports import ChatError, FoundChannel, PageRequest, Posted
 from bot.slack.blocks import incident as incident_blocks
 from bot.slack.blocks import response as response_blocks
 from bot.slack.blocks import security as security_blocks
+from bot.slack.client import post_json
 from bot.slack.locale import language_for, person_language
 from bot.text import escape
 
@@ -225,9 +227,10 @@ class SlackGateway:
         # The page DM is read by the person paged: in their Slack language (the workspace's otherwise).
         with use_language(language_for(self.client, request.user_id)):
             text, blocks = page_message(request)
+        # A burst of pages is the bot's busiest moment: the lean call (bot.slack.client.post_json).
         response = _call(
             "chat.postMessage",
-            self.client.chat_postMessage,
+            partial(post_json, self.client, "chat.postMessage"),
             channel=request.user_id,
             text=text,
             blocks=blocks,

@@ -41,6 +41,7 @@ class Workspace:
         self._last_us = 0
         self.users: dict[str, User] = {}
         self.channels: dict[str, Channel] = {}
+        self._dm_of: dict[str, str] = {}  # user -> their DM's id: a page is O(1), not a walk of every channel
         self.usergroups: dict[str, Usergroup] = {}
         self.files: dict[str, File] = {}
         self.ephemeral_messages: list[dict[str, Any]] = []
@@ -266,7 +267,8 @@ class Workspace:
 
     @_locked
     def dm_channel(self, user_id: str) -> Channel | None:
-        return next((c for c in self.channels.values() if c.is_im and c.user == user_id), None)
+        found = self._dm_of.get(user_id)
+        return self.channels.get(found) if found else None
 
     @_locked
     def open_dm(self, user_id: str) -> Channel:
@@ -282,6 +284,7 @@ class Workspace:
                 members=[self.bot_user_id, user_id],
             )
             self.channels[ch.id] = ch
+            self._dm_of[user_id] = ch.id
         return ch
 
     @_locked
