@@ -28,17 +28,17 @@ class PooledWebClient(GatedWebClient):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.pool = transport.make_pool()
+        self.pool = transport.CurlPool()
         self._json_headers: dict[str, str] | None = None
         self._json_lines: list[str] = []
         self._urls: dict[str, str] = {}
 
+    def carries(self, url: str) -> bool:
+        """Whether our transport carries a call to `url`; if not, slack_sdk's urllib path does."""
+        return self.proxy is None and self.ssl is None and url.lower().startswith(("http://", "https://"))
+
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
-        if (
-            self.proxy is not None
-            or self.ssl is not None
-            or not url.lower().startswith(("http://", "https://"))
-        ):
+        if not self.carries(url):
             return super()._perform_urllib_http_request_internal(url, req)
         return transport.send(self.pool, req, self.timeout)
 
@@ -113,12 +113,7 @@ class PooledWebClient(GatedWebClient):
 
 def post_json(client: WebClient, method: str, **payload: Any) -> Any:
     """`method` with a JSON body: the lean path on our pooled client, slack_sdk's own otherwise."""
-    if (
-        isinstance(client, PooledWebClient)
-        and client.proxy is None
-        and client.ssl is None
-        and client.base_url.lower().startswith(("http://", "https://"))
-    ):
+    if isinstance(client, PooledWebClient) and client.carries(client.base_url):
         return client.call_json(method, payload)
     return client.api_call(method, json={k: v for k, v in payload.items() if v is not None})
 

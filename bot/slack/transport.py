@@ -20,7 +20,6 @@ import io
 import os
 import queue
 import ssl
-import threading
 from http.client import HTTPMessage
 from typing import Any
 from urllib.error import HTTPError, URLError
@@ -62,8 +61,6 @@ class CurlPool:
 
     def __init__(self) -> None:
         self._idle: queue.LifoQueue[pycurl.Curl] = queue.LifoQueue()
-        self._lock = threading.Lock()
-        self.created = 0
 
     def take(self) -> pycurl.Curl:
         try:
@@ -81,8 +78,6 @@ class CurlPool:
             handle.setopt(pycurl.CAINFO, cafile)
         if capath:
             handle.setopt(pycurl.CAPATH, capath)
-        with self._lock:
-            self.created += 1
         return handle
 
     def give_back(self, handle: pycurl.Curl) -> None:
@@ -90,18 +85,6 @@ class CurlPool:
             handle.close()
         else:
             self._idle.put(handle)
-
-    def close(self) -> None:
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
-
-
-def make_pool() -> CurlPool:
-    """A pool for one client (an explicit `ssl` context is served by slack_sdk's own path: bot.slack.client)."""
-    return CurlPool()
 
 
 def _content_type(value: str) -> tuple[str, str]:
