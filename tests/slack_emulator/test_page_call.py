@@ -21,7 +21,7 @@ from bot.slack.client import make_client
 from bot.slack.gateway import SlackGateway
 from devkit.slack_emulator import SlackEmulator
 
-from .test_kept_alive import RawServer, server  # noqa: F401  (the raw far end and its fixture)
+from .raw_server import RawServer
 
 
 def _request(user: str, title: str = "Checkout returns 502") -> PageRequest:
@@ -108,7 +108,7 @@ def test_a_503_is_retried_and_a_slack_error_is_told_with_its_code(
 
 
 @pytest.mark.parametrize("server", ["never-answer"], indirect=True)
-def test_a_page_that_times_out_is_not_sent_again(server: RawServer) -> None:  # noqa: F811
+def test_a_page_that_times_out_is_not_sent_again(server: RawServer) -> None:
     """Slack may have shown it (the answer was lost): the outbox's record decides, not the transport."""
     gateway = SlackGateway(make_client("xoxb-test", server.url, timeout=1))
     started = time.monotonic()
